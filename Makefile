@@ -1,0 +1,44 @@
+# Two commands work on a fresh machine: `make report` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# torch is pinned to the local CPU build; a loose "torch" would pull a multi-GB CUDA wheel.
+TORCH := torch==2.13.0
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+ARGS ?=
+
+.PHONY: report test bench lint format clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP_RUN): $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e '.[pdf]'
+	touch $@
+
+$(STAMP_TEST): $(STAMP_RUN)
+	$(BIN)/pip install -q -e '.[test,pdf]'
+	touch $@
+
+report: $(STAMP_RUN)
+	$(BIN)/convlens report --out report $(ARGS)
+
+test: $(STAMP_TEST) lint
+	$(BIN)/python -m pytest -q $(ARGS)
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: $(STAMP_TEST)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: $(STAMP_TEST)
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) report build *.egg-info src/*.egg-info

@@ -1,0 +1,3 @@
+from convlens.cli import main
+
+raise SystemExit(main())

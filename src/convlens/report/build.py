@@ -1,0 +1,57 @@
+"""`convlens report`: run every problem whose inputs are present and write the report."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from convlens import __version__, atomic
+from convlens.report import problem1
+from convlens.report.cache import cache_key, cached
+from convlens.report.document import Document
+
+
+@dataclass
+class ReportContext:
+    out: Path
+    seed: int = 0
+    problem2: Path | None = None
+    problem3: Path | None = None
+    weights: str | None = None
+    device: str = "cpu"
+    quick: bool = False  # tiny settings for tests
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def figures(self) -> Path:
+        return self.out / "figures"
+
+    @property
+    def cache(self) -> Path:
+        return self.out / "cache"
+
+
+def sections(ctx: ReportContext) -> list[tuple[str, object, dict]]:
+    """(name, module, settings) for each section; settings form the cache key."""
+    return [("problem1", problem1, {})]
+
+
+def build_report(ctx: ReportContext) -> dict:
+    ctx.out.mkdir(parents=True, exist_ok=True)
+    ctx.figures.mkdir(parents=True, exist_ok=True)
+    doc = Document("convlens report: FYS-3033 deep learning home exam")
+    all_results: dict = {"convlens_version": __version__, "seed": ctx.seed}
+    timings = {}
+    for name, module, settings in sections(ctx):
+        start = time.perf_counter()
+        key = cache_key(section=name, seed=ctx.seed, quick=ctx.quick, **settings)
+        results = cached(ctx.cache, name, key, lambda m=module: m.compute(ctx))
+        module.render(doc, results, ctx)
+        all_results[name] = results
+        timings[name] = round(time.perf_counter() - start, 2)
+    all_results["seconds"] = timings
+    atomic.write_json(ctx.out / "results.json", all_results)
+    paths = doc.write(ctx.out)
+    paths["results"] = ctx.out / "results.json"
+    return {"paths": paths, "headings": doc.headings, "results": all_results}

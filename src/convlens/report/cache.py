@@ -1,0 +1,33 @@
+"""Per-section result cache, so an interrupted or repeated `convlens report` resumes.
+
+A section's results are stored as JSON beside a key describing its inputs and settings; the
+section is recomputed only when the key changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from convlens import __version__, atomic
+
+
+def cache_key(**settings) -> str:
+    blob = json.dumps({"version": __version__, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def cached(cache_dir: Path, name: str, key: str, compute: Callable[[], dict]) -> dict:
+    path = Path(cache_dir) / f"{name}.json"
+    if path.exists():
+        try:
+            stored = json.loads(path.read_text())
+            if stored.get("key") == key:
+                return stored["results"]
+        except (json.JSONDecodeError, KeyError):
+            pass  # a damaged cache entry is recomputed
+    results = compute()
+    atomic.write_json(path, {"key": key, "results": results})
+    return results

@@ -1,0 +1,114 @@
+"""The report as a list of HTML blocks, written as one self-contained HTML file and a PDF.
+
+Every number in a table is given to the document together with the results dict it came from,
+so `results.json` holds every figure the report prints.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import importlib.resources
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from convlens import atomic
+from convlens.report.mathtext import markdown_to_html
+
+
+def package_text(name: str) -> str:
+    """A discussion text shipped in convlens/report/text/."""
+    return (importlib.resources.files("convlens.report") / "text" / name).read_text("utf-8")
+
+
+def format_number(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.4e}"
+    if isinstance(value, list | tuple):
+        return "(" + ", ".join(format_number(v) for v in value) + ")"
+    return str(value)
+
+
+class Document:
+    def __init__(self, title: str):
+        self.title = title
+        self.blocks: list[str] = []
+        self.headings: list[str] = []
+        self.figures: list[Path] = []
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.headings.append(text)
+        anchor = "".join(c if c.isalnum() else "-" for c in text.lower())
+        self.blocks.append(f'<h{level} id="{anchor}">{html.escape(text)}</h{level}>')
+
+    def markdown(self, text: str, demote: int = 1) -> None:
+        """Add Markdown; its headings move down `demote` levels to nest under the section."""
+        text = re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + demote) + " ", text, flags=re.M)
+        self.blocks.append(markdown_to_html(text))
+
+    def note(self, text: str, kind: str = "note") -> None:
+        self.blocks.append(f'<div class="{kind}">{markdown_to_html(text)}</div>')
+
+    def table(self, rows: Sequence[dict], columns: Sequence[str] | None = None, caption=""):
+        if not rows:
+            return
+        columns = list(columns or rows[0].keys())
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        body = []
+        for row in rows:
+            cells = []
+            for c in columns:
+                v = row.get(c, "")
+                numeric = isinstance(v, int | float) and not isinstance(v, bool)
+                cls = ' class="num"' if numeric else ""
+                cells.append(f"<td{cls}>{html.escape(format_number(v))}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+        self.blocks.append(
+            f'<table class="numbers">{cap}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>"
+        )
+
+    def figure(self, path: str | Path, caption: str = "") -> None:
+        path = Path(path)
+        self.figures.append(path)
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        mime = "image/svg+xml" if path.suffix == ".svg" else "image/png"
+        self.blocks.append(
+            f'<figure><img src="data:{mime};base64,{data}" alt="{html.escape(path.name)}" '
+            f'data-file="{html.escape(path.name)}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+
+    def to_html(self) -> str:
+        css = (importlib.resources.files("convlens.report") / "style.css").read_text("utf-8")
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(self.title)}</title><style>{css}</style></head><body>"
+            f"<h1>{html.escape(self.title)}</h1>\n" + "\n".join(self.blocks) + "\n</body></html>\n"
+        )
+
+    def write(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write report.html and, when WeasyPrint can be imported, report.pdf."""
+        out_dir = Path(out_dir)
+        page = self.to_html()
+        paths = {"html": atomic.write_text(out_dir / "report.html", page)}
+        pdf = write_pdf(page, out_dir / "report.pdf")
+        if pdf is not None:
+            paths["pdf"] = pdf
+        return paths
+
+
+def write_pdf(page: str, path: Path) -> Path | None:
+    try:
+        import weasyprint
+    except (ImportError, OSError):  # OSError: the package is there but pango is not
+        return None
+    with atomic.atomic_path(path) as tmp:
+        weasyprint.HTML(string=page).write_pdf(tmp)
+    return path

@@ -1,0 +1,32 @@
+"""Report section for Problem 1."""
+
+from __future__ import annotations
+
+from convlens import theory
+from convlens.report.document import Document, package_text
+
+
+def compute(ctx) -> dict:
+    return theory.theory_results(weight=1.0)
+
+
+def render(doc: Document, results: dict, ctx) -> None:
+    doc.heading("Problem 1: cross-entropy")
+    doc.markdown(package_text("theory.md"))
+    doc.heading("Numbers for 1b-1d", level=3)
+    doc.table(
+        results["minimisers"],
+        ["penalty", "closed_form", "z", "z_numerical", "abs_diff", "objective"],
+        caption="(1d) closed-form minimisers beside scipy's SLSQP optimum over the simplex",
+    )
+    doc.table(
+        results["non_stochastic"],
+        ["z", "ce", "comment"],
+        caption="(1b) the CE formula -log z0 with y = (1, 0) on vectors that are not stochastic",
+    )
+    ds = results["dataset_ce"]
+    doc.table(
+        [ds],
+        ["n", "vectorised", "loop", "operations"],
+        caption="(1c) dataset cross-entropy: the one-liner against the 2N-operation loop",
+    )

@@ -1,0 +1,55 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from convlens import __version__
+from convlens.cli import main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_theory_json(capsys):
+    assert main(["theory", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["argmin_l1"] == [1.0, 0.0]
+    assert out["argmin_l2"][0] == pytest.approx(0.80901699, abs=1e-7)
+
+
+def test_bad_argument_is_one_line_exit_2(capsys):
+    assert main(["theory", "--weight", "abc"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("convlens: error:")
+    assert "--weight" in err[0]
+
+
+def test_unknown_command_is_one_line(capsys):
+    assert main(["frobnicate"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "frobnicate" in err[0]
+
+
+def test_library_error_has_no_traceback(capsys):
+    assert main(["theory", "--weight", "-2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("convlens: error: weight must be a positive number")
+    assert "Traceback" not in err
+
+
+def test_console_script_help_for_every_subcommand():
+    from convlens.cli import build_parser
+
+    parser = build_parser()
+    subcommands = parser._subparsers._group_actions[0].choices
+    for name in subcommands:
+        proc = subprocess.run(
+            [sys.executable, "-m", "convlens", name, "--help"], capture_output=True, text=True
+        )
+        assert proc.returncode == 0, name
+        assert "usage: convlens" in proc.stdout

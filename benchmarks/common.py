@@ -1,0 +1,27 @@
+"""Timing helpers shared by the benchmark scripts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+PROBLEM2 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "problem2"
+
+
+def best_of(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:
+    """The fastest of `repeats` timed calls, after `warmup` untimed ones (seconds)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def header(title: str) -> None:
+    print(f"\n## {title}  (torch {torch.__version__}, {torch.get_num_threads()} threads)")

@@ -1,0 +1,150 @@
+"""Loaders for the exam's Problem 2 data (folder or zip) and ImageFolder-style trees.
+
+problem2/ holds val.txt ("<file> <class id>" per line, the last without a newline),
+validation_images/, synset_words.txt ("<wnid> <names>", line k = class k) and test_images/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from convlens.data.imagenet import imagenet_classes
+from convlens.data.images import IMAGE_SUFFIXES, ImageItem, file_item, zip_item
+from convlens.errors import ConvlensError
+
+
+@dataclass
+class Problem2:
+    validation: list[ImageItem]
+    test: list[ImageItem]
+    wnids: list[str]
+    names: list[str]
+    source: str
+
+
+def _natural_key(name: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+class _Tree:
+    """The same questions asked of a folder or of a zip file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.zip = None
+        if path.is_file():
+            if not zipfile.is_zipfile(path):
+                raise ConvlensError(f"{path}: expected the problem2 folder or problem2.zip")
+            self.zip = zipfile.ZipFile(path)
+            self.members = {n.rstrip("/") for n in self.zip.namelist()}
+            hits = [n for n in self.members if PurePosixPath(n).name == "val.txt"]
+            if not hits:
+                raise ConvlensError(f"{path}: zip has no val.txt")
+            self.root = str(PurePosixPath(sorted(hits, key=len)[0]).parent)
+            self.root = "" if self.root == "." else self.root + "/"
+        elif not path.is_dir():
+            raise ConvlensError(f"{path}: no such folder or zip")
+
+    def exists(self, rel: str) -> bool:
+        if self.zip is None:
+            return (self.path / rel).exists()
+        return (self.root + rel).rstrip("/") in self.members
+
+    def text(self, rel: str) -> str:
+        if not self.exists(rel):
+            raise ConvlensError(f"{self.path}: missing {rel}")
+        if self.zip is None:
+            return (self.path / rel).read_text(encoding="utf-8", errors="replace")
+        return self.zip.read(self.root + rel).decode("utf-8", errors="replace")
+
+    def item(self, rel: str, label: int | None = None) -> ImageItem:
+        if self.zip is None:
+            return file_item(self.path / rel, label)
+        return zip_item(self.zip, self.root + rel, label)
+
+    def images_in(self, folder: str) -> list[str]:
+        if self.zip is None:
+            d = self.path / folder
+            names = [f.name for f in d.iterdir()] if d.is_dir() else []
+        else:
+            prefix = self.root + folder + "/"
+            names = [n[len(prefix) :] for n in self.members if n.startswith(prefix)]
+            names = [n for n in names if n and "/" not in n]
+        names = [n for n in names if PurePosixPath(n).suffix.lower() in IMAGE_SUFFIXES]
+        return sorted(names, key=_natural_key)
+
+
+def parse_synset_words(text: str, source: str) -> tuple[list[str], list[str]]:
+    wnids, names = [], []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.strip().split(" ", 1)
+        if not re.fullmatch(r"n\d{8}", parts[0]):
+            raise ConvlensError(f"{source} line {lineno}: expected '<wnid> <names>', got {line!r}")
+        wnids.append(parts[0])
+        names.append(parts[1] if len(parts) > 1 else parts[0])
+    return wnids, names
+
+
+def parse_val_txt(text: str, source: str, num_classes: int) -> list[tuple[str, int]]:
+    """Lines "<file> <class id>"; a missing final newline is fine, blank lines are skipped."""
+    rows = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) != 2 or not re.fullmatch(r"-?\d+", parts[1]):
+            raise ConvlensError(
+                f"{source} line {lineno}: expected '<file> <class id>', got {line!r}"
+            )
+        label = int(parts[1])
+        if not 0 <= label < num_classes:
+            raise ConvlensError(
+                f"{source} line {lineno}: class id {label} is out of range 0..{num_classes - 1}"
+            )
+        rows.append((parts[0], label))
+    if not rows:
+        raise ConvlensError(f"{source}: no entries")
+    return rows
+
+
+def load_problem2(path: str | os.PathLike) -> Problem2:
+    """The exam's folder or zip; every file named in val.txt must exist."""
+    path = Path(path).expanduser()
+    tree = _Tree(path)
+    if tree.exists("synset_words.txt"):
+        wnids, names = parse_synset_words(tree.text("synset_words.txt"), f"{path}/synset_words.txt")
+    else:
+        classes = imagenet_classes()
+        wnids, names = list(classes.wnids), list(classes.names)
+    validation = []
+    for name, label in parse_val_txt(tree.text("val.txt"), f"{path}/val.txt", len(wnids)):
+        rel = f"validation_images/{name}"
+        if not tree.exists(rel):
+            raise ConvlensError(f"{path}/val.txt names {name}, which is not in validation_images/")
+        validation.append(tree.item(rel, label))
+    test = [tree.item(f"test_images/{n}") for n in tree.images_in("test_images")]
+    return Problem2(validation, test, wnids, names, str(path))
+
+
+def image_folder(root: str | os.PathLike) -> list[ImageItem]:
+    """An ImageFolder-style tree root/<wnid>/<image>, labelled with ImageNet ids by wnid."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ConvlensError(f"{root}: no such folder")
+    ids = imagenet_classes().id_of_wnid
+    items = []
+    for sub in sorted(d for d in root.iterdir() if d.is_dir()):
+        if sub.name not in ids:
+            raise ConvlensError(f"{sub}: folder name is not an ImageNet synset id (n########)")
+        for f in sorted(sub.iterdir(), key=lambda p: _natural_key(p.name)):
+            if f.suffix.lower() in IMAGE_SUFFIXES:
+                items.append(file_item(f, ids[sub.name]))
+    if not items:
+        raise ConvlensError(f"{root}: no images in synset folders")
+    return items

@@ -1,0 +1,132 @@
+"""Loading weights: a file, or a known torchvision checkpoint by name.
+
+Everything is loaded with `weights_only=True` (or safetensors), never by unpickling objects.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from convlens.errors import ConvlensError
+
+_BASE_URL = "https://download.pytorch.org/models/"
+# name -> torchvision file; the part after the dash is the sha256 prefix torch.hub checks.
+KNOWN_CHECKPOINTS = {
+    "vgg11": "vgg11-8a719046.pth",
+    "vgg13": "vgg13-19584684.pth",
+    "vgg16": "vgg16-397923af.pth",
+    "vgg19": "vgg19-dcbb9e9d.pth",
+    "vgg11_bn": "vgg11_bn-6002323d.pth",
+    "vgg13_bn": "vgg13_bn-abd245e5.pth",
+    "vgg16_bn": "vgg16_bn-6c64b313.pth",
+    "vgg19_bn": "vgg19_bn-c79401a0.pth",
+}
+
+
+def checkpoint_dir() -> Path:
+    """$TORCH_HOME/hub/checkpoints (torch.hub's own cache folder)."""
+    return Path(torch.hub.get_dir()) / "checkpoints"
+
+
+def resolve_checkpoint(source: str | os.PathLike, download: bool = True) -> Path:
+    """An existing file, or a known checkpoint name found in (or fetched into) the cache."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path
+    name = str(source)
+    if name not in KNOWN_CHECKPOINTS and name.removesuffix(".pth") not in {
+        f.removesuffix(".pth") for f in KNOWN_CHECKPOINTS.values()
+    }:
+        raise ConvlensError(
+            f"weights {name!r}: no such file, and not a known checkpoint "
+            f"({', '.join(KNOWN_CHECKPOINTS)})"
+        )
+    filename = KNOWN_CHECKPOINTS.get(name, name if name.endswith(".pth") else name + ".pth")
+    target = checkpoint_dir() / filename
+    if target.is_file():
+        return target
+    url = _BASE_URL + filename
+    where = f"put {filename} (from {url}) in {target.parent}/"
+    if not download or os.environ.get("CONVLENS_OFFLINE"):
+        raise ConvlensError(f"weights {filename} not found: {where}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    hash_prefix = filename.removesuffix(".pth").rsplit("-", 1)[-1]
+    try:
+        torch.hub.download_url_to_file(url, str(target), hash_prefix=hash_prefix, progress=True)
+    except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        raise ConvlensError(
+            f"weights {filename} not found and could not be downloaded "
+            f"({exc.__class__.__name__}): {where}"
+        ) from exc
+    except RuntimeError as exc:  # hash mismatch
+        raise ConvlensError(f"downloaded {filename} is corrupt ({exc}): {where}") from exc
+    return target
+
+
+def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Tensors from a .pth/.pt (weights_only) or .safetensors file.
+
+    Accepts a bare state dict, or one wrapped under "state_dict"/"model" (our own training
+    checkpoints), and strips the "module." prefix that DistributedDataParallel adds.
+    """
+    path = Path(path)
+    try:
+        if path.suffix == ".safetensors":
+            try:
+                from safetensors.torch import load_file
+            except ImportError as exc:
+                raise ConvlensError(
+                    f"{path}: reading .safetensors needs `pip install safetensors`"
+                ) from exc
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except ConvlensError:
+        raise
+    except Exception as exc:  # torch raises several types for bad or unsafe files
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConvlensError(f"{path}: cannot read weights ({first})") from exc
+    for key in ("state_dict", "model"):
+        if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
+            state = state[key]
+    if not isinstance(state, Mapping) or not all(
+        isinstance(v, torch.Tensor) for v in state.values()
+    ):
+        raise ConvlensError(f"{path}: not a state dict of tensors")
+    return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+def check_compatible(
+    model: nn.Module, state: Mapping[str, torch.Tensor], limit: int = 5
+) -> list[str]:
+    """Human-readable mismatches between a model and a state dict (empty when they fit)."""
+    own = model.state_dict()
+    problems = []
+    for k in own:
+        if k not in state:
+            problems.append(f"missing {k} {tuple(own[k].shape)}")
+        elif tuple(state[k].shape) != tuple(own[k].shape):
+            problems.append(
+                f"{k}: file has {tuple(state[k].shape)}, model expects {tuple(own[k].shape)}"
+            )
+    problems += [f"unexpected {k}" for k in state if k not in own]
+    return problems[:limit] + (
+        [f"... {len(problems) - limit} more"] if len(problems) > limit else []
+    )
+
+
+def load_weights(model: nn.Module, source: str | os.PathLike, download: bool = True) -> nn.Module:
+    """Load `source` (a file, or a known name such as "vgg16") into `model`, strictly."""
+    path = resolve_checkpoint(source, download=download)
+    state = load_state_dict(path)
+    problems = check_compatible(model, state)
+    if problems:
+        raise ConvlensError(f"{path}: weights do not fit the model: " + "; ".join(problems))
+    model.load_state_dict(state, strict=True)
+    return model

@@ -1,0 +1,120 @@
+"""Every figure convlens draws: one look, one place, written atomically as PNG."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from convlens import atomic  # noqa: E402
+
+plt.rcParams.update(
+    {
+        "figure.dpi": 100,
+        "savefig.dpi": 110,
+        "font.size": 9,
+        "axes.titlesize": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+CMAP_HEAT = "inferno"
+
+
+def save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    with atomic.atomic_path(path, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _short(name: str, width: int = 28) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def image_with_topk(
+    image: np.ndarray,
+    names: Sequence[str],
+    probs: Sequence[float],
+    title: str,
+    path,
+    errors: Sequence[float] | None = None,
+) -> Path:
+    """The image beside a horizontal bar chart of its top-k classes (with +- std if given)."""
+    fig, (ax_img, ax_bar) = plt.subplots(1, 2, figsize=(8, 3), width_ratios=[1, 1.3])
+    ax_img.imshow(image)
+    ax_img.set_axis_off()
+    ax_img.set_title(_short(title, 40))
+    y = np.arange(len(names))[::-1]
+    ax_bar.barh(y, probs, xerr=errors, color="#4c72b0", capsize=3)
+    ax_bar.set_yticks(y, [_short(n) for n in names])
+    ax_bar.set_xlim(0, 1)
+    ax_bar.set_xlabel("softmax probability")
+    for yi, p in zip(y, probs, strict=True):
+        ax_bar.text(min(p + 0.02, 0.85), yi, f"{p:.3f}", va="center", fontsize=8)
+    return save(fig, path)
+
+
+def image_grid(
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    path,
+    ncols: int | None = None,
+    row_labels: Sequence[str] | None = None,
+    cmaps: Sequence[str | None] | None = None,
+    size: float = 2.2,
+) -> Path:
+    """A grid of images (HWC in [0, 1], or HW heat maps drawn with a colour map)."""
+    n = len(images)
+    ncols = ncols or n
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False
+    )
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i >= n:
+            continue
+        img = images[i]
+        cmap = (cmaps[i] if cmaps else None) or (CMAP_HEAT if img.ndim == 2 else None)
+        ax.imshow(img, cmap=cmap if img.ndim == 2 else None)
+        ax.set_title(_short(titles[i], 32), fontsize=8)
+    if row_labels:
+        for r, label in enumerate(row_labels):
+            axes[r, 0].text(
+                -0.08,
+                0.5,
+                label,
+                transform=axes[r, 0].transAxes,
+                rotation=90,
+                va="center",
+                ha="right",
+                fontsize=9,
+            )
+    fig.tight_layout()
+    return save(fig, path)
+
+
+def lines(
+    series: dict[str, Sequence[float]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    path,
+    x: Sequence[float] | None = None,
+) -> Path:
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for label, ys in series.items():
+        ax.plot(x if x is not None else np.arange(len(ys)), ys, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return save(fig, path)

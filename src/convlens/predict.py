@@ -1,0 +1,80 @@
+"""Batched inference over images: logits, probabilities, top-k, accuracy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from convlens.data.images import ImageItem, read_image
+from convlens.data.transforms import preprocess
+from convlens.runtime import autocast, prepare_model
+
+
+class ImageDataset(Dataset):
+    def __init__(self, items: Sequence[ImageItem], transform: Callable = preprocess):
+        self.items = list(items)
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.transform(read_image(self.items[i]))
+
+
+def load_batch(items: Sequence[ImageItem], transform: Callable = preprocess) -> torch.Tensor:
+    return torch.stack([transform(read_image(it)) for it in items])
+
+
+def predict_logits(
+    model: nn.Module,
+    items: Sequence[ImageItem],
+    batch_size: int = 16,
+    device: torch.device | str = "cpu",
+    precision: str = "fp32",
+    transform: Callable = preprocess,
+    workers: int = 0,
+    progress: bool = True,
+) -> torch.Tensor:
+    """N x K float32 logits in the order of `items`, computed in eval mode."""
+    device = torch.device(device)
+    model = prepare_model(model.eval(), device, precision)
+    loader = DataLoader(
+        ImageDataset(items, transform),
+        batch_size=batch_size,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+    )
+    out = []
+    with torch.inference_mode():
+        for x in tqdm(loader, desc="inference", unit="batch", disable=not progress, leave=False):
+            x = x.to(device, non_blocking=True)
+            if precision == "bf16":
+                x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, precision):
+                out.append(model(x).float().cpu())
+    return torch.cat(out) if out else torch.empty(0, 0)
+
+
+@dataclass
+class TopK:
+    indices: torch.Tensor  # N x k
+    probs: torch.Tensor  # N x k
+
+
+def topk(logits: torch.Tensor, k: int = 5) -> TopK:
+    probs = torch.softmax(logits.float(), dim=1)
+    p, i = probs.topk(min(k, probs.shape[1]), dim=1)
+    return TopK(i, p)
+
+
+def accuracy_counts(logits: torch.Tensor, labels: torch.Tensor, ks=(1, 5)) -> dict[int, int]:
+    """How many rows have their label among the k highest logits, for each k."""
+    ranked = logits.topk(max(ks), dim=1).indices
+    hits = ranked == labels.view(-1, 1)
+    return {k: int(hits[:, :k].any(dim=1).sum()) for k in ks}

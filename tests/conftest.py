@@ -1,0 +1,18 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+# Tests never touch the network: known checkpoints are never downloaded.
+os.environ["CONVLENS_OFFLINE"] = "1"
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+PROBLEM2 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "problem2"
+
+
+@pytest.fixture(scope="session")
+def problem2_dir() -> Path:
+    if not (PROBLEM2 / "val.txt").exists():
+        pytest.skip(f"the exam's problem2 folder is not at {PROBLEM2}")
+    return PROBLEM2

@@ -16,3 +16,13 @@ def problem2_dir() -> Path:
     if not (PROBLEM2 / "val.txt").exists():
         pytest.skip(f"the exam's problem2 folder is not at {PROBLEM2}")
     return PROBLEM2
+
+
+@pytest.fixture(scope="session")
+def digits_model():
+    """A really trained VGG-style classifier on real handwritten digits (about 10 s)."""
+    from convlens.demo.digits import train_digits_classifier
+
+    model, data, metrics = train_digits_classifier(seed=0)
+    assert metrics["test_accuracy"] > 0.9
+    return model, data

@@ -40,6 +40,8 @@ def make_features(config: list[int | str], batch_norm: bool, in_channels: int = 
 class VGG(nn.Module):
     """features -> avgpool -> flatten -> classifier (fc-relu-dropout, fc-relu-dropout, fc).
 
+    `pool_size` overrides the pooled grid for feature stacks with fewer than five pools.
+
     `input_size` sets the pooled grid: 224 gives torchvision's 7x7 (25,088 inputs to the first
     fully connected layer); a 96x96 jigsaw input gives 3x3, which avoids the 5x upsampling an
     adaptive pool to 7x7 would do on a 3x3 map and keeps the head 5x smaller.
@@ -53,13 +55,14 @@ class VGG(nn.Module):
         input_size: int = 224,
         hidden: int = 4096,
         init_weights: bool = True,
+        pool_size: int | None = None,
     ):
         super().__init__()
         if input_size < 32 or input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32 and >= 32, got {input_size}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
-        grid = min(7, input_size // 32)
+        grid = pool_size or min(7, input_size // 32)
         channels = [m for m in features if isinstance(m, nn.Conv2d)][-1].out_channels
         self.features = features
         self.avgpool = nn.AdaptiveAvgPool2d((grid, grid))

@@ -1,0 +1,82 @@
+"""Guided backpropagation (Springenberg et al. 2014).
+
+Through every ReLU, the backward pass keeps a gradient only where the forward input was
+positive *and* the incoming gradient is positive. Module hooks (the usual way) miss ReLUs called
+functionally (`F.relu`, `torch.relu`, `x.relu()`), and break on in-place ReLUs; instead we
+intercept the ReLU *functions* for the duration of one forward pass with a TorchFunctionMode,
+so every ReLU is guided however it is called, once per call, and the model is never modified.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.overrides import TorchFunctionMode
+
+from convlens.explain.model_state import check_images, class_score_gradient, preserved
+
+
+class _GuidedReLU(torch.autograd.Function):
+    # The mask of positive inputs is saved rather than the output, so later in-place ops on
+    # the output (legal in the user's model) cannot invalidate the backward pass.
+    @staticmethod
+    def forward(ctx, x):
+        positive = x > 0
+        ctx.save_for_backward(positive)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (positive,) = ctx.saved_tensors
+        return grad * positive * (grad > 0)
+
+
+class _GuidedReLUInplace(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        positive = x > 0
+        x.clamp_(min=0)
+        ctx.mark_dirty(x)
+        ctx.save_for_backward(positive)
+        return x
+
+    backward = _GuidedReLU.backward
+
+
+_OUT_OF_PLACE = {torch.relu, F.relu, torch.Tensor.relu}
+_IN_PLACE = {torch.relu_, torch.Tensor.relu_, F.relu_}
+
+
+class guided_relus(TorchFunctionMode):
+    """Within this context every ReLU call is a guided ReLU."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.relu and kwargs.get("inplace", args[1] if len(args) > 1 else False):
+            return _GuidedReLUInplace.apply(args[0])
+        if func in _OUT_OF_PLACE:
+            return _GuidedReLU.apply(args[0])
+        if func in _IN_PLACE:
+            return _GuidedReLUInplace.apply(args[0])
+        return func(*args, **kwargs)
+
+
+def guided_backprop(model: nn.Module, images: torch.Tensor, target) -> torch.Tensor:
+    """B x C x H x W signed guided-backpropagation maps for each image's target class."""
+    images = check_images(images)
+    with preserved(model), guided_relus():
+        return class_score_gradient(model, images, target)
+
+
+def to_displayable(maps: torch.Tensor, percentile: float = 99.5) -> torch.Tensor:
+    """B x H x W x C in [0, 1]: zero gradient at 0.5 grey, clipped at a high percentile of |g|."""
+    maps = maps.detach().float()
+    flat = maps.abs().flatten(1)
+    scale = torch.quantile(flat, percentile / 100.0, dim=1).clamp_min(1e-12).view(-1, 1, 1, 1)
+    return (0.5 + 0.5 * (maps / scale).clamp(-1, 1)).permute(0, 2, 3, 1)
+
+
+def positive_magnitude(maps: torch.Tensor) -> torch.Tensor:
+    """B x H x W: the largest positive channel value, a common single-channel view."""
+    return maps.detach().float().clamp_min(0).amax(dim=1)

@@ -1,0 +1,71 @@
+"""Leave the model as we found it: train/eval flags and requires_grad, restored in `finally`."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+
+@contextlib.contextmanager
+def preserved(model: nn.Module, train: bool = False, freeze: bool = True) -> Iterator[nn.Module]:
+    """Put `model` in eval (or train) mode with frozen parameters, and restore both afterwards.
+
+    Freezing the parameters keeps explanation backward passes from accumulating `.grad` on
+    them (and is faster: no weight gradients are computed).
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    grads = [(p, p.grad) for p in model.parameters()]
+    try:
+        model.train(train)
+        if freeze:
+            for p in model.parameters():
+                p.requires_grad_(False)
+        yield model
+    finally:
+        for m, was_training in modes:
+            m.training = was_training
+        for p, flag in flags:
+            p.requires_grad_(flag)
+        for p, g in grads:
+            p.grad = g
+
+
+def as_targets(target, batch: int, device: torch.device) -> torch.Tensor:
+    """One class per image: an int for all, or a sequence/tensor of length `batch`."""
+    t = torch.as_tensor(target, device=device).long().flatten()
+    if t.numel() == 1:
+        return t.expand(batch)
+    if t.numel() != batch:
+        raise ValueError(f"target must be one class or one per image ({batch}), got {t.numel()}")
+    return t
+
+
+def check_images(x: torch.Tensor) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor) or x.ndim != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"images must be a B x C x H x W tensor, got {shape}")
+    if not torch.isfinite(x).all():
+        raise ValueError("images contain NaN or inf")
+    return x
+
+
+def class_score_gradient(model: nn.Module, x: torch.Tensor, target) -> torch.Tensor:
+    """d S_c / d x for the unnormalised score S_c of each image's target class, in fp32.
+
+    The scores of different images are summed before the backward pass: in eval mode images
+    do not interact, so each image receives exactly the gradient of its own score.
+    """
+    x = check_images(x).detach().float().requires_grad_(True)
+    t = as_targets(target, x.shape[0], x.device)
+    with torch.enable_grad():
+        scores = model(x)
+        if scores.ndim != 2:
+            raise ValueError(f"model must return B x K scores, got {tuple(scores.shape)}")
+        if int(t.max()) >= scores.shape[1] or int(t.min()) < 0:
+            raise ValueError(f"target out of range 0..{scores.shape[1] - 1}")
+        (grad,) = torch.autograd.grad(scores.gather(1, t.view(-1, 1)).sum(), x)
+    return grad

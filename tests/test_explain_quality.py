@@ -1,0 +1,62 @@
+"""Deletion/insertion and the randomisation sanity check, on a really trained digits model."""
+
+import numpy as np
+import torch
+from scipy import stats
+
+from convlens.explain import guided_backprop, saliency
+from convlens.explain.evaluate import deletion_insertion, randomisation_check, spearman_rows
+
+
+def test_deletion_curve_matches_a_plain_loop(digits_model):
+    model, data = digits_model
+    x, t = data.x_test[:2], data.y_test[:2]
+    maps = saliency(model, x, t)
+    out = deletion_insertion(model, x, maps, t, steps=8)
+    for i in range(2):
+        order = np.argsort(-maps[i].flatten().numpy(), kind="stable")
+        for s in range(9):
+            img = x[i].clone().flatten(1)
+            img[:, order[: round(32 * 32 * s / 8)]] = 0
+            with torch.no_grad():
+                p = torch.softmax(model(img.view(1, 1, 32, 32)), 1)[0, t[i]].item()
+            assert abs(out["deletion"][i, s].item() - p) < 1e-5
+    assert out["deletion"].shape == (2, 9) and out["deletion_auc"].shape == (2,)
+    # insertion starts at the blurred image and ends at the original
+    with torch.no_grad():
+        p_full = torch.softmax(model(x), 1)[torch.arange(2), t]
+    torch.testing.assert_close(out["insertion"][:, -1], p_full, atol=1e-5, rtol=0)
+
+
+def test_saliency_deletion_beats_a_random_map(digits_model):
+    model, data = digits_model
+    x, t = data.x_test[:24], data.y_test[:24]
+    ours = deletion_insertion(model, x, saliency(model, x, t), t, steps=16)
+    random_map = torch.rand(x.shape[0], 32, 32, generator=torch.Generator().manual_seed(0))
+    rand = deletion_insertion(model, x, random_map, t, steps=16)
+    assert ours["deletion_auc"].mean() < rand["deletion_auc"].mean() - 0.05
+    assert ours["insertion_auc"].mean() > rand["insertion_auc"].mean()
+
+
+def test_randomisation_changes_saliency_maps(digits_model):
+    model, data = digits_model
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, t = data.x_test[:6], data.y_test[:6]
+    result = randomisation_check(
+        model, x, t, {"saliency": saliency, "guided_backprop": guided_backprop}, seed=0
+    )
+    rows = result["rows"]
+    assert result["layers"][0] == "classifier.6"  # from the top down
+    assert len(rows) == 8  # 5 convolutions + 3 linear layers
+    assert rows[-1]["saliency"] < 0.5  # fully randomised: the maps no longer agree
+    assert rows[-1]["saliency"] < rows[0]["saliency"]
+    # the model itself was not touched
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_spearman_rows_against_scipy():
+    gen = torch.Generator().manual_seed(0)
+    a, b = torch.rand(3, 5, 5, generator=gen), torch.rand(3, 5, 5, generator=gen)
+    ours = spearman_rows(a, b)
+    for i in range(3):
+        assert abs(ours[i] - stats.spearmanr(a[i].flatten(), b[i].flatten()).statistic) < 1e-12

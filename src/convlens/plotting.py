@@ -118,3 +118,25 @@ def lines(
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     return save(fig, path)
+
+
+def explanation_rows(
+    images: Sequence[np.ndarray],
+    columns: dict[str, Sequence[np.ndarray]],
+    titles: Sequence[str],
+    path,
+    size: float = 2.4,
+) -> Path:
+    """One row per image: the image, then one panel per explanation method."""
+    ncols = 1 + len(columns)
+    n = len(images)
+    fig, axes = plt.subplots(n, ncols, figsize=(size * ncols, size * n + 0.2), squeeze=False)
+    for i in range(n):
+        panels = [("image", images[i])] + [(k, v[i]) for k, v in columns.items()]
+        for j, (name, img) in enumerate(panels):
+            ax = axes[i, j]
+            ax.set_axis_off()
+            ax.imshow(img, cmap=CMAP_HEAT if img.ndim == 2 else None)
+            ax.set_title(_short(titles[i], 34) if j == 0 else name, fontsize=8)
+    fig.tight_layout()
+    return save(fig, path)

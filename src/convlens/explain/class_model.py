@@ -32,7 +32,9 @@ class ClassVizConfig:
     jitter: int = 0  # random shift of up to this many pixels before each step
     clip_norm_pct: float = 0.0  # zero pixels whose norm is below this percentile
     clip_contrib_pct: float = 0.0  # zero pixels whose |I * grad| is below this percentile
-    clamp: tuple[float, float] | None = None  # keep pixels inside a valid (normalised) range
+    # Keep pixels inside the valid (normalised) range: floats, or tensors broadcastable to the
+    # batch such as per-channel bounds.
+    clamp: tuple | None = None
 
 
 @dataclass
@@ -87,7 +89,8 @@ def class_model_visualisation(
         opt = torch.optim.SGD([img], lr=cfg.lr)
     else:
         raise ValueError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
-    result = ClassVizResult(images=img, classes=[int(c) for c in targets], config=asdict(cfg))
+    config_record = {k: v for k, v in asdict(cfg).items() if k != "clamp"}
+    result = ClassVizResult(images=img, classes=[int(c) for c in targets], config=config_record)
     start = time.perf_counter()
     with preserved(model), torch.enable_grad():
         for step in range(cfg.steps):
@@ -123,7 +126,8 @@ def class_model_visualisation(
                     contrib = (img * -grad).sum(1, keepdim=True).abs()
                     img.mul_(_percentile_mask(contrib, cfg.clip_contrib_pct))
                 if cfg.clamp is not None:
-                    img.clamp_(*cfg.clamp)
+                    lo, hi = (torch.as_tensor(b, device=device) for b in cfg.clamp)
+                    img.clamp_(lo, hi)
     result.images = img.detach()
     result.seconds = time.perf_counter() - start
     return result

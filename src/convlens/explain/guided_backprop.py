@@ -29,7 +29,7 @@ class _GuidedReLU(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         (positive,) = ctx.saved_tensors
-        return grad * positive * (grad > 0)
+        return grad.clamp_min(0).mul_(positive)
 
 
 class _GuidedReLUInplace(torch.autograd.Function):

@@ -1,0 +1,258 @@
+"""`convlens saliency | guided-backprop | class-viz | explain-eval` (Problem 2a, 2c, 2e, 2f)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from convlens import plotting
+from convlens.cli import print_json
+from convlens.cli.options import add_model, add_output, add_seed
+from convlens.cli.vgg import load_model
+from convlens.data import IMAGENET_MEAN, IMAGENET_STD, denormalize, imagenet_classes
+from convlens.data.images import list_image_files
+from convlens.errors import ConvlensError
+from convlens.explain import class_model_visualisation, guided_backprop, saliency
+from convlens.explain.evaluate import deletion_insertion, randomisation_check
+from convlens.explain.guided_backprop import positive_magnitude, to_displayable
+from convlens.predict import load_batch
+from convlens.runtime import resolve_device
+from convlens.tables import format_table
+
+
+def register(sub) -> None:
+    for name, helptext in [
+        ("saliency", "class saliency maps (Simonyan et al. 2013, section 3.1)"),
+        ("guided-backprop", "guided backpropagation maps (Springenberg et al. 2014)"),
+    ]:
+        p = sub.add_parser(
+            name,
+            help=helptext,
+            description=f"{helptext[0].upper()}{helptext[1:]} for the predicted class (or "
+            "--target) of each image; with --out, a figure per image beside both maps.",
+        )
+        p.add_argument("images", nargs="+", type=Path, help="image files or folders")
+        p.add_argument("--target", type=int, default=None, help="class id (default: predicted)")
+        if name == "saliency":
+            p.add_argument(
+                "--smoothgrad",
+                type=int,
+                default=0,
+                metavar="N",
+                help="average over N noisy copies (SmoothGrad); 0 = plain gradient",
+            )
+        add_model(p)
+        add_output(p)
+        add_seed(p)
+        p.set_defaults(func=run_maps, method=name)
+
+    p = sub.add_parser(
+        "class-viz",
+        help="class model visualisations, with and without Gaussian blur every k steps",
+        description="Gradient ascent on the unnormalised class score from the zero image "
+        "(Simonyan et al. 2013, section 2) with Yosinski et al.'s regularisers. All classes are "
+        "optimised together as one batch, once without and once with blurring.",
+    )
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--classes", type=int, nargs="+", help="class ids")
+    g.add_argument(
+        "--random", type=int, default=3, metavar="N", help="N classes drawn with --seed (default 3)"
+    )
+    p.add_argument("--steps", type=int, default=150)
+    p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--l2", type=float, default=1e-3, help="lambda of the ||I||^2 penalty")
+    p.add_argument("--blur-every", type=int, default=5, metavar="K")
+    p.add_argument("--blur-sigma", type=float, default=1.0)
+    p.add_argument("--jitter", type=int, default=0)
+    p.add_argument("--size", type=int, default=224, help="image side (default 224)")
+    add_model(p)
+    add_output(p)
+    add_seed(p)
+    p.set_defaults(func=run_class_viz)
+
+    p = sub.add_parser(
+        "explain-eval",
+        help="deletion/insertion areas and the randomisation sanity check",
+        description="Deletion and insertion curves (Petsiuk et al. 2018) for saliency and guided"
+        " backprop against a random map, and cascading parameter randomisation "
+        "(Adebayo et al. 2018): Spearman correlation of maps as layers are re-initialised.",
+    )
+    p.add_argument("images", nargs="+", type=Path, help="image files or folders")
+    p.add_argument("--steps", type=int, default=24, help="points on each curve")
+    p.add_argument("--layers", type=int, default=None, help="randomise at most this many layers")
+    add_model(p)
+    add_output(p)
+    add_seed(p)
+    p.set_defaults(func=run_eval)
+
+
+def _batch_and_targets(args):
+    items = list_image_files(args.images)
+    model = load_model(args)
+    device = resolve_device(args.device)
+    model = model.to(device)
+    x = load_batch(items).to(device)
+    with torch.no_grad():
+        predicted = model(x).argmax(1)
+    target = getattr(args, "target", None)
+    targets = torch.full_like(predicted, target) if target is not None else predicted
+    return items, model, x, targets
+
+
+def run_maps(args) -> int:
+    items, model, x, targets = _batch_and_targets(args)
+    names = imagenet_classes().names
+    sal = saliency(
+        model, x, targets, smoothgrad_samples=getattr(args, "smoothgrad", 0), seed=args.seed
+    )
+    gbp = guided_backprop(model, x, targets)
+    if args.out:
+        titles = [
+            f"{Path(it.name).name}: {names[int(t)]}" for it, t in zip(items, targets, strict=True)
+        ]
+        plotting.explanation_rows(
+            list(denormalize(x)),
+            {
+                "saliency": list(sal.cpu().numpy()),
+                "guided backprop": list(to_displayable(gbp).numpy()),
+            },
+            titles,
+            args.out / f"{args.method}.png",
+        )
+    rows = [
+        {
+            "file": it.name,
+            "target": int(t),
+            "name": names[int(t)],
+            "saliency_max": float(s.max()),
+            "guided_positive_max": float(g.max()),
+        }
+        for it, t, s, g in zip(items, targets, sal, positive_magnitude(gbp), strict=True)
+    ]
+    if args.json:
+        print_json(rows)
+    else:
+        print(format_table(rows))
+    return 0
+
+
+def run_class_viz(args) -> int:
+    names = imagenet_classes().names
+    model = load_model(args).to(resolve_device(args.device))
+    num_classes = model(
+        torch.zeros(1, 3, args.size, args.size, device=next(model.parameters()).device)
+    ).shape[1]
+    if args.classes:
+        classes = args.classes
+        bad = [c for c in classes if not 0 <= c < num_classes]
+        if bad:
+            raise ConvlensError(f"--classes: {bad} out of range 0..{num_classes - 1}")
+    else:
+        classes = sorted(random.Random(args.seed).sample(range(num_classes), args.random))
+    lo = torch.tensor([-m / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)]).view(
+        1, 3, 1, 1
+    )
+    hi = torch.tensor([(1 - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)]).view(
+        1, 3, 1, 1
+    )
+    common = {
+        "steps": args.steps,
+        "lr": args.lr,
+        "l2": args.l2,
+        "jitter": args.jitter,
+        "clamp": (lo, hi),
+        "seed": args.seed,
+        "device": resolve_device(args.device),
+    }
+    plain = class_model_visualisation(model, classes, (3, args.size, args.size), **common)
+    blurred = class_model_visualisation(
+        model,
+        classes,
+        (3, args.size, args.size),
+        blur_every=args.blur_every,
+        blur_sigma=args.blur_sigma,
+        **common,
+    )
+    label = [names[c] if num_classes == len(names) else str(c) for c in classes]
+    if args.out:
+        plotting.image_grid(
+            list(denormalize(plain.images)) + list(denormalize(blurred.images)),
+            label + label,
+            args.out / "class_viz.png",
+            ncols=len(classes),
+            row_labels=["no blur", f"blur every {args.blur_every}"],
+        )
+    rows = [
+        {
+            "class_id": c,
+            "name": n,
+            "prob_no_blur": plain.prob[-1][i],
+            "prob_blur": blurred.prob[-1][i],
+            "steps_to_0.9": blurred.steps_to(0.9)[i],
+        }
+        for i, (c, n) in enumerate(zip(classes, label, strict=True))
+    ]
+    if args.json:
+        print_json({"classes": rows, "seconds": [plain.seconds, blurred.seconds]})
+    else:
+        print(format_table(rows))
+        print(f"time: {plain.seconds:.1f} s without blur, {blurred.seconds:.1f} s with blur")
+    return 0
+
+
+def run_eval(args) -> int:
+    items, model, x, targets = _batch_and_targets(args)
+    gen = torch.Generator().manual_seed(args.seed)
+    random_map = torch.rand(x.shape[0], *x.shape[-2:], generator=gen).to(x.device)
+    maps = {
+        "saliency": saliency(model, x, targets),
+        "guided_backprop": guided_backprop(model, x, targets),
+        "random": random_map,
+    }
+    curves = {
+        k: deletion_insertion(model, x, m, targets, steps=args.steps) for k, m in maps.items()
+    }
+    table = [
+        {
+            "method": k,
+            "deletion_auc": float(c["deletion_auc"].mean()),
+            "insertion_auc": float(c["insertion_auc"].mean()),
+        }
+        for k, c in curves.items()
+    ]
+    rnd = randomisation_check(
+        model,
+        x,
+        targets,
+        {"saliency": saliency, "guided_backprop": guided_backprop},
+        seed=args.seed,
+        max_layers=args.layers,
+    )
+    if args.out:
+        xs = np.linspace(0, 1, args.steps + 1)
+        plotting.lines(
+            {k: c["deletion"].mean(0).numpy() for k, c in curves.items()},
+            "fraction of pixels deleted",
+            "target probability",
+            "deletion",
+            args.out / "deletion.png",
+            x=xs,
+        )
+        plotting.lines(
+            {k: c["insertion"].mean(0).numpy() for k, c in curves.items()},
+            "fraction of pixels inserted",
+            "target probability",
+            "insertion",
+            args.out / "insertion.png",
+            x=xs,
+        )
+    if args.json:
+        print_json({"deletion_insertion": table, "randomisation": rnd["rows"]})
+    else:
+        print(format_table(table))
+        print("\nSpearman correlation with the original maps, layers randomised from the top:")
+        print(format_table(rnd["rows"]))
+    return 0

@@ -140,3 +140,47 @@ def explanation_rows(
             ax.set_title(_short(titles[i], 34) if j == 0 else name, fontsize=8)
     fig.tight_layout()
     return save(fig, path)
+
+
+def image_with_violins(
+    image: np.ndarray,
+    samples: np.ndarray,
+    names: Sequence[str],
+    title: str,
+    path,
+    deterministic: Sequence[float] | None = None,
+) -> Path:
+    """The image beside violins of its top classes' probabilities across MC samples (T x k)."""
+    fig, (ax_img, ax_v) = plt.subplots(1, 2, figsize=(8, 3), width_ratios=[1, 1.5])
+    ax_img.imshow(image, cmap="gray" if image.ndim == 2 else None)
+    ax_img.set_axis_off()
+    ax_img.set_title(_short(title, 40))
+    pos = np.arange(1, samples.shape[1] + 1)
+    parts = ax_v.violinplot(samples, positions=pos, showmeans=True, widths=0.8)
+    for body in parts["bodies"]:
+        body.set_alpha(0.5)
+    if deterministic is not None:
+        ax_v.scatter(pos, deterministic, marker="x", color="#c0392b", zorder=3, label="dropout off")
+        ax_v.legend(fontsize=7, loc="upper right")
+    ax_v.set_xticks(pos, [_short(n, 14) for n in names], rotation=30, ha="right")
+    ax_v.set_ylim(0, 1)
+    ax_v.set_ylabel("probability across samples")
+    return save(fig, path)
+
+
+def reliability_diagram(curves: dict[str, list[dict]], path, title: str = "reliability") -> Path:
+    """Accuracy against confidence per bin, one line per method, the diagonal for reference."""
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    for label, bins in curves.items():
+        pts = [(b["confidence"], b["accuracy"]) for b in bins if b["count"]]
+        if pts:
+            c, a = zip(*pts, strict=True)
+            ax.plot(c, a, marker="o", label=label)
+    ax.set_xlabel("confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize=7)
+    return save(fig, path)

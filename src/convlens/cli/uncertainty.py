@@ -1,0 +1,125 @@
+"""`convlens uncertainty` and `convlens calibration` (Problem 2g, 2h)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from convlens import plotting
+from convlens.cli import print_json
+from convlens.cli.options import add_model, add_output, add_seed
+from convlens.cli.vgg import labelled_items, load_model
+from convlens.data import denormalize, imagenet_classes
+from convlens.data.images import list_image_files
+from convlens.errors import ConvlensError
+from convlens.predict import load_batch
+from convlens.runtime import resolve_device
+from convlens.tables import format_table
+from convlens.uncertainty import mc_dropout
+from convlens.uncertainty.report import calibration_report, per_image_rows
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "uncertainty",
+        help="Monte Carlo dropout uncertainty per image",
+        description="Run T forward passes with dropout on (the convolutional prefix once, the "
+        "stochastic head T times) and report per image the top-5 of the predictive mean with "
+        "+- std, predictive entropy, mutual information and the dropout-off prediction.",
+    )
+    p.add_argument("images", nargs="+", type=Path, help="image files or folders")
+    p.add_argument("--samples", type=int, default=50, metavar="T", help="MC samples (default 50)")
+    add_model(p)
+    add_output(p)
+    add_seed(p)
+    p.set_defaults(func=run_uncertainty)
+
+    p = sub.add_parser(
+        "calibration",
+        help="accuracy, NLL, Brier and ECE: deterministic vs MC dropout",
+        description="On a labelled set (problem2 folder/zip or synset-folder tree): accuracy, "
+        "NLL, Brier score and ECE (15 bins) with dropout off and with MC dropout, a reliability "
+        "diagram, and how well uncertainty detects errors (AUROC).",
+    )
+    p.add_argument("data", type=Path)
+    p.add_argument("--samples", type=int, default=30, metavar="T")
+    add_model(p)
+    add_output(p)
+    add_seed(p)
+    p.set_defaults(func=run_calibration)
+
+
+def _check_samples(t: int) -> None:
+    if t < 2:
+        raise ConvlensError(f"--samples must be >= 2, got {t}")
+
+
+def run_uncertainty(args) -> int:
+    _check_samples(args.samples)
+    items = list_image_files(args.images)
+    names = imagenet_classes().names
+    device = resolve_device(args.device)
+    model = load_model(args).to(device)
+    x = load_batch(items).to(device)
+    r = mc_dropout(model, x, samples=args.samples, seed=args.seed)
+    files = [Path(it.name).name for it in items]
+    rows = per_image_rows(r, names, files)
+    if args.out and r.samples is not None:
+        for i, f in enumerate(files):
+            ids = r.topk_ids[i]
+            plotting.image_with_violins(
+                denormalize(x[i]),
+                r.samples[:, i, ids].numpy(),
+                [names[int(c)] for c in ids],
+                f,
+                args.out / f"uncertainty_{i:03d}_{Path(f).stem}.png",
+                deterministic=r.deterministic[i, ids].numpy(),
+            )
+    if args.json:
+        print_json({"samples": args.samples, "path": r.path, "notes": r.notes, "images": rows})
+        return 0
+    for row in rows:
+        print(
+            f"\n{row['file']}: entropy {row['predictive_entropy']:.3f} nats, mutual "
+            f"information {row['mutual_information']:.3f}, dropout off: "
+            f"{row['deterministic_top1']['name']} ({row['deterministic_top1']['prob']:.3f})"
+        )
+        print(
+            format_table(
+                [{"name": t["name"], "prob": t["prob"], "+-std": t["std"]} for t in row["top"]]
+            )
+        )
+    for note in r.notes:
+        print("note:", note)
+    return 0
+
+
+def run_calibration(args) -> int:
+    _check_samples(args.samples)
+    items, _ = labelled_items(args.data)
+    device = resolve_device(args.device)
+    model = load_model(args).to(device)
+    x = load_batch(items).to(device)
+    labels = torch.tensor([it.label for it in items]).numpy()
+    rep = calibration_report(model, x, labels, samples=args.samples, seed=args.seed)
+    if args.out:
+        plotting.reliability_diagram(
+            {
+                "dropout off": rep["deterministic"]["reliability"],
+                "MC dropout": rep["mc_dropout"]["reliability"],
+            },
+            args.out / "reliability.png",
+        )
+    if args.json:
+        print_json(rep)
+        return 0
+    keys = ["accuracy", "nll", "brier", "ece"]
+    print(
+        format_table(
+            [{"model": k, **{m: rep[k][m] for m in keys}} for k in ("deterministic", "mc_dropout")]
+        )
+    )
+    print("\nuncertainty as an error detector (MC dropout):")
+    print(format_table([{"uncertainty": k, **v} for k, v in rep["uncertainty_vs_errors"].items()]))
+    return 0

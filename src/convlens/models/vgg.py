@@ -23,17 +23,21 @@ CONFIGS: dict[str, list[int | str]] = {
 }  # fmt: skip
 
 
-def make_features(config: list[int | str], batch_norm: bool, in_channels: int = 3) -> nn.Sequential:
+def make_features(
+    config: list[int | str], batch_norm: bool, in_channels: int = 3, width: float = 1.0
+) -> nn.Sequential:
+    """`width` scales every layer's channels (1.0 = the published network)."""
     layers: list[nn.Module] = []
     for item in config:
         if item == "M":
             layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
             continue
-        layers.append(nn.Conv2d(in_channels, int(item), kernel_size=3, padding=1))
+        out = max(1, round(int(item) * width))
+        layers.append(nn.Conv2d(in_channels, out, kernel_size=3, padding=1))
         if batch_norm:
-            layers.append(nn.BatchNorm2d(int(item)))
+            layers.append(nn.BatchNorm2d(out))
         layers.append(nn.ReLU(inplace=True))
-        in_channels = int(item)
+        in_channels = out
     return nn.Sequential(*layers)
 
 
@@ -99,10 +103,10 @@ class VGG(nn.Module):
         return self.classifier(self.forward_features(x))
 
 
-def vgg(name: str, *, batch_norm: bool = False, **kwargs) -> VGG:
+def vgg(name: str, *, batch_norm: bool = False, width: float = 1.0, **kwargs) -> VGG:
     if name not in CONFIGS:
         raise ValueError(f"unknown VGG {name!r}; expected one of {sorted(CONFIGS)}")
-    return VGG(make_features(CONFIGS[name], batch_norm), **kwargs)
+    return VGG(make_features(CONFIGS[name], batch_norm, width=width), **kwargs)
 
 
 def vgg11(**kw) -> VGG:

@@ -1,0 +1,147 @@
+"""`convlens jigsaw train | evaluate | restore` (Problem 3a, 3b)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from convlens.cli import print_json
+from convlens.cli.options import add_device, add_seed
+from convlens.errors import ConvlensError
+from convlens.jigsaw.data import load_npz
+from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.predict import METHODS
+from convlens.jigsaw.train import TrainConfig
+from convlens.jigsaw.workflow import evaluate_run, restore_file, run_training
+from convlens.runtime import resolve_device
+from convlens.tables import format_table
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "jigsaw",
+        help="2x2 jigsaw de-shuffling: train, evaluate, restore",
+        description="Problem 3: predict the order of four shuffled quarters.",
+    )
+    jsub = p.add_subparsers(dest="jigsaw_command", metavar="COMMAND", parser_class=type(p))
+    jsub.required = True
+
+    t = jsub.add_parser(
+        "train",
+        help="train the de-shuffling network",
+        description="Train VGG-11-BN (24-way) on DataShuffled.npz or problem3.zip;"
+        " writes RUN/checkpoint.pt every epoch and RUN/best.pt (by validation "
+        "image-level accuracy). --resume continues an interrupted run.",
+    )
+    t.add_argument("data", type=Path, help="DataShuffled.npz, or problem3.zip / its folder")
+    t.add_argument("--out", type=Path, required=True, metavar="RUN", help="run folder")
+    t.add_argument("--resume", action="store_true")
+    d = TrainConfig()
+    m = ModelConfig()
+    t.add_argument("--epochs", type=int, default=d.epochs)
+    t.add_argument("--batch-size", type=int, default=d.batch_size)
+    t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument("--width", type=float, default=m.width, help="channel multiplier")
+    t.add_argument("--hidden", type=int, default=m.hidden)
+    t.add_argument("--val-fraction", type=float, default=d.val_fraction)
+    add_device(t, precision_default="bf16")
+    add_seed(t)
+    t.set_defaults(func=run_train)
+
+    e = jsub.add_parser(
+        "evaluate",
+        help="image- and quarter-level accuracy of every method",
+        description="On the labelled test split: the network, test-time "
+        "augmentation over all 24 re-shuffles, the training-free seam score, and"
+        " their combinations, side by side; a confusion matrix; a figure.",
+    )
+    e.add_argument("run", type=Path)
+    e.add_argument("data", type=Path)
+    e.add_argument("--no-tta", action="store_true", help="skip test-time augmentation (24x cost)")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--out", type=Path, default=None, help="folder for the examples figure")
+    e.add_argument("--device", default="auto")
+    add_seed(e)
+    e.set_defaults(func=run_evaluate)
+
+    r = jsub.add_parser(
+        "restore",
+        help="restore every image of an npz (labelled or not)",
+        description="Predict each image's order, de-shuffle it, and write the "
+        "exam's npz layout (a/c restored images, b/d predicted orders, b_prob/"
+        "d_prob their probabilities).",
+    )
+    r.add_argument("run", type=Path)
+    r.add_argument("input", type=Path)
+    r.add_argument("--out", type=Path, required=True, help="restored .npz")
+    r.add_argument("--png", type=Path, default=None, help="folder for a contact sheet")
+    r.add_argument("--method", choices=METHODS, default="network+seam")
+    r.add_argument("--device", default="auto")
+    add_seed(r)
+    r.set_defaults(func=run_restore)
+
+
+def run_train(args) -> int:
+    if args.epochs < 1 or args.batch_size < 1:
+        raise ConvlensError("--epochs and --batch-size must be >= 1")
+    data = load_npz(args.data)
+    print(
+        f"{data.source}: pixels {data.dtype_found}; "
+        f"{len(data.train.images) if data.train else 0} training images"
+    )
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        precision=args.precision,
+        device=args.device,
+        model=ModelConfig(width=args.width, hidden=args.hidden),
+    )
+    result = run_training(data, args.out, cfg, resume=args.resume)
+    print(
+        f"best validation image-level accuracy {result['best_val_accuracy']:.4f}; "
+        f"checkpoints in {args.out}"
+    )
+    return 0
+
+
+def run_evaluate(args) -> int:
+    data = load_npz(args.data)
+    result = evaluate_run(
+        args.run, data, out=args.out, tta=not args.no_tta, device=resolve_device(args.device)
+    )
+    if args.json:
+        print_json(result)
+        return 0
+    rows = [
+        {
+            "method": k,
+            **{
+                c: v[c]
+                for c in ("image_accuracy", "image_correct", "quarter_accuracy", "quarter_correct")
+            },
+        }
+        for k, v in result["methods"].items()
+    ]
+    print(
+        f"{result['n_test']} labelled test images; seam temperature "
+        f"{result['seam_temperature']:.3g}"
+    )
+    print(format_table(rows))
+    print(f"best: {result['best_method']}")
+    return 0
+
+
+def run_restore(args) -> int:
+    data = load_npz(args.input)
+    summary = restore_file(
+        args.run,
+        data,
+        args.out,
+        method=args.method,
+        png_dir=args.png,
+        device=resolve_device(args.device),
+    )
+    print_json(summary)
+    return 0

@@ -1,0 +1,97 @@
+"""Predicting orders with the network, test-time augmentation, the seam score and their
+combination; accuracy at image and quarter level; restoration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from convlens.jigsaw.permutations import (
+    COMPOSE,
+    NUM_PERMUTATIONS,
+    PERMUTATIONS,
+    correct_positions,
+    orders_to_classes,
+)
+from convlens.jigsaw.seams import fit_temperature, seam_costs, seam_log_probs
+from convlens.jigsaw.tiles import deshuffle, shuffle
+from convlens.jigsaw.train import fixed_shuffles, predict_log_probs
+
+METHODS = ("network", "network+tta", "seam", "network+seam", "network+tta+seam")
+
+
+def tta_log_probs(model, shuffled: np.ndarray, **kw) -> torch.Tensor:
+    """Average over all 24 re-shuffles of each image, each prediction mapped back.
+
+    If x = shuffle(original, s), then shuffle(x, p) = shuffle(original, s[p]) (COMPOSE[s, p]),
+    so the network's log-probability of class COMPOSE[s, p] for the re-shuffled image is
+    evidence for s. The 24 views are averaged in log space.
+    """
+    n = len(shuffled)
+    total = torch.zeros(n, NUM_PERMUTATIONS)
+    compose = torch.from_numpy(COMPOSE)  # [s, p]
+    for p in range(NUM_PERMUTATIONS):
+        view = shuffle(shuffled, np.repeat(PERMUTATIONS[p : p + 1], n, axis=0))
+        lp = predict_log_probs(model, view, **kw)  # over composed classes
+        total += lp[:, compose[:, p]]
+    return torch.log_softmax(total / NUM_PERMUTATIONS, dim=1)
+
+
+@dataclass
+class Scores:
+    """N x 24 log-probabilities per method."""
+
+    log_probs: dict[str, torch.Tensor]
+    temperature: float
+
+
+def score_all(model, shuffled: np.ndarray, temperature: float, tta: bool = True, **kw) -> Scores:
+    net = predict_log_probs(model, shuffled, **kw)
+    seam = seam_log_probs(seam_costs(shuffled), temperature)
+    out = {"network": net, "seam": seam, "network+seam": torch.log_softmax(net + seam, 1)}
+    if tta:
+        t = tta_log_probs(model, shuffled, **kw)
+        out["network+tta"] = t
+        out["network+tta+seam"] = torch.log_softmax(t + seam, 1)
+    return Scores(out, temperature)
+
+
+def seam_temperature(originals: np.ndarray, seed: int = 0, limit: int = 2000) -> float:
+    """Fit the seam score's temperature on labelled (restored) images, no network involved."""
+    originals = originals[:limit]
+    shuffled, classes = fixed_shuffles(originals, seed)
+    return fit_temperature(seam_costs(shuffled), classes)
+
+
+def accuracy(log_probs: torch.Tensor, true_orders: np.ndarray) -> dict:
+    """Image-level (whole order right) and quarter-level (tiles in the right place)."""
+    pred_orders = PERMUTATIONS[log_probs.argmax(1).numpy()]
+    n = len(true_orders)
+    right_tiles = correct_positions(pred_orders, true_orders)
+    images_right = int((right_tiles == 4).sum())
+    return {
+        "n": n,
+        "image_correct": images_right,
+        "image_accuracy": images_right / n,
+        "quarter_correct": int(right_tiles.sum()),
+        "quarter_accuracy": float(right_tiles.sum() / (4 * n)),
+    }
+
+
+def confusion(log_probs: torch.Tensor, true_orders: np.ndarray) -> np.ndarray:
+    """24 x 24 counts, rows = true permutation class, columns = predicted."""
+    cm = np.zeros((NUM_PERMUTATIONS, NUM_PERMUTATIONS), dtype=np.int64)
+    np.add.at(cm, (orders_to_classes(true_orders), log_probs.argmax(1).numpy()), 1)
+    return cm
+
+
+def restore(
+    shuffled: np.ndarray, log_probs: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(restored images, predicted orders, their probabilities)."""
+    best = log_probs.argmax(1).numpy()
+    orders = PERMUTATIONS[best]
+    prob = log_probs.exp().max(1).values.numpy()
+    return deshuffle(shuffled, orders), orders, prob

@@ -1,0 +1,291 @@
+"""Training the de-shuffling network, readable top to bottom: data, model, optimiser, loop,
+checkpoint, validation.
+
+Training data is multiplied honestly: each labelled training image is restored once with its
+known order; every epoch, augmentation (flip, colour jitter) is applied to the *restored*
+image and it is re-shuffled with a fresh permutation (all 24 balanced), so labels stay exact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from convlens import atomic
+from convlens.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from convlens.errors import ConvlensError
+from convlens.jigsaw.model import ModelConfig, build_model
+from convlens.jigsaw.permutations import NUM_PERMUTATIONS, PERMUTATIONS
+from convlens.jigsaw.tiles import deshuffle, shuffle
+from convlens.runtime import autocast, resolve_device
+
+CHECKPOINT = "checkpoint.pt"
+BEST = "best.pt"
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.05
+    val_fraction: float = 0.1
+    flip: bool = True
+    color_jitter: float = 0.2
+    seed: int = 0
+    precision: str = "bf16"
+    device: str = "auto"
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+
+def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
+    """N x 3 x H x W uint8 -> float normalised with the ImageNet statistics."""
+    x = images_uint8.float().div_(255.0)
+    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+    """Flip and colour-jitter whole (restored) images in [0, 1]; applied before shuffling."""
+    n = x.shape[0]
+    if cfg.flip:
+        flip = torch.rand(n, generator=gen) < 0.5
+        x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
+    if cfg.color_jitter:
+        j = cfg.color_jitter
+        b = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * j
+        c = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * j
+        s = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * j
+        gray = x.mean(1, keepdim=True)
+        x = gray + (x - gray) * s  # saturation
+        mean = x.mean((1, 2, 3), keepdim=True)
+        x = (mean + (x - mean) * c) * b  # contrast, then brightness
+    return x.clamp(0, 1)
+
+
+def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n permutation classes, each of the 24 used equally often (up to one), in random order."""
+    return rng.permutation(np.resize(np.arange(NUM_PERMUTATIONS), n))
+
+
+def split_train_val(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    perm = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, int(round(n * fraction))) if fraction > 0 else 0
+    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def fixed_shuffles(originals: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A deterministic shuffled copy of `originals` and its classes, for validation."""
+    classes = balanced_classes(len(originals), np.random.default_rng(seed + 7919))
+    return shuffle(originals, PERMUTATIONS[classes]), classes
+
+
+@torch.no_grad()
+def predict_log_probs(
+    model,
+    shuffled: np.ndarray | torch.Tensor,
+    batch_size: int = 256,
+    device="cpu",
+    precision: str = "fp32",
+    progress: bool = False,
+) -> torch.Tensor:
+    """N x 24 log-probabilities over permutation classes, in eval mode."""
+    device = torch.device(device)
+    model.eval()
+    images = torch.as_tensor(shuffled)
+    out = []
+    for start in tqdm(
+        range(0, len(images), batch_size), desc="predict", disable=not progress, leave=False
+    ):
+        x = normalise(images[start : start + batch_size].to(device))
+        if precision == "bf16":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(device, precision):
+            out.append(torch.log_softmax(model(x).float(), 1).cpu())
+    return torch.cat(out) if out else torch.empty(0, NUM_PERMUTATIONS)
+
+
+def _save(
+    path: Path,
+    model,
+    optimizer,
+    scheduler,
+    epoch: int,
+    best: float,
+    cfg: TrainConfig,
+    history: list[dict],
+) -> None:
+    state = {k.removeprefix("module."): v for k, v in model.state_dict().items()}
+    atomic.torch_save(
+        {
+            "model": state,
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "epoch": epoch,
+            "best_val_accuracy": best,
+            "config": json.dumps(_config_dict(cfg)),
+            "history": json.dumps(history),
+        },
+        path,
+    )
+
+
+def _config_dict(cfg: TrainConfig) -> dict:
+    return asdict(cfg)
+
+
+def config_from_dict(d: dict) -> TrainConfig:
+    d = dict(d)
+    d["model"] = ModelConfig(**d["model"])
+    return TrainConfig(**d)
+
+
+def load_run(run: str | Path, which: str = BEST, device="cpu"):
+    """(model in eval mode, TrainConfig, checkpoint dict) from a run folder or checkpoint file."""
+    path = Path(run)
+    if path.is_dir():
+        path = path / which
+    if not path.is_file():
+        raise ConvlensError(f"{path}: no checkpoint (train with `convlens jigsaw train` first)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        cfg = config_from_dict(json.loads(ckpt["config"]))
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the user's file
+        raise ConvlensError(f"{path}: not a convlens jigsaw checkpoint ({exc})") from exc
+    model = build_model(cfg.model)
+    model.load_state_dict(ckpt["model"])
+    return model.to(device).eval(), cfg, ckpt
+
+
+def train(
+    train_images: np.ndarray,
+    train_orders: np.ndarray,
+    run_dir: str | Path,
+    cfg: TrainConfig | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    distributed=None,
+) -> dict:
+    """Train on shuffled images with known orders; returns the history and best accuracy.
+
+    `distributed` (see convlens.distributed) shards each epoch across processes; only rank 0
+    writes checkpoints and shows progress.
+    """
+    cfg = cfg or TrainConfig()
+    run_dir = Path(run_dir)
+    rank0 = distributed is None or distributed.rank == 0
+    device = resolve_device(cfg.device) if distributed is None else distributed.device
+    originals = deshuffle(train_images, train_orders)  # restored once; exact by construction
+    tr_idx, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed)
+    val_shuffled, val_classes = fixed_shuffles(originals[val_idx], cfg.seed)
+    train_originals = torch.from_numpy(originals[tr_idx])
+
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg.model).to(device)
+    if cfg.precision == "bf16":
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    world = distributed.world_size if distributed else 1
+    steps_per_epoch = math.ceil(len(tr_idx) / world / cfg.batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15
+    )
+    start_epoch, best, history = 0, -1.0, []
+    ckpt_path = run_dir / CHECKPOINT
+    if resume and ckpt_path.exists():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        saved = json.loads(ckpt["config"])
+        if saved != _config_dict(cfg):
+            raise ConvlensError(f"{ckpt_path}: --resume with different settings than the run")
+        model.load_state_dict(ckpt["model"])
+        optimizer.load_state_dict(ckpt["optimizer"])
+        scheduler.load_state_dict(ckpt["scheduler"])
+        start_epoch, best = int(ckpt["epoch"]) + 1, float(ckpt["best_val_accuracy"])
+        history = json.loads(ckpt["history"])
+    elif ckpt_path.exists():
+        raise ConvlensError(f"{run_dir}: already has a run; pass --resume or another folder")
+    net = distributed.wrap(model) if distributed else model
+    if rank0:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic.write_json(run_dir / "config.json", _config_dict(cfg))
+
+    for epoch in range(start_epoch, cfg.epochs):
+        started = time.perf_counter()
+        # Randomness per epoch comes from (seed, epoch): a resumed run replays it exactly.
+        rng = np.random.default_rng([cfg.seed, epoch])
+        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        torch.manual_seed(int(rng.integers(2**62)))  # dropout draws from the global generator
+        order = rng.permutation(len(tr_idx))
+        classes = balanced_classes(len(tr_idx), rng)
+        if distributed:
+            order, classes = distributed.shard(order), distributed.shard(classes)
+        net.train()
+        seen, correct, loss_sum = 0, 0, 0.0
+        bar = tqdm(
+            range(0, len(order), cfg.batch_size),
+            desc=f"epoch {epoch + 1}/{cfg.epochs}",
+            disable=not (progress and rank0),
+            leave=False,
+        )
+        for start in bar:
+            idx = order[start : start + cfg.batch_size]
+            y = torch.from_numpy(classes[start : start + cfg.batch_size])
+            restored = augment(train_originals[idx].float() / 255.0, cfg, gen)
+            x = shuffle(restored, PERMUTATIONS[y.numpy()])
+            mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+            x = ((x - mean) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)).to(device)
+            y = y.to(device)
+            if cfg.precision == "bf16":
+                x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, cfg.precision):
+                logits = net(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            seen += len(idx)
+            correct += int((logits.argmax(1) == y).sum())
+            loss_sum += loss.item() * len(idx)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+        stats = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
+        if distributed:
+            stats = distributed.all_reduce_sum(stats)
+        val_acc = float(
+            (
+                predict_log_probs(model, val_shuffled, device=device, precision=cfg.precision)
+                .argmax(1)
+                .numpy()
+                == val_classes
+            ).mean()
+        )
+        record = {
+            "epoch": epoch + 1,
+            "train_loss": float(stats[0] / stats[2]),
+            "train_accuracy": float(stats[1] / stats[2]),
+            "val_accuracy": val_acc,
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        history.append(record)
+        if rank0:
+            if val_acc > best:
+                best = val_acc
+                _save(run_dir / BEST, model, optimizer, scheduler, epoch, best, cfg, history)
+            _save(ckpt_path, model, optimizer, scheduler, epoch, best, cfg, history)
+            atomic.write_json(run_dir / "history.json", history)
+            if progress:
+                tqdm.write(
+                    f"epoch {epoch + 1}: loss {record['train_loss']:.3f}, train acc "
+                    f"{record['train_accuracy']:.3f}, val acc {val_acc:.3f} ({record['seconds']} s)"
+                )
+    return {"history": history, "best_val_accuracy": best, "run": str(run_dir)}

@@ -1,0 +1,157 @@
+"""The three jigsaw jobs as library calls: train, evaluate, restore (the CLI only parses)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from convlens import atomic, plotting
+from convlens.errors import ConvlensError
+from convlens.jigsaw.data import NpzData
+from convlens.jigsaw.permutations import PERMUTATIONS
+from convlens.jigsaw.predict import (
+    METHODS,
+    accuracy,
+    confusion,
+    restore,
+    score_all,
+    seam_temperature,
+)
+from convlens.jigsaw.tiles import deshuffle
+from convlens.jigsaw.train import TrainConfig, load_run, train
+
+
+def labelled_train(data: NpzData) -> tuple[np.ndarray, np.ndarray]:
+    if data.train is None or data.train.labels is None:
+        raise ConvlensError(f"{data.source}: training needs images 'a' with orders 'b'")
+    known = data.train.known
+    images, orders = data.train.images[known], data.train.labels[known]
+    if len(images) < 24:
+        raise ConvlensError(f"{data.source}: only {len(images)} training images have an order")
+    return images, orders
+
+
+def run_training(
+    data: NpzData,
+    run: Path,
+    cfg: TrainConfig,
+    resume: bool = False,
+    progress: bool = True,
+    distributed=None,
+) -> dict:
+    images, orders = labelled_train(data)
+    return train(
+        images, orders, run, cfg, resume=resume, progress=progress, distributed=distributed
+    )
+
+
+def evaluate_run(
+    run: Path,
+    data: NpzData,
+    out: Path | None = None,
+    tta: bool = True,
+    device="cpu",
+    examples: int = 6,
+) -> dict:
+    """Every method's image- and quarter-level accuracy on the labelled test split."""
+    model, cfg, ckpt = load_run(run, device=device)
+    test = data.test
+    if test is None or test.labels is None or not test.known.any():
+        raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
+    images, orders = test.images[test.known], test.labels[test.known]
+    # The seam temperature is fitted on labelled training images when there are any.
+    if data.train is not None and data.train.labels is not None and data.train.known.any():
+        tr = data.train
+        temperature = seam_temperature(deshuffle(tr.images[tr.known], tr.labels[tr.known]))
+    else:
+        temperature = seam_temperature(deshuffle(images, orders))
+    scores = score_all(
+        model,
+        images,
+        temperature,
+        tta=tta,
+        device=device,
+        precision=cfg.precision if str(device) == "cpu" else "fp32",
+    )
+    methods = {m: accuracy(scores.log_probs[m], orders) for m in METHODS if m in scores.log_probs}
+    best = max(methods, key=lambda m: methods[m]["image_accuracy"])
+    result = {
+        "run": str(run),
+        "epochs_trained": int(ckpt["epoch"]) + 1,
+        "n_test": len(images),
+        "seam_temperature": temperature,
+        "methods": methods,
+        "best_method": best,
+        "confusion_network": confusion(scores.log_probs["network"], orders).tolist(),
+    }
+    if out is not None:
+        result["figure"] = str(
+            examples_figure(
+                images, orders, scores.log_probs["network"], out / "jigsaw_examples.png", examples
+            )
+        )
+    return result
+
+
+def examples_figure(images, orders, log_probs, path: Path, k: int = 6) -> Path:
+    """Rows of (shuffled, network's restoration, truth): correct examples first, then wrong."""
+    restored, pred, _ = restore(images, log_probs)
+    right = np.flatnonzero((pred == orders).all(1))
+    wrong = np.flatnonzero(~(pred == orders).all(1))
+    chosen = list(right[: k // 2]) + list(wrong[: k - min(k // 2, len(right))])
+    panels, titles = [], []
+    truth = deshuffle(images, orders)
+    for i in chosen:
+        ok = "right" if i in right else "wrong"
+        panels += [
+            images[i].transpose(1, 2, 0) / 255,
+            restored[i].transpose(1, 2, 0) / 255,
+            truth[i].transpose(1, 2, 0) / 255,
+        ]
+        titles += [f"shuffled #{i}", f"restored ({ok})", "truth"]
+    return plotting.image_grid(panels, titles, path, ncols=3, size=1.8)
+
+
+def restore_file(
+    run: Path,
+    data: NpzData,
+    out_npz: Path,
+    method: str = "network+seam",
+    png_dir: Path | None = None,
+    device="cpu",
+) -> dict:
+    """Restore every image (labelled or not) and write the exam's npz layout."""
+    model, cfg, _ = load_run(run, device=device)
+    tta = "tta" in method
+    arrays, summary = {}, {}
+    temperature = None
+    if data.train is not None and data.train.labels is not None and data.train.known.any():
+        tr = data.train
+        temperature = seam_temperature(deshuffle(tr.images[tr.known], tr.labels[tr.known]))
+    for split, (kx, ky) in (("train", ("a", "b")), ("test", ("c", "d"))):
+        part = getattr(data, split)
+        if part is None:
+            continue
+        t = temperature or seam_temperature(part.images)  # unlabelled: a self-consistent fit
+        scores = score_all(model, part.images, t, tta=tta, device=device)
+        if method not in scores.log_probs:
+            raise ConvlensError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+        restored, pred, prob = restore(part.images, scores.log_probs[method])
+        arrays[kx], arrays[ky], arrays[f"{ky}_prob"] = restored, pred, prob
+        summary[split] = {"n": len(restored), "mean_probability": float(prob.mean())}
+        if part.labels is not None and part.known.any():
+            summary[split]["accuracy_on_known"] = accuracy(
+                scores.log_probs[method][part.known], part.labels[part.known]
+            )
+        if png_dir is not None:
+            show = min(16, len(restored))
+            plotting.image_grid(
+                [img.transpose(1, 2, 0) / 255 for img in restored[:show]],
+                [f"{split} {i}: p={prob[i]:.2f}" for i in range(show)],
+                png_dir / f"restored_{split}.png",
+                ncols=4,
+                size=1.8,
+            )
+    atomic.save_npz(out_npz, **arrays)
+    return {"out": str(out_npz), "method": method, **summary, "orders": PERMUTATIONS.shape[0]}

@@ -1,0 +1,176 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from convlens.cli import main
+from convlens.errors import ConvlensError
+from convlens.demo.jigsaw_data import make_jigsaw_arrays
+from convlens.demo.photos import bundled_photographs
+from convlens.jigsaw import deshuffle, load_npz, orders_to_classes
+from convlens.jigsaw import train as train_module
+from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.permutations import PERMUTATIONS
+from convlens.jigsaw.predict import accuracy, restore, tta_log_probs
+from convlens.jigsaw.seams import seam_costs
+from convlens.jigsaw.train import TrainConfig, load_run, predict_log_probs, train
+
+TINY = ModelConfig(width=0.125, hidden=32, input_size=32)
+
+
+@pytest.fixture(scope="module")
+def photo_arrays():
+    """Exam-format data from real photographs, 32x32 crops, split by photograph."""
+    return make_jigsaw_arrays(bundled_photographs(), n_train=240, n_test=96, size=32, seed=0)
+
+
+def _cfg(epochs=2, **kw):
+    return TrainConfig(
+        epochs=epochs, batch_size=32, precision="fp32", device="cpu", model=TINY, **kw
+    )
+
+
+def test_data_is_split_by_photograph(photo_arrays):
+    assert not set(photo_arrays["source_train"]) & set(photo_arrays["source_test"])
+    np.testing.assert_array_equal(
+        deshuffle(photo_arrays["a"], photo_arrays["b"]), photo_arrays["orig_train"]
+    )
+
+
+def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
+    a, b = photo_arrays["a"], photo_arrays["b"]
+    full = train(a, b, tmp_path / "full", _cfg(3), progress=False)
+    assert len(full["history"]) == 3
+    assert (tmp_path / "full" / "best.pt").exists() and (
+        tmp_path / "full" / "checkpoint.pt"
+    ).exists()
+
+    calls = {"n": 0}
+    original = train_module.predict_log_probs
+
+    def interrupt_in_epoch_two(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(*args, **kw)
+
+    monkeypatch.setattr(train_module, "predict_log_probs", interrupt_in_epoch_two)
+    with pytest.raises(KeyboardInterrupt):
+        train(a, b, tmp_path / "cut", _cfg(3), progress=False)
+    monkeypatch.setattr(train_module, "predict_log_probs", original)
+    with pytest.raises(ConvlensError, match="pass --resume"):
+        train(a, b, tmp_path / "cut", _cfg(3), progress=False)
+    resumed = train(a, b, tmp_path / "cut", _cfg(3), resume=True, progress=False)
+    assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3]
+    m_full, _, _ = load_run(tmp_path / "full", "checkpoint.pt")
+    m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
+    for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
+        torch.testing.assert_close(v, w, msg=k)
+    with pytest.raises(ConvlensError, match="different settings"):
+        train(a, b, tmp_path / "cut", _cfg(4), resume=True, progress=False)
+
+
+class SeamOracle(nn.Module):
+    """A 'network' whose logits are minus the seam costs of its (de-normalised) input."""
+
+    def forward(self, x):
+        mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+        std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+        return -seam_costs((x * std + mean) * 255) / 5.0
+
+
+def test_tta_maps_every_reshuffle_back_to_the_right_order(photo_arrays):
+    # The seam costs of an arrangement do not depend on how the input was shuffled, so a
+    # correct mapping makes all 24 views agree and TTA equals the plain prediction.
+    x = photo_arrays["c"][:12]
+    plain = predict_log_probs(SeamOracle(), x)
+    tta = tta_log_probs(SeamOracle(), x)
+    torch.testing.assert_close(tta, plain, atol=1e-3, rtol=1e-3)
+
+
+def test_seam_score_solves_real_photographs(photo_arrays):
+    costs = seam_costs(photo_arrays["c"])
+    acc = (costs.argmin(1).numpy() == orders_to_classes(photo_arrays["d"])).mean()
+    assert acc > 0.6  # training-free, on 32x32 crops (higher at 96x96)
+
+
+def test_accuracy_against_a_plain_loop():
+    rng = np.random.default_rng(0)
+    true = PERMUTATIONS[rng.integers(0, 24, 50)]
+    lp = torch.log_softmax(torch.randn(50, 24, generator=torch.Generator().manual_seed(0)), 1)
+    acc = accuracy(lp, true)
+    pred = PERMUTATIONS[lp.argmax(1).numpy()]
+    images = sum(all(p[i] == t[i] for i in range(4)) for p, t in zip(pred, true, strict=True))
+    tiles = sum(p[i] == t[i] for p, t in zip(pred, true, strict=True) for i in range(4))
+    assert acc["image_correct"] == images and acc["quarter_correct"] == tiles
+    restored, orders, prob = restore(np.zeros((50, 3, 4, 4), np.uint8), lp)
+    np.testing.assert_array_equal(orders, pred)
+    assert np.all((prob > 0) & (prob <= 1))
+
+
+@pytest.mark.slow
+def test_short_training_beats_chance_by_a_wide_margin(photo_arrays, tmp_path):
+    data = make_jigsaw_arrays(bundled_photographs(), n_train=1200, n_test=240, size=32, seed=1)
+    cfg = TrainConfig(
+        epochs=12,
+        batch_size=64,
+        lr=3e-3,
+        precision="bf16",
+        device="cpu",
+        model=ModelConfig(width=0.25, hidden=128, input_size=32),
+        val_fraction=0.1,
+    )
+    train(data["a"], data["b"], tmp_path / "run", cfg, progress=False)
+    model, _, _ = load_run(tmp_path / "run")
+    lp = predict_log_probs(model, data["c"])
+    acc = accuracy(lp, data["d"])
+    assert acc["image_accuracy"] > 0.25  # chance is 1/24 = 0.042
+    assert acc["quarter_accuracy"] > 0.4  # chance is 0.25
+
+
+def test_jigsaw_cli_train_evaluate_restore(photo_arrays, tmp_path, capsys):
+    npz = tmp_path / "DataShuffled.npz"
+    b = photo_arrays["b"].astype(np.float64)
+    b[:5] = -1  # some images came without their permutation
+    np.savez(npz, a=photo_arrays["a"], b=b, c=photo_arrays["c"], d=photo_arrays["d"])
+    run = tmp_path / "run"
+    args = ["--epochs", "1", "--width", "0.125", "--hidden", "16", "--precision", "fp32"]
+    # 32x32 inputs need input_size 32: the CLI reads it from the data
+    assert main(["jigsaw", "train", str(npz), "--out", str(run), *args]) == 0
+    assert (
+        main(
+            ["jigsaw", "evaluate", str(run), str(npz), "--json", "--no-tta", "--out", str(tmp_path)]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    result = json.loads(out[out.index("{") :])
+    assert set(result["methods"]) == {"network", "seam", "network+seam"}
+    assert result["n_test"] == 96
+    assert (tmp_path / "jigsaw_examples.png").exists()
+    restored = tmp_path / "restored.npz"
+    assert (
+        main(
+            [
+                "jigsaw",
+                "restore",
+                str(run),
+                str(npz),
+                "--out",
+                str(restored),
+                "--method",
+                "seam",
+                "--png",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    r = np.load(restored)
+    assert r["a"].shape == photo_arrays["a"].shape and r["b"].shape == (240, 4)
+    np.testing.assert_array_equal(r["c"], deshuffle(photo_arrays["c"], r["d"]))
+    assert load_npz(restored).train.labels.shape == (240, 4)  # the output reads back
+    assert main(["jigsaw", "evaluate", str(tmp_path / "nope"), str(npz)]) == 2
+    assert "no checkpoint" in capsys.readouterr().err

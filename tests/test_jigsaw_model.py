@@ -6,9 +6,9 @@ import torch
 from torch import nn
 
 from convlens.cli import main
-from convlens.errors import ConvlensError
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
+from convlens.errors import ConvlensError
 from convlens.jigsaw import deshuffle, load_npz, orders_to_classes
 from convlens.jigsaw import train as train_module
 from convlens.jigsaw.model import ModelConfig

@@ -184,3 +184,18 @@ def reliability_diagram(curves: dict[str, list[dict]], path, title: str = "relia
     ax.set_title(title)
     ax.legend(fontsize=7)
     return save(fig, path)
+
+
+def embeddings(
+    points: dict[str, np.ndarray], labels: np.ndarray, path, title: str = "PCA of test features"
+) -> Path:
+    """One 2-D scatter per feature space, coloured by class."""
+    fig, axes = plt.subplots(1, len(points), figsize=(3.6 * len(points), 3.4), squeeze=False)
+    for ax, (name, xy) in zip(axes[0], points.items(), strict=True):
+        sc = ax.scatter(xy[:, 0], xy[:, 1], c=labels, cmap="tab10", s=6, alpha=0.8)
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(sc, ax=axes[0].tolist(), fraction=0.02, label="class")
+    fig.suptitle(title)
+    return save(fig, path)

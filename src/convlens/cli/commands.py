@@ -1,8 +1,8 @@
 """Every subcommand module, in the order `convlens --help` lists them."""
 
-from convlens.cli import explain, jigsaw, report, theory, uncertainty, vgg
+from convlens.cli import explain, jigsaw, probe, report, theory, uncertainty, vgg
 
 
 def register(sub) -> None:
-    for module in (theory, vgg, explain, uncertainty, jigsaw, report):
+    for module in (theory, vgg, explain, uncertainty, jigsaw, probe, report):
         module.register(sub)

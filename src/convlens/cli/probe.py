@@ -1,0 +1,69 @@
+"""`convlens probe`: k-NN on the de-shuffling network's features (Problem 3c)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from convlens.cli import print_json
+from convlens.cli.options import add_seed
+from convlens.errors import ConvlensError
+from convlens.jigsaw.data import load_npz
+from convlens.probe.features import LAYERS
+from convlens.probe.workflow import probe_run
+from convlens.runtime import resolve_device
+from convlens.tables import format_table
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "probe",
+        help="k-NN on raw pixels vs de-shuffling features vs a random network",
+        description="Extract features of DataNormal.npz (or problem3.zip) with the trained "
+        "de-shuffling network without its permutation head (eval mode), and compare k-NN "
+        "(k = 3, as in the exam), cosine k-NN, a k sweep and a linear probe on raw pixels, "
+        "those features, and the same architecture with random weights.",
+    )
+    p.add_argument("run", type=Path, help="jigsaw run folder (or its best.pt)")
+    p.add_argument("data", type=Path, help="DataNormal.npz, or problem3.zip / its folder")
+    p.add_argument("--k", type=int, default=3)
+    p.add_argument(
+        "--layer",
+        choices=LAYERS,
+        default="pool",
+        help="pooled convolutional features (default) or a fully connected layer",
+    )
+    p.add_argument("--device", default="auto")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--out", type=Path, default=None, help="folder for the embedding figure")
+    add_seed(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    if args.k < 1:
+        raise ConvlensError(f"--k must be >= 1, got {args.k}")
+    data = load_npz(args.data, member="DataNormal.npz", kind="classes")
+    result = probe_run(
+        args.run,
+        data,
+        k=args.k,
+        layer=args.layer,
+        seed=args.seed,
+        out=args.out,
+        device=resolve_device(args.device),
+    )
+    if args.json:
+        print_json(result)
+        return 0
+    cols = ["features", "dim", f"knn{args.k}", "correct", "n", f"cosine_knn{args.k}", "linear"]
+    print(format_table(result["table"], cols))
+    print("\nk sweep:")
+    print(
+        format_table(
+            [
+                {"features": n, **{f"k={k}": v for k, v in s.items()}}
+                for n, s in result["sweep"].items()
+            ]
+        )
+    )
+    return 0

@@ -1,0 +1,66 @@
+"""Features from a (de-shuffling) VGG without its permutation head, in eval mode.
+
+Eval mode matters: batch norm must use its running statistics and dropout must be off, or the
+features of an image depend on the rest of its batch and on chance.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from convlens.jigsaw.train import normalise
+from convlens.runtime import autocast
+
+LAYERS = ("pool", "fc1", "fc2")
+
+
+def feature_extractor(model: nn.Module, layer: str = "pool") -> nn.Module:
+    """The network cut below its head: pooled convolutional features, or the first/second fully
+    connected layer (after its ReLU)."""
+    if layer not in LAYERS:
+        raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
+    cut = {"pool": 0, "fc1": 2, "fc2": 5}[layer]
+
+    class Extractor(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = model
+
+        def forward(self, x):
+            return self.net.classifier[:cut](self.net.forward_features(x))
+
+    return Extractor()
+
+
+@torch.no_grad()
+def extract_features(
+    model: nn.Module,
+    images: np.ndarray,
+    layer: str = "pool",
+    batch_size: int = 128,
+    device="cpu",
+    precision: str = "fp32",
+    progress: bool = True,
+) -> np.ndarray:
+    """N x D float32 features of whole, unshuffled images (uint8 N x 3 x H x W)."""
+    extractor = feature_extractor(model, layer).to(device)
+    was_training = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        out = []
+        batches = range(0, len(images), batch_size)
+        for start in tqdm(batches, desc=f"features ({layer})", disable=not progress, leave=False):
+            x = normalise(torch.as_tensor(images[start : start + batch_size]).to(device))
+            with autocast(torch.device(device), precision):
+                out.append(extractor(x).float().cpu())
+        return torch.cat(out).numpy()
+    finally:
+        for m, t in was_training:
+            m.training = t
+
+
+def raw_pixels(images: np.ndarray) -> np.ndarray:
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0

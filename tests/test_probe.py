@@ -1,0 +1,88 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neighbors import KNeighborsClassifier
+
+from convlens.cli import main
+from convlens.demo.normal_data import make_digits_normal
+from convlens.jigsaw.data import load_npz
+from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.train import TrainConfig, normalise, train
+from convlens.probe import compare, extract_features, knn_accuracy, raw_pixels
+from convlens.probe.workflow import random_network
+
+CFG = ModelConfig(width=0.125, hidden=32, input_size=32)
+
+
+@pytest.fixture(scope="module")
+def normal():
+    return make_digits_normal(size=32, seed=0)
+
+
+def test_features_equal_a_plain_per_image_forward_in_eval_mode(normal):
+    model = random_network(CFG, seed=3)
+    with torch.no_grad():  # non-default BN statistics, so train-mode BN would differ
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-1, 1)
+    model.train()
+    x = normal["c"][:10]
+    feats = extract_features(model, x, layer="pool", batch_size=4, progress=False)
+    assert model.training  # mode restored
+    model.eval()
+    with torch.no_grad():
+        for i in range(10):
+            one = model.forward_features(normalise(torch.from_numpy(x[i : i + 1])))
+            np.testing.assert_allclose(feats[i], one[0].numpy(), atol=1e-5)
+        fc2 = extract_features(model, x[:2], layer="fc2", progress=False)
+        ref = model.classifier[:5](model.forward_features(normalise(torch.from_numpy(x[:2]))))
+        np.testing.assert_allclose(fc2, ref.numpy(), atol=1e-5)
+
+
+def test_random_network_is_reproducible_from_its_seed():
+    a, b, c = random_network(CFG, 1), random_network(CFG, 1), random_network(CFG, 2)
+    assert all(
+        torch.equal(x, y)
+        for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
+    assert not torch.equal(a.features[0].weight, c.features[0].weight)
+
+
+def test_knn_equals_a_direct_sklearn_call(normal):
+    xtr, xte = raw_pixels(normal["a"]), raw_pixels(normal["c"])
+    ours = knn_accuracy(xtr, normal["b"], xte, normal["d"], k=3)
+    direct = KNeighborsClassifier(n_neighbors=3).fit(xtr, normal["b"]).score(xte, normal["d"])
+    assert ours["accuracy"] == pytest.approx(direct)
+    assert ours["correct"] == round(direct * len(normal["d"]))
+    assert ours["accuracy"] > 0.9  # real digits are easy in pixel space
+    result = compare({"raw": (xtr, xte)}, normal["b"], normal["d"], k=3, sweep=(1, 3))
+    assert result["table"][0]["knn3"] == pytest.approx(direct)
+    assert set(result["sweep"]["raw"]) == {1, 3}
+
+
+def test_probe_cli(normal, tmp_path, capsys):
+    from convlens.demo.jigsaw_data import make_jigsaw_arrays
+    from convlens.demo.photos import bundled_photographs
+
+    jig = make_jigsaw_arrays(bundled_photographs(), n_train=96, n_test=24, size=32)
+    train(
+        jig["a"],
+        jig["b"],
+        tmp_path / "run",
+        TrainConfig(epochs=1, batch_size=32, precision="fp32", device="cpu", model=CFG),
+        progress=False,
+    )
+    npz = tmp_path / "DataNormal.npz"
+    np.savez(npz, **normal)
+    assert load_npz(npz, kind="classes").train.labels.dtype == np.int64
+    assert main(["probe", str(tmp_path / "run"), str(npz), "--json", "--out", str(tmp_path)]) == 0
+    result = json.loads(capsys.readouterr().out)
+    names = [r["features"] for r in result["table"]]
+    assert names == ["raw pixels", "de-shuffling network", "random network"]
+    assert (tmp_path / "probe_embedding.png").exists()
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, a=normal["a"], b=normal["b"][:-1], c=normal["c"], d=normal["d"])
+    assert main(["probe", str(tmp_path / "run"), str(bad)]) == 2
+    assert "key 'b'" in capsys.readouterr().err

@@ -8,7 +8,7 @@ from convlens.cli import print_json
 from convlens.cli.options import add_device, add_seed
 from convlens.errors import ConvlensError
 from convlens.jigsaw.data import load_npz
-from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.model import ARCHS, ModelConfig
 from convlens.jigsaw.predict import METHODS
 from convlens.jigsaw.train import TrainConfig
 from convlens.jigsaw.workflow import evaluate_run, restore_file, run_training
@@ -28,7 +28,8 @@ def register(sub) -> None:
     t = jsub.add_parser(
         "train",
         help="train the de-shuffling network",
-        description="Train VGG-11-BN (24-way) on DataShuffled.npz or problem3.zip;"
+        description="Train the de-shuffling network (EdgeNet by default, or VGG-11-BN) on "
+        "DataShuffled.npz or problem3.zip;"
         " writes RUN/checkpoint.pt every epoch and RUN/best.pt (by validation "
         "image-level accuracy). --resume continues an interrupted run.",
     )
@@ -40,7 +41,14 @@ def register(sub) -> None:
     t.add_argument("--epochs", type=int, default=d.epochs)
     t.add_argument("--batch-size", type=int, default=d.batch_size)
     t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument(
+        "--arch",
+        choices=ARCHS,
+        default=m.arch,
+        help="edgenet (seam-scoring trunk, default) or a VGG-BN over the whole image",
+    )
     t.add_argument("--width", type=float, default=m.width, help="channel multiplier")
+    t.add_argument("--dropout", type=float, default=m.dropout)
     t.add_argument("--hidden", type=int, default=m.hidden)
     t.add_argument("--val-fraction", type=float, default=d.val_fraction)
     add_device(t, precision_default="bf16")
@@ -84,9 +92,17 @@ def run_train(args) -> int:
     if args.epochs < 1 or args.batch_size < 1:
         raise ConvlensError("--epochs and --batch-size must be >= 1")
     data = load_npz(args.data)
-    print(
-        f"{data.source}: pixels {data.dtype_found}; "
-        f"{len(data.train.images) if data.train else 0} training images"
+    if data.train is None:
+        raise ConvlensError(f"{data.source}: no training images (key 'a')")
+    size = data.train.images.shape[-1]
+    if data.train.images.shape[-2] != size or size % 32:
+        raise ConvlensError(
+            f"{data.source}: images must be square with a side that is a multiple of 32 "
+            f"(VGG's five pools), got {tuple(data.train.images.shape[-2:])}"
+        )
+    print(f"{data.source}: pixels {data.dtype_found}; {len(data.train.images)} training images")
+    model = ModelConfig(
+        arch=args.arch, width=args.width, hidden=args.hidden, dropout=args.dropout, input_size=size
     )
     cfg = TrainConfig(
         epochs=args.epochs,
@@ -96,7 +112,7 @@ def run_train(args) -> int:
         seed=args.seed,
         precision=args.precision,
         device=args.device,
-        model=ModelConfig(width=args.width, hidden=args.hidden),
+        model=model,
     )
     result = run_training(data, args.out, cfg, resume=args.resume)
     print(

@@ -33,7 +33,7 @@ BEST = "best.pt"
 
 @dataclass
 class TrainConfig:
-    epochs: int = 30
+    epochs: int = 8
     batch_size: int = 64
     lr: float = 2e-3
     weight_decay: float = 0.05

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from convlens.errors import ConvlensError
 from convlens.report import ReportContext, build_report
 
 
@@ -13,12 +14,32 @@ def register(sub) -> None:
         "reusing cached results, and write report.html, report.pdf, results.json and figures.",
     )
     p.add_argument("--out", type=Path, default=Path("report"), help="output folder")
+    p.add_argument("--problem2", type=Path, default=None, help="problem2 folder or zip")
+    p.add_argument("--problem3", type=Path, default=None, help="problem3 folder or zip")
+    p.add_argument(
+        "--weights",
+        default=None,
+        help="VGG16 weights file (default: torchvision's vgg16 in the torch cache)",
+    )
+    p.add_argument("--quick", action="store_true", help="tiny settings, for a smoke test")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    built = build_report(ReportContext(out=args.out, seed=args.seed))
+    for name in ("problem2", "problem3"):
+        path = getattr(args, name)
+        if path is not None and not path.exists():
+            raise ConvlensError(f"--{name}: {path} does not exist")
+    ctx = ReportContext(
+        out=args.out,
+        seed=args.seed,
+        problem2=args.problem2,
+        problem3=args.problem3,
+        weights=args.weights,
+        quick=args.quick,
+    )
+    built = build_report(ctx)
     for kind, path in built["paths"].items():
         print(f"{kind}: {path}")
     return 0

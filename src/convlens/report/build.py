@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convlens import __version__, atomic
-from convlens.report import problem1
+from convlens.report import problem1, problem2, problem3
 from convlens.report.cache import cache_key, cached
 from convlens.report.document import Document
 
@@ -34,7 +34,11 @@ class ReportContext:
 
 def sections(ctx: ReportContext) -> list[tuple[str, object, dict]]:
     """(name, module, settings) for each section; settings form the cache key."""
-    return [("problem1", problem1, {})]
+    return [
+        ("problem1", problem1, {}),
+        ("problem2", problem2, problem2.settings(ctx)),
+        ("problem3", problem3, problem3.settings(ctx)),
+    ]
 
 
 def build_report(ctx: ReportContext) -> dict:

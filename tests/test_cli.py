@@ -53,3 +53,30 @@ def test_console_script_help_for_every_subcommand():
         )
         assert proc.returncode == 0, name
         assert "usage: convlens" in proc.stdout
+
+
+def test_handin_packs_doc_and_src(tmp_path, capsys):
+    import zipfile
+
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "report.pdf").write_bytes(b"%PDF-1.4 test")
+    assert (
+        main(
+            [
+                "handin",
+                "--candidate",
+                "17",
+                "--report",
+                str(tmp_path / "report"),
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    names = zipfile.ZipFile(tmp_path / "homeexam_candidate17.zip").namelist()
+    assert "doc/report.pdf" in names
+    assert "src/convlens/theory.py" in names and "src/convlens/report/text/theory.md" in names
+    assert not any("__pycache__" in n for n in names)
+    assert main(["handin", "--candidate", "1 7", "--report", str(tmp_path)]) == 2
+    assert "--candidate must be" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from convlens.cli import print_json
 from convlens.cli.options import add_device, add_seed
+from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
 from convlens.jigsaw.data import load_npz
 from convlens.jigsaw.model import ARCHS, ModelConfig
@@ -114,7 +115,20 @@ def run_train(args) -> int:
         device=args.device,
         model=model,
     )
-    result = run_training(data, args.out, cfg, resume=args.resume)
+    distributed = from_environment(args.device)  # set up by torchrun, else None
+    try:
+        result = run_training(
+            data,
+            args.out,
+            cfg,
+            resume=args.resume,
+            progress=distributed is None or distributed.rank == 0,
+            distributed=distributed,
+        )
+    finally:
+        shutdown()
+    if distributed is not None and distributed.rank != 0:
+        return 0
     print(
         f"best validation image-level accuracy {result['best_val_accuracy']:.4f}; "
         f"checkpoints in {args.out}"

@@ -2,7 +2,9 @@
 
 from pathlib import Path
 
+from convlens.cli.options import add_seed
 from convlens.errors import ConvlensError
+from convlens.handin import pack
 from convlens.report import ReportContext, build_report
 
 
@@ -22,8 +24,19 @@ def register(sub) -> None:
         help="VGG16 weights file (default: torchvision's vgg16 in the torch cache)",
     )
     p.add_argument("--quick", action="store_true", help="tiny settings, for a smoke test")
-    p.add_argument("--seed", type=int, default=0)
+    add_seed(p)
     p.set_defaults(func=run)
+
+    h = sub.add_parser(
+        "handin",
+        help="pack homeexam_candidateXX.zip (doc/ with the PDF, src/ with the source)",
+        description="Pack the exam hand-in: doc/report.pdf and the source code under src/.",
+    )
+    h.add_argument("--candidate", required=True, help="candidate number, e.g. 17")
+    h.add_argument("--report", type=Path, default=Path("report"), help="report folder")
+    h.add_argument("--out", type=Path, default=Path("."), help="where to write the zip")
+    add_seed(h)
+    h.set_defaults(func=run_handin)
 
 
 def run(args) -> int:
@@ -42,4 +55,9 @@ def run(args) -> int:
     built = build_report(ctx)
     for kind, path in built["paths"].items():
         print(f"{kind}: {path}")
+    return 0
+
+
+def run_handin(args) -> int:
+    print(pack(args.candidate, args.report / "report.pdf", args.out))
     return 0

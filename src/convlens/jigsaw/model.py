@@ -18,7 +18,7 @@ from convlens.jigsaw.edgenet import EdgeNet
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
 from convlens.models.vgg import BUILDERS, VGG
 
-ARCHS = ("edgenet", "vgg11_bn", "vgg13_bn", "vgg16_bn")
+ARCHS = ("edgenet", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg11")
 
 
 @dataclass

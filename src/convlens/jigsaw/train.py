@@ -55,21 +55,26 @@ def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
     return (x - mean) / std
 
 
-def augment(x: torch.Tensor, cfg: TrainConfig, gen: torch.Generator) -> torch.Tensor:
+def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) -> np.ndarray:
+    """n x 4 per-image draws (flip, brightness, contrast, saturation) for one epoch.
+
+    Drawn for the whole epoch at once and indexed by image, so that the augmentation of an image
+    does not depend on which batch, or which process, it lands in.
+    """
+    flip = (rng.random(n) < 0.5) & cfg.flip
+    jitter = 1 + (rng.random((n, 3)) * 2 - 1) * cfg.color_jitter
+    return np.column_stack([flip, jitter]).astype(np.float32)
+
+
+def augment(x: torch.Tensor, params: np.ndarray) -> torch.Tensor:
     """Flip and colour-jitter whole (restored) images in [0, 1]; applied before shuffling."""
-    n = x.shape[0]
-    if cfg.flip:
-        flip = torch.rand(n, generator=gen) < 0.5
-        x = torch.where(flip.view(-1, 1, 1, 1), x.flip(-1), x)
-    if cfg.color_jitter:
-        j = cfg.color_jitter
-        b = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * j
-        c = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * j
-        s = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * j
-        gray = x.mean(1, keepdim=True)
-        x = gray + (x - gray) * s  # saturation
-        mean = x.mean((1, 2, 3), keepdim=True)
-        x = (mean + (x - mean) * c) * b  # contrast, then brightness
+    p = torch.from_numpy(params).view(-1, 4, 1, 1, 1)
+    x = torch.where(p[:, 0] > 0.5, x.flip(-1), x)
+    brightness, contrast, saturation = p[:, 1], p[:, 2], p[:, 3]
+    gray = x.mean(1, keepdim=True)
+    x = gray + (x - gray) * saturation
+    mean = x.mean((1, 2, 3), keepdim=True)
+    x = (mean + (x - mean) * contrast) * brightness
     return x.clamp(0, 1)
 
 
@@ -195,8 +200,7 @@ def train(
     if cfg.precision == "bf16":
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    world = distributed.world_size if distributed else 1
-    steps_per_epoch = math.ceil(len(tr_idx) / world / cfg.batch_size)
+    steps_per_epoch = math.ceil(len(tr_idx) / cfg.batch_size)  # global batches
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15
     )
@@ -223,12 +227,10 @@ def train(
         started = time.perf_counter()
         # Randomness per epoch comes from (seed, epoch): a resumed run replays it exactly.
         rng = np.random.default_rng([cfg.seed, epoch])
-        gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        torch.manual_seed(int(rng.integers(2**62)))  # dropout draws from the global generator
-        order = rng.permutation(len(tr_idx))
+        torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
+        order = rng.permutation(len(tr_idx))  # the same on every rank
         classes = balanced_classes(len(tr_idx), rng)
-        if distributed:
-            order, classes = distributed.shard(order), distributed.shard(classes)
+        params = augmentation_parameters(len(tr_idx), cfg, rng)
         net.train()
         seen, correct, loss_sum = 0, 0, 0.0
         bar = tqdm(
@@ -238,9 +240,15 @@ def train(
             leave=False,
         )
         for start in bar:
-            idx = order[start : start + cfg.batch_size]
-            y = torch.from_numpy(classes[start : start + cfg.batch_size])
-            restored = augment(train_originals[idx].float() / 255.0, cfg, gen)
+            # Every rank walks the same global batches and takes its slice of each.
+            pos = np.arange(start, min(start + cfg.batch_size, len(order)))
+            if distributed:
+                if len(pos) < distributed.world_size:
+                    continue  # a last global batch too small to give every rank an image
+                pos = distributed.local_slice(pos)
+            idx = order[pos]
+            y = torch.from_numpy(classes[pos])
+            restored = augment(train_originals[idx].float() / 255.0, params[pos])
             x = shuffle(restored, PERMUTATIONS[y.numpy()])
             mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
             x = ((x - mean) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)).to(device)

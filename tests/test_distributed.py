@@ -1,0 +1,107 @@
+"""Two gloo processes on the CPU take the same steps as one process with the same global batch."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from convlens.demo.jigsaw_data import make_jigsaw_arrays
+from convlens.demo.photos import bundled_photographs
+from convlens.jigsaw.train import load_run
+
+ARGS = [
+    "--arch",
+    "vgg11",
+    "--width",
+    "0.125",
+    "--hidden",
+    "16",
+    "--dropout",
+    "0",
+    "--epochs",
+    "2",
+    "--batch-size",
+    "16",
+    "--precision",
+    "fp32",
+    "--device",
+    "cpu",
+    "--val-fraction",
+    "0.1",
+]
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS="1", CONVLENS_OFFLINE="1")
+    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    return env
+
+
+@pytest.mark.slow
+def test_two_gloo_ranks_equal_one_process(tmp_path):
+    data = make_jigsaw_arrays(
+        bundled_photographs(), n_train=71, n_test=8, size=32, seed=0
+    )  # 64 after validation
+    npz = tmp_path / "d.npz"
+    np.savez(npz, a=data["a"], b=data["b"], c=data["c"], d=data["d"])
+    single = [
+        sys.executable,
+        "-m",
+        "convlens",
+        "jigsaw",
+        "train",
+        str(npz),
+        "--out",
+        str(tmp_path / "one"),
+        *ARGS,
+    ]
+    subprocess.run(single, check=True, env=_env(), capture_output=True)
+    ddp = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        "29533",
+        "-m",
+        "convlens",
+        "jigsaw",
+        "train",
+        str(npz),
+        "--out",
+        str(tmp_path / "two"),
+        *ARGS,
+    ]
+    proc = subprocess.run(ddp, env=_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    one, _, _ = load_run(tmp_path / "one", "checkpoint.pt")
+    two, _, ckpt = load_run(tmp_path / "two", "checkpoint.pt")  # loads in a single process
+    assert int(ckpt["epoch"]) == 1
+    for (k, a), b in zip(one.state_dict().items(), two.state_dict().values(), strict=True):
+        if a.is_floating_point():
+            torch.testing.assert_close(a, b, atol=2e-4, rtol=2e-3, msg=k)
+    # --resume works in a single process from the checkpoint the two ranks wrote
+    more = [*single[: -len(ARGS)], *ARGS]
+    more[more.index(str(tmp_path / "one"))] = str(tmp_path / "two")
+    out = subprocess.run([*more, "--resume"], env=_env(), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_entry_points_run_on_cuda():
+    from convlens.explain import guided_backprop, saliency
+    from convlens.models import vgg11
+    from convlens.uncertainty import mc_dropout
+
+    model = vgg11(num_classes=5, input_size=32, hidden=16).cuda().eval()
+    x = torch.randn(2, 3, 32, 32, device="cuda")
+    assert saliency(model, x, 1).is_cuda
+    assert guided_backprop(model, x, [0, 1]).is_cuda
+    assert mc_dropout(model, x, samples=4).mean.shape == (2, 5)

@@ -156,7 +156,8 @@ def run_evaluate(args) -> int:
     ]
     print(
         f"{result['n_test']} labelled test images; seam temperature "
-        f"{result['seam_temperature']:.3g}"
+        f"{result['seam_temperature']:.3g}, seam weight {result['seam_weight']:.3g} (fitted on "
+        f"{result['combination_fitted_on']})"
     )
     print(format_table(rows))
     print(f"best: {result['best_method']}")

@@ -40,29 +40,59 @@ def tta_log_probs(model, shuffled: np.ndarray, **kw) -> torch.Tensor:
 
 
 @dataclass
+class Combination:
+    """How the seam score joins the network: log_softmax(net + weight * log p_seam(T))."""
+
+    temperature: float = 5.0
+    weight: float = 1.0
+    fitted_on: str = "defaults (no labelled images to fit on)"
+
+
+@dataclass
 class Scores:
     """N x 24 log-probabilities per method."""
 
     log_probs: dict[str, torch.Tensor]
-    temperature: float
+    combination: Combination
 
 
-def score_all(model, shuffled: np.ndarray, temperature: float, tta: bool = True, **kw) -> Scores:
+def _combine(net: torch.Tensor, seam: torch.Tensor, weight: float) -> torch.Tensor:
+    return torch.log_softmax(net + weight * seam, 1)
+
+
+def score_all(
+    model, shuffled: np.ndarray, combination: Combination, tta: bool = True, **kw
+) -> Scores:
     net = predict_log_probs(model, shuffled, **kw)
-    seam = seam_log_probs(seam_costs(shuffled), temperature)
-    out = {"network": net, "seam": seam, "network+seam": torch.log_softmax(net + seam, 1)}
+    seam = seam_log_probs(seam_costs(shuffled), combination.temperature)
+    w = combination.weight
+    out = {"network": net, "seam": seam, "network+seam": _combine(net, seam, w)}
     if tta:
         t = tta_log_probs(model, shuffled, **kw)
         out["network+tta"] = t
-        out["network+tta+seam"] = torch.log_softmax(t + seam, 1)
-    return Scores(out, temperature)
+        out["network+tta+seam"] = _combine(t, seam, w)
+    return Scores(out, combination)
 
 
-def seam_temperature(originals: np.ndarray, seed: int = 0, limit: int = 2000) -> float:
-    """Fit the seam score's temperature on labelled (restored) images, no network involved."""
-    originals = originals[:limit]
-    shuffled, classes = fixed_shuffles(originals, seed)
-    return fit_temperature(seam_costs(shuffled), classes)
+def fit_combination(
+    model,
+    originals: np.ndarray,
+    seed: int = 0,
+    limit: int = 2000,
+    what: str = "held-out validation images",
+    **kw,
+) -> Combination:
+    """Fit the seam temperature (seam NLL alone), then the seam's weight beside the network
+    (NLL of the combination), on labelled images the network was not trained on."""
+    shuffled, classes = fixed_shuffles(originals[:limit], seed)
+    costs = seam_costs(shuffled)
+    temperature = fit_temperature(costs, classes)
+    net = predict_log_probs(model, shuffled, **kw)
+    seam = seam_log_probs(costs, temperature)
+    target = torch.as_tensor(classes).view(-1, 1)
+    grid = np.linspace(0.0, 2.0, 41)
+    nll = [float(-_combine(net, seam, w).gather(1, target).mean()) for w in grid]
+    return Combination(temperature, float(grid[int(np.argmin(nll))]), f"{len(classes)} {what}")
 
 
 def accuracy(log_probs: torch.Tensor, true_orders: np.ndarray) -> dict:

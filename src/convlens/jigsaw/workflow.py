@@ -12,14 +12,15 @@ from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.permutations import PERMUTATIONS
 from convlens.jigsaw.predict import (
     METHODS,
+    Combination,
     accuracy,
     confusion,
+    fit_combination,
     restore,
     score_all,
-    seam_temperature,
 )
 from convlens.jigsaw.tiles import deshuffle
-from convlens.jigsaw.train import TrainConfig, load_run, train
+from convlens.jigsaw.train import TrainConfig, load_run, split_train_val, train
 
 
 def labelled_train(data: NpzData) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +47,28 @@ def run_training(
     )
 
 
+def fitted_combination(model, cfg, data: NpzData, device) -> Combination:
+    """Fit the seam score's temperature and weight on the run's own validation split.
+
+    The split is rebuilt from the labelled training images exactly as training drew it, so the
+    network never saw these images; without labelled training images, defaults are used.
+    """
+    tr = data.train
+    if tr is None or tr.labels is None or not tr.known.any():
+        return Combination()
+    originals = deshuffle(tr.images[tr.known], tr.labels[tr.known])
+    _, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed)
+    if len(val_idx) < 24:
+        return Combination()
+    return fit_combination(
+        model,
+        originals[val_idx],
+        seed=cfg.seed,
+        device=device,
+        precision=cfg.precision if str(device) == "cpu" else "fp32",
+    )
+
+
 def evaluate_run(
     run: Path,
     data: NpzData,
@@ -60,19 +83,14 @@ def evaluate_run(
     if test is None or test.labels is None or not test.known.any():
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
     images, orders = test.images[test.known], test.labels[test.known]
-    # The seam temperature is fitted on labelled training images when there are any.
-    if data.train is not None and data.train.labels is not None and data.train.known.any():
-        tr = data.train
-        temperature = seam_temperature(deshuffle(tr.images[tr.known], tr.labels[tr.known]))
-    else:
-        temperature = seam_temperature(deshuffle(images, orders))
+    combination = fitted_combination(model, cfg, data, device)
     # EdgeNet scores an arrangement by its seams, whatever order the input came in, so its
     # test-time augmentation equals the plain prediction exactly: skip the 24x cost.
     tta_equivalent = cfg.model.arch == "edgenet"
     scores = score_all(
         model,
         images,
-        temperature,
+        combination,
         tta=tta and not tta_equivalent,
         device=device,
         precision=cfg.precision if str(device) == "cpu" else "fp32",
@@ -83,7 +101,9 @@ def evaluate_run(
         "run": str(run),
         "epochs_trained": int(ckpt["epoch"]) + 1,
         "n_test": len(images),
-        "seam_temperature": temperature,
+        "seam_temperature": combination.temperature,
+        "seam_weight": combination.weight,
+        "combination_fitted_on": combination.fitted_on,
         "methods": methods,
         "best_method": best,
         "tta": "equals the network for EdgeNet (shuffle-invariant scores)"
@@ -131,16 +151,12 @@ def restore_file(
     model, cfg, _ = load_run(run, device=device)
     tta = "tta" in method
     arrays, summary = {}, {}
-    temperature = None
-    if data.train is not None and data.train.labels is not None and data.train.known.any():
-        tr = data.train
-        temperature = seam_temperature(deshuffle(tr.images[tr.known], tr.labels[tr.known]))
+    combination = fitted_combination(model, cfg, data, device)
     for split, (kx, ky) in (("train", ("a", "b")), ("test", ("c", "d"))):
         part = getattr(data, split)
         if part is None:
             continue
-        t = temperature or seam_temperature(part.images)  # unlabelled: a self-consistent fit
-        scores = score_all(model, part.images, t, tta=tta, device=device)
+        scores = score_all(model, part.images, combination, tta=tta, device=device)
         if method not in scores.log_probs:
             raise ConvlensError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
         restored, pred, prob = restore(part.images, scores.log_probs[method])

@@ -114,7 +114,8 @@ def render(doc: Document, r: dict, ctx) -> None:
             for m, a in ev["methods"].items()
         ],
         caption=f"(3b) accuracy on {ev['n_test']} labelled test images "
-        f"(seam temperature {ev['seam_temperature']:.3g})",
+        f"(seam temperature {ev['seam_temperature']:.3g} and weight {ev['seam_weight']:.3g}, "
+        f"fitted on {ev['combination_fitted_on']})",
     )
     if ev.get("tta", "").startswith("equals"):
         doc.note(

@@ -24,8 +24,8 @@ def test_explanation_commands_on_real_images(problem2_dir, tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert [r["method"] for r in out["deletion_insertion"]] == [
         "saliency",
-        "guided_backprop",
-        "random",
+        "guided backprop",
+        "random map",
     ]
     assert len(out["randomisation"]) == 2
 

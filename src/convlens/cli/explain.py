@@ -16,7 +16,7 @@ from convlens.data import IMAGENET_MEAN, IMAGENET_STD, denormalize, imagenet_cla
 from convlens.data.images import list_image_files
 from convlens.errors import ConvlensError
 from convlens.explain import class_model_visualisation, guided_backprop, saliency
-from convlens.explain.evaluate import deletion_insertion, randomisation_check
+from convlens.explain.evaluate import explanation_quality
 from convlens.explain.guided_backprop import positive_magnitude, to_displayable
 from convlens.predict import load_batch
 from convlens.runtime import resolve_device
@@ -204,55 +204,27 @@ def run_class_viz(args) -> int:
 
 
 def run_eval(args) -> int:
-    items, model, x, targets = _batch_and_targets(args)
-    gen = torch.Generator().manual_seed(args.seed)
-    random_map = torch.rand(x.shape[0], *x.shape[-2:], generator=gen).to(x.device)
-    maps = {
-        "saliency": saliency(model, x, targets),
-        "guided_backprop": guided_backprop(model, x, targets),
-        "random": random_map,
-    }
-    curves = {
-        k: deletion_insertion(model, x, m, targets, steps=args.steps) for k, m in maps.items()
-    }
-    table = [
-        {
-            "method": k,
-            "deletion_auc": float(c["deletion_auc"].mean()),
-            "insertion_auc": float(c["insertion_auc"].mean()),
-        }
-        for k, c in curves.items()
-    ]
-    rnd = randomisation_check(
-        model,
-        x,
-        targets,
-        {"saliency": saliency, "guided_backprop": guided_backprop},
-        seed=args.seed,
-        max_layers=args.layers,
+    _, model, x, targets = _batch_and_targets(args)
+    q = explanation_quality(
+        model, x, targets, steps=args.steps, max_layers=args.layers, seed=args.seed
     )
     if args.out:
         xs = np.linspace(0, 1, args.steps + 1)
-        plotting.lines(
-            {k: c["deletion"].mean(0).numpy() for k, c in curves.items()},
-            "fraction of pixels deleted",
-            "target probability",
-            "deletion",
-            args.out / "deletion.png",
-            x=xs,
-        )
-        plotting.lines(
-            {k: c["insertion"].mean(0).numpy() for k, c in curves.items()},
-            "fraction of pixels inserted",
-            "target probability",
-            "insertion",
-            args.out / "insertion.png",
-            x=xs,
-        )
+        for kind in ("deletion", "insertion"):
+            plotting.lines(
+                {k: c[kind] for k, c in q["mean_curves"].items()},
+                f"fraction of pixels {'deleted' if kind == 'deletion' else 'inserted'}",
+                "target probability",
+                kind,
+                args.out / f"{kind}.png",
+                x=xs,
+            )
     if args.json:
-        print_json({"deletion_insertion": table, "randomisation": rnd["rows"]})
+        print_json(
+            {"deletion_insertion": q["deletion_insertion"], "randomisation": q["randomisation"]}
+        )
     else:
-        print(format_table(table))
+        print(format_table(q["deletion_insertion"]))
         print("\nSpearman correlation with the original maps, layers randomised from the top:")
-        print(format_table(rnd["rows"]))
+        print(format_table(q["randomisation"]))
     return 0

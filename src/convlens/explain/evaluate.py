@@ -140,3 +140,58 @@ def randomisation_check(
     finally:
         torch.random.set_rng_state(gen_state)
     return {"layers": [r["layer"] for r in rows], "rows": rows}
+
+
+def explanation_quality(
+    model: nn.Module,
+    images: torch.Tensor,
+    target,
+    steps: int = 24,
+    max_layers: int | None = None,
+    seed: int = 0,
+) -> dict:
+    """Both checks for saliency and guided backprop, with a seeded random map as the floor:
+    mean deletion/insertion areas and curves, and the cascading randomisation rows."""
+    from convlens.explain.guided_backprop import guided_backprop
+    from convlens.explain.saliency import saliency
+
+    targets = as_targets(target, images.shape[0], images.device)
+    gen = torch.Generator().manual_seed(seed)
+    maps = {
+        "saliency": saliency(model, images, targets),
+        "guided backprop": guided_backprop(model, images, targets),
+        "random map": torch.rand(images.shape[0], *images.shape[-2:], generator=gen).to(
+            images.device
+        ),
+    }
+    curves = {
+        k: deletion_insertion(model, images, m, targets, steps=steps) for k, m in maps.items()
+    }
+    rows = [
+        {
+            "method": k,
+            "deletion_auc": float(c["deletion_auc"].mean()),
+            "insertion_auc": float(c["insertion_auc"].mean()),
+        }
+        for k, c in curves.items()
+    ]
+    rnd = randomisation_check(
+        model,
+        images,
+        targets,
+        {"saliency": saliency, "guided_backprop": guided_backprop},
+        seed=seed,
+        max_layers=max_layers,
+    )
+    return {
+        "deletion_insertion": rows,
+        "randomisation": rnd["rows"],
+        "n_images": int(images.shape[0]),
+        "mean_curves": {
+            k: {
+                "deletion": c["deletion"].mean(0).tolist(),
+                "insertion": c["insertion"].mean(0).tolist(),
+            }
+            for k, c in curves.items()
+        },
+    }

@@ -17,7 +17,7 @@ from convlens.data.problem2 import load_problem2
 from convlens.data.transforms import preprocess
 from convlens.errors import ConvlensError
 from convlens.explain import class_model_visualisation, guided_backprop, saliency
-from convlens.explain.evaluate import deletion_insertion, randomisation_check
+from convlens.explain.evaluate import explanation_quality
 from convlens.explain.guided_backprop import to_displayable
 from convlens.models import vgg16
 from convlens.models.weights import load_weights, resolve_checkpoint
@@ -64,31 +64,25 @@ def _explanations(ctx, model, x, targets, names, display, prefix: str, titles) -
 
 
 def _explanation_quality(ctx, model, x, targets, steps: int, layers: int | None) -> dict:
-    gen = torch.Generator().manual_seed(ctx.seed)
-    maps = {
-        "saliency": saliency(model, x, targets),
-        "guided backprop": guided_backprop(model, x, targets),
-        "random map": torch.rand(x.shape[0], *x.shape[-2:], generator=gen),
-    }
-    rows = []
-    for name, m in maps.items():
-        c = deletion_insertion(model, x, m, targets, steps=steps)
-        rows.append(
-            {
-                "method": name,
-                "deletion_auc": float(c["deletion_auc"].mean()),
-                "insertion_auc": float(c["insertion_auc"].mean()),
-            }
-        )
-    rnd = randomisation_check(
-        model,
-        x,
-        targets,
-        {"saliency": saliency, "guided_backprop": guided_backprop},
-        seed=ctx.seed,
-        max_layers=layers,
-    )
-    return {"deletion_insertion": rows, "randomisation": rnd["rows"], "n_images": int(x.shape[0])}
+    q = explanation_quality(model, x, targets, steps=steps, max_layers=layers, seed=ctx.seed)
+    q.pop("mean_curves")
+    return q
+
+
+def _top5(model, x, files, names) -> tuple[torch.Tensor, list[dict]]:
+    with torch.no_grad():
+        top = topk(model(x), 5)
+    rows = [
+        {
+            "image": f,
+            "top": [
+                {"name": names[int(c)], "prob": float(p)}
+                for c, p in zip(top.indices[j], top.probs[j], strict=True)
+            ],
+        }
+        for j, f in enumerate(files)
+    ]
+    return top.indices[:, 0], rows
 
 
 def _class_viz(ctx, model, classes, shape, names, display_fn, prefix, **kw) -> dict:
@@ -166,20 +160,8 @@ def _compute_demo(ctx, missing: str) -> dict:
     idx = [0, 1, 2, 3] + ([wrong[0]] if wrong else [4])
     x = data.x_test[idx]
     files = [f"test digit #{i} (true {int(data.y_test[i])})" for i in idx]
-    with torch.no_grad():
-        top = topk(model(x), 5)
-    out["top5"] = [
-        {
-            "image": files[j],
-            "top": [
-                {"name": names[int(c)], "prob": float(p)}
-                for c, p in zip(top.indices[j], top.probs[j], strict=True)
-            ],
-        }
-        for j in range(len(idx))
-    ]
+    targets, out["top5"] = _top5(model, x, files, names)
     display = list(to_display(x))
-    targets = top.indices[:, 0]
     titles = [f"{f}: predicted {names[int(t)]}" for f, t in zip(files, targets, strict=True)]
     out["explanations"] = _explanations(ctx, model, x, targets, names, display, "demo", titles)
     n_eval = 12 if quick else 48
@@ -275,18 +257,7 @@ def _compute_imagenet(ctx, weights: Path) -> dict:
     out["test_images"] = where
     x = torch.stack([preprocess(read_image(it)) for it in items])
     files = [Path(it.name).name for it in items]
-    with torch.no_grad():
-        top = topk(model(x), 5)
-    out["top5"] = [
-        {
-            "image": files[j],
-            "top": [
-                {"name": names[int(c)], "prob": float(p)}
-                for c, p in zip(top.indices[j], top.probs[j], strict=True)
-            ],
-        }
-        for j in range(len(items))
-    ]
+    targets, out["top5"] = _top5(model, x, files, names)
     display = list(denormalize(x))
     figs = []
     for j, f in enumerate(files):
@@ -300,7 +271,6 @@ def _compute_imagenet(ctx, weights: Path) -> dict:
             ).name
         )
     out["top5_figures"] = figs
-    targets = top.indices[:, 0]
     titles = [f"{f}: {names[int(t)]}" for f, t in zip(files, targets, strict=True)]
     out["explanations"] = _explanations(ctx, model, x, targets, names, display, "vgg16", titles)
     out["quality"] = _explanation_quality(

@@ -24,6 +24,11 @@ def register(sub) -> None:
         help="VGG16 weights file (default: torchvision's vgg16 in the torch cache)",
     )
     p.add_argument("--quick", action="store_true", help="tiny settings, for a smoke test")
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="device for Problem 3 training and inference (auto, cpu, cuda:N)",
+    )
     add_seed(p)
     p.set_defaults(func=run)
 
@@ -51,6 +56,7 @@ def run(args) -> int:
         problem3=args.problem3,
         weights=args.weights,
         quick=args.quick,
+        device=args.device,
     )
     built = build_report(ctx)
     for kind, path in built["paths"].items():

@@ -19,7 +19,7 @@ class ReportContext:
     problem2: Path | None = None
     problem3: Path | None = None
     weights: str | None = None
-    device: str = "cpu"
+    device: str = "auto"
     quick: bool = False  # tiny settings for tests
     notes: list[str] = field(default_factory=list)
 

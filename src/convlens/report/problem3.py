@@ -12,6 +12,7 @@ from convlens.jigsaw.train import CHECKPOINT, TrainConfig
 from convlens.jigsaw.workflow import evaluate_run, run_training
 from convlens.probe.workflow import probe_run
 from convlens.report.document import Document, package_text
+from convlens.runtime import resolve_device
 
 
 def settings(ctx) -> dict:
@@ -34,7 +35,7 @@ def compute(ctx) -> dict:
         shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
         normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
         mode = "exam"
-        cfg = TrainConfig(seed=ctx.seed)
+        cfg = TrainConfig(seed=ctx.seed, device=ctx.device)
     else:
         folders = (
             [ctx.problem2 / "validation_images", ctx.problem2 / "test_images"]
@@ -52,13 +53,16 @@ def compute(ctx) -> dict:
             "classes",
         )
         mode = "demo"
-        cfg = TrainConfig(seed=ctx.seed, epochs=1 if quick else 4)
+        cfg = TrainConfig(seed=ctx.seed, epochs=1 if quick else 4, device=ctx.device)
     run = ctx.out / "runs" / "jigsaw"
     # An interrupted report resumes the training where its last checkpoint stopped.
     train = run_training(shuffled, run, cfg, resume=(run / CHECKPOINT).exists(), progress=True)
-    ev = evaluate_run(run, shuffled, out=ctx.figures, tta=True)
+    device = resolve_device(ctx.device)
+    ev = evaluate_run(run, shuffled, out=ctx.figures, tta=True, device=device)
     ev["figure"] = "jigsaw_examples.png"
-    probe = probe_run(run, normal, k=3, seed=ctx.seed, out=ctx.figures, progress=True)
+    probe = probe_run(
+        run, normal, k=3, seed=ctx.seed, out=ctx.figures, progress=True, device=device
+    )
     probe["figure"] = "probe_embedding.png"
     return {
         "mode": mode,

@@ -43,7 +43,7 @@ def run(arrays, cfg: TrainConfig, tta: bool) -> None:
         f"image-level {result['best_val_accuracy']:.3f}"
     )
     print(
-        f"{'method':18s} {'image-level':>12s} {'quarter-level':>14s}   (test: {ev['n_test']} images)"
+        f"{'method':18s} {'image-level':>12s} {'quarter-level':>14s}  (test: {ev['n_test']} images)"
     )
     for method, acc in ev["methods"].items():
         print(f"{method:18s} {acc['image_accuracy']:12.3f} {acc['quarter_accuracy']:14.3f}")

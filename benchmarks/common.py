@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
-PROBLEM2 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "problem2"
+PROBLEM2 = Path(
+    os.environ.get("CONVLENS_PROBLEM2")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data" / "problem2"
+)
 
 
 def best_of(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> float:

@@ -105,3 +105,111 @@ def test_entry_points_run_on_cuda():
     assert saliency(model, x, 1).is_cuda
     assert guided_backprop(model, x, [0, 1]).is_cuda
     assert mc_dropout(model, x, samples=4).mean.shape == (2, 5)
+
+
+@pytest.mark.slow
+def test_probe_features_sharded_over_two_ranks_match_one_process(tmp_path):
+    from convlens.demo.normal_data import make_digits_normal
+    from convlens.jigsaw.model import ModelConfig
+    from convlens.jigsaw.train import TrainConfig, train
+
+    jig = make_jigsaw_arrays(bundled_photographs(), n_train=48, n_test=8, size=32, seed=0)
+    cfg = TrainConfig(
+        epochs=1,
+        batch_size=16,
+        precision="fp32",
+        device="cpu",
+        model=ModelConfig(width=0.125, hidden=16, input_size=32),
+    )
+    train(jig["a"], jig["b"], tmp_path / "run", cfg, progress=False)
+    normal = make_digits_normal(size=32)
+    npz = tmp_path / "DataNormal.npz"
+    np.savez(npz, a=normal["a"][:101], b=normal["b"][:101], c=normal["c"][:37], d=normal["d"][:37])
+    probe = [
+        "-m",
+        "convlens",
+        "probe",
+        str(tmp_path / "run"),
+        str(npz),
+        "--json",
+        "--device",
+        "cpu",
+    ]
+    one = subprocess.run([sys.executable, *probe], env=_env(), capture_output=True, text=True)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            "29534",
+            *probe,
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
+    import json
+
+    a = json.loads(one.stdout[one.stdout.index("{") :])
+    b = json.loads(two.stdout[two.stdout.index("{") :])
+    assert a["table"] == b["table"]  # same numbers: the gathered rows are in order
+
+
+@pytest.mark.slow
+def test_jigsaw_evaluate_sharded_over_two_ranks_matches_one_process(tmp_path):
+    import json
+
+    data = make_jigsaw_arrays(bundled_photographs(), n_train=71, n_test=29, size=32, seed=0)
+    npz = tmp_path / "d.npz"
+    np.savez(npz, a=data["a"], b=data["b"], c=data["c"], d=data["d"])
+    train_cmd = [
+        sys.executable,
+        "-m",
+        "convlens",
+        "jigsaw",
+        "train",
+        str(npz),
+        "--out",
+        str(tmp_path / "run"),
+        *ARGS,
+    ]
+    subprocess.run(train_cmd, check=True, env=_env(), capture_output=True)
+    ev = [
+        "-m",
+        "convlens",
+        "jigsaw",
+        "evaluate",
+        str(tmp_path / "run"),
+        str(npz),
+        "--json",
+        "--device",
+        "cpu",
+    ]
+    one = subprocess.run([sys.executable, *ev], env=_env(), capture_output=True, text=True)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            "29535",
+            *ev,
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
+    a = json.loads(one.stdout[one.stdout.index("{") :])
+    b = json.loads(two.stdout[two.stdout.index("{") :])
+    assert a["methods"] == b["methods"] and a["seam_weight"] == b["seam_weight"]

@@ -69,3 +69,12 @@ def from_environment(device: str = "auto") -> Distributed | None:
 def shutdown() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def sharded_rows(fn, n: int, distributed: Distributed | None) -> torch.Tensor:
+    """fn(indices) -> rows for those indices; each rank computes a contiguous part and every
+    rank receives all n rows in the original order."""
+    if distributed is None:
+        return fn(np.arange(n))
+    part = np.array_split(np.arange(n), distributed.world_size)[distributed.rank]
+    return torch.cat(distributed.gather(fn(part)))

@@ -138,9 +138,21 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     data = load_npz(args.data)
-    result = evaluate_run(
-        args.run, data, out=args.out, tta=not args.no_tta, device=resolve_device(args.device)
-    )
+    distributed = from_environment(args.device)  # set up by torchrun, else None
+    rank0 = distributed is None or distributed.rank == 0
+    try:
+        result = evaluate_run(
+            args.run,
+            data,
+            out=args.out if rank0 else None,
+            tta=not args.no_tta,
+            device=distributed.device if distributed else resolve_device(args.device),
+            distributed=distributed,
+        )
+    finally:
+        shutdown()
+    if not rank0:
+        return 0
     if args.json:
         print_json(result)
         return 0

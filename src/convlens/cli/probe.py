@@ -6,6 +6,7 @@ from pathlib import Path
 
 from convlens.cli import print_json
 from convlens.cli.options import add_seed
+from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
 from convlens.jigsaw.data import load_npz
 from convlens.probe.features import LAYERS
@@ -43,15 +44,23 @@ def run(args) -> int:
     if args.k < 1:
         raise ConvlensError(f"--k must be >= 1, got {args.k}")
     data = load_npz(args.data, member="DataNormal.npz", kind="classes")
-    result = probe_run(
-        args.run,
-        data,
-        k=args.k,
-        layer=args.layer,
-        seed=args.seed,
-        out=args.out,
-        device=resolve_device(args.device),
-    )
+    distributed = from_environment(args.device)  # set up by torchrun, else None
+    try:
+        result = probe_run(
+            args.run,
+            data,
+            k=args.k,
+            layer=args.layer,
+            seed=args.seed,
+            out=args.out if distributed is None or distributed.rank == 0 else None,
+            device=distributed.device if distributed else resolve_device(args.device),
+            progress=distributed is None or distributed.rank == 0,
+            distributed=distributed,
+        )
+    finally:
+        shutdown()
+    if distributed is not None and distributed.rank != 0:
+        return 0
     if args.json:
         print_json(result)
         return 0

@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from convlens import atomic
 from convlens.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from convlens.distributed import sharded_rows
 from convlens.errors import ConvlensError
 from convlens.jigsaw.model import ModelConfig, build_model
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS, PERMUTATIONS
@@ -103,21 +104,27 @@ def predict_log_probs(
     device="cpu",
     precision: str = "fp32",
     progress: bool = False,
+    distributed=None,
 ) -> torch.Tensor:
-    """N x 24 log-probabilities over permutation classes, in eval mode."""
+    """N x 24 log-probabilities over permutation classes, in eval mode (sharded over the
+    ranks under torchrun, gathered in order)."""
     device = torch.device(device)
     model.eval()
     images = torch.as_tensor(shuffled)
-    out = []
-    for start in tqdm(
-        range(0, len(images), batch_size), desc="predict", disable=not progress, leave=False
-    ):
-        x = normalise(images[start : start + batch_size].to(device))
-        if precision == "bf16":
-            x = x.contiguous(memory_format=torch.channels_last)
-        with autocast(device, precision):
-            out.append(torch.log_softmax(model(x).float(), 1).cpu())
-    return torch.cat(out) if out else torch.empty(0, NUM_PERMUTATIONS)
+
+    def rows(indices: np.ndarray) -> torch.Tensor:
+        out = [torch.empty(0, NUM_PERMUTATIONS)]
+        for start in tqdm(
+            range(0, len(indices), batch_size), desc="predict", disable=not progress, leave=False
+        ):
+            x = normalise(images[indices[start : start + batch_size]].to(device))
+            if precision == "bf16":
+                x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, precision):
+                out.append(torch.log_softmax(model(x).float(), 1).cpu())
+        return torch.cat(out)
+
+    return sharded_rows(rows, len(images), distributed)
 
 
 def _save(

@@ -47,7 +47,7 @@ def run_training(
     )
 
 
-def fitted_combination(model, cfg, data: NpzData, device) -> Combination:
+def fitted_combination(model, cfg, data: NpzData, device, distributed=None) -> Combination:
     """Fit the seam score's temperature and weight on the run's own validation split.
 
     The split is rebuilt from the labelled training images exactly as training drew it, so the
@@ -66,6 +66,7 @@ def fitted_combination(model, cfg, data: NpzData, device) -> Combination:
         seed=cfg.seed,
         device=device,
         precision=cfg.precision if str(device) == "cpu" else "fp32",
+        distributed=distributed,
     )
 
 
@@ -76,14 +77,16 @@ def evaluate_run(
     tta: bool = True,
     device="cpu",
     examples: int = 6,
+    distributed=None,
 ) -> dict:
-    """Every method's image- and quarter-level accuracy on the labelled test split."""
+    """Every method's image- and quarter-level accuracy on the labelled test split; under
+    torchrun the network's inference is sharded over the ranks."""
     model, cfg, ckpt = load_run(run, device=device)
     test = data.test
     if test is None or test.labels is None or not test.known.any():
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
     images, orders = test.images[test.known], test.labels[test.known]
-    combination = fitted_combination(model, cfg, data, device)
+    combination = fitted_combination(model, cfg, data, device, distributed)
     # EdgeNet scores an arrangement by its seams, whatever order the input came in, so its
     # test-time augmentation equals the plain prediction exactly: skip the 24x cost.
     tta_equivalent = cfg.model.arch == "edgenet"
@@ -94,6 +97,7 @@ def evaluate_run(
         tta=tta and not tta_equivalent,
         device=device,
         precision=cfg.precision if str(device) == "cpu" else "fp32",
+        distributed=distributed,
     )
     methods = {m: accuracy(scores.log_probs[m], orders) for m in METHODS if m in scores.log_probs}
     best = max(methods, key=lambda m: methods[m]["image_accuracy"])

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from convlens.distributed import sharded_rows
 from convlens.jigsaw.train import normalise
 from convlens.runtime import autocast
 
@@ -44,19 +45,28 @@ def extract_features(
     device="cpu",
     precision: str = "fp32",
     progress: bool = True,
+    distributed=None,
 ) -> np.ndarray:
-    """N x D float32 features of whole, unshuffled images (uint8 N x 3 x H x W)."""
+    """N x D float32 features of whole, unshuffled images (uint8 N x 3 x H x W).
+
+    Under torchrun (`distributed`), each rank extracts a contiguous part and every rank gets all
+    rows back in order.
+    """
     extractor = feature_extractor(model, layer).to(device)
     was_training = [(m, m.training) for m in model.modules()]
     model.eval()
-    try:
+
+    def rows(indices: np.ndarray) -> torch.Tensor:
         out = []
-        batches = range(0, len(images), batch_size)
+        batches = range(0, len(indices), batch_size)
         for start in tqdm(batches, desc=f"features ({layer})", disable=not progress, leave=False):
-            x = normalise(torch.as_tensor(images[start : start + batch_size]).to(device))
+            chunk = images[indices[start : start + batch_size]]
             with autocast(torch.device(device), precision):
-                out.append(extractor(x).float().cpu())
-        return torch.cat(out).numpy()
+                out.append(extractor(normalise(torch.as_tensor(chunk).to(device))).float().cpu())
+        return torch.cat(out)
+
+    try:
+        return sharded_rows(rows, len(images), distributed).numpy()
     finally:
         for m, t in was_training:
             m.training = t

@@ -33,6 +33,7 @@ def probe_run(
     out: Path | None = None,
     device="cpu",
     progress: bool = True,
+    distributed=None,
 ) -> dict:
     if (
         data.train is None
@@ -49,7 +50,7 @@ def probe_run(
             f"the network was trained on {size} px"
         )
     rand = random_network(cfg.model, seed).to(device)
-    kw = {"layer": layer, "device": device, "progress": progress}
+    kw = {"layer": layer, "device": device, "progress": progress, "distributed": distributed}
     xtr, xte = data.train.images, data.test.images
     sets = {
         "raw pixels": (raw_pixels(xtr), raw_pixels(xte)),

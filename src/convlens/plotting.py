@@ -126,8 +126,12 @@ def explanation_rows(
     titles: Sequence[str],
     path,
     size: float = 2.4,
+    signed: Sequence[str] = ("guided backprop",),
 ) -> Path:
-    """One row per image: the image, then one panel per explanation method."""
+    """One row per image: the image, then one panel per explanation method.
+
+    Single-channel panels are drawn in grey (images, and `signed` maps centred at 0.5) or with
+    the heat colour map (magnitude maps such as saliency)."""
     ncols = 1 + len(columns)
     n = len(images)
     fig, axes = plt.subplots(n, ncols, figsize=(size * ncols, size * n + 0.2), squeeze=False)
@@ -136,7 +140,15 @@ def explanation_rows(
         for j, (name, img) in enumerate(panels):
             ax = axes[i, j]
             ax.set_axis_off()
-            ax.imshow(img, cmap=CMAP_HEAT if img.ndim == 2 else None)
+            img = img[..., 0] if img.ndim == 3 and img.shape[-1] == 1 else img
+            grey = j == 0 or name in signed
+            cmap = ("gray" if grey else CMAP_HEAT) if img.ndim == 2 else None
+            ax.imshow(
+                img,
+                cmap=cmap,
+                vmin=0 if grey and img.ndim == 2 else None,
+                vmax=1 if grey and img.ndim == 2 else None,
+            )
             ax.set_title(_short(titles[i], 34) if j == 0 else name, fontsize=8)
     fig.tight_layout()
     return save(fig, path)

@@ -153,16 +153,16 @@ def _compute_demo(ctx, missing: str) -> dict:
     if ctx.problem2:
         p2 = load_problem2(ctx.problem2)
         out["problem2_found"] = {"validation": len(p2.validation), "test": len(p2.test)}
-    # Five test digits: the first four and, when there is one, a misclassified digit.
+    # Five test digits: the first four and, when there is one, a later misclassified digit.
     with torch.no_grad():
         pred = model(data.x_test).argmax(1)
     wrong = torch.nonzero(pred != data.y_test).flatten().tolist()
-    idx = [0, 1, 2, 3] + ([wrong[0]] if wrong else [4])
+    idx = [0, 1, 2, 3, next((w for w in wrong if w > 3), 4)]
     x = data.x_test[idx]
-    files = [f"test digit #{i} (true {int(data.y_test[i])})" for i in idx]
+    files = [f"digit #{i} (true {int(data.y_test[i])})" for i in idx]
     targets, out["top5"] = _top5(model, x, files, names)
     display = list(to_display(x))
-    titles = [f"{f}: predicted {names[int(t)]}" for f, t in zip(files, targets, strict=True)]
+    titles = [f"{f}: pred. {names[int(t)]}" for f, t in zip(files, targets, strict=True)]
     out["explanations"] = _explanations(ctx, model, x, targets, names, display, "demo", titles)
     n_eval = 12 if quick else 48
     with torch.no_grad():

@@ -223,3 +223,24 @@ def test_vgg11_bn_option_trains_through_the_cli(photo_arrays, tmp_path):
     assert main(["jigsaw", "train", str(npz), "--out", str(tmp_path / "run"), *args]) == 0
     model, cfg, _ = load_run(tmp_path / "run")
     assert cfg.model.arch == "vgg11_bn" and model(torch.zeros(1, 3, 32, 32)).shape == (1, 24)
+
+
+def test_batches_from_worker_processes_train_identically(photo_arrays, tmp_path):
+    a, b = photo_arrays["a"][:96], photo_arrays["b"][:96]
+    train(a, b, tmp_path / "w0", _cfg(1), progress=False)
+    train(a, b, tmp_path / "w2", _cfg(1, workers=2), progress=False)
+    m0, _, _ = load_run(tmp_path / "w0", "checkpoint.pt")
+    m2, _, _ = load_run(tmp_path / "w2", "checkpoint.pt")
+    for (k, v), w in zip(m0.state_dict().items(), m2.state_dict().values(), strict=True):
+        torch.testing.assert_close(v, w, msg=k)
+
+
+def test_fp16_is_refused_on_the_cpu(photo_arrays, tmp_path):
+    with pytest.raises(ConvlensError, match="fp16 needs a CUDA device"):
+        train(
+            photo_arrays["a"][:48],
+            photo_arrays["b"][:48],
+            tmp_path / "r",
+            TrainConfig(epochs=1, precision="fp16", device="cpu", model=TINY),
+            progress=False,
+        )

@@ -54,7 +54,7 @@ def predict_logits(
     with torch.inference_mode():
         for x in tqdm(loader, desc="inference", unit="batch", disable=not progress, leave=False):
             x = x.to(device, non_blocking=True)
-            if precision == "bf16":
+            if precision in ("bf16", "fp16"):
                 x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, precision):
                 out.append(model(x).float().cpu())

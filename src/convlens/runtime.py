@@ -10,7 +10,7 @@ import torch
 
 from convlens.errors import ConvlensError
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -31,18 +31,22 @@ def resolve_device(name: str = "auto") -> torch.device:
 
 
 def autocast(device: torch.device, precision: str):
-    """bf16 autocast on CPU or CUDA, or nothing for fp32."""
+    """bf16 autocast on CPU or CUDA, fp16 autocast on CUDA, or nothing for fp32."""
     if precision not in PRECISIONS:
         raise ConvlensError(f"precision must be one of {PRECISIONS}, got {precision!r}")
     if precision == "fp32":
         return contextlib.nullcontext()
+    if precision == "fp16":
+        if device.type != "cuda":
+            raise ConvlensError("--precision fp16 needs a CUDA device; use bf16 on the CPU")
+        return torch.autocast("cuda", dtype=torch.float16)
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def prepare_model(model: torch.nn.Module, device: torch.device, precision: str) -> torch.nn.Module:
     """Move to the device; channels_last pays off with bf16 convolutions (oneDNN, cuDNN)."""
     model = model.to(device)
-    if precision == "bf16":
+    if precision in ("bf16", "fp16"):
         model = model.to(memory_format=torch.channels_last)
     return model
 

@@ -50,6 +50,12 @@ def register(sub) -> None:
     )
     t.add_argument("--width", type=float, default=m.width, help="channel multiplier")
     t.add_argument("--dropout", type=float, default=m.dropout)
+    t.add_argument(
+        "--workers",
+        type=int,
+        default=d.workers,
+        help="processes preparing training batches (useful with a GPU; default 0)",
+    )
     t.add_argument("--hidden", type=int, default=m.hidden)
     t.add_argument("--val-fraction", type=float, default=d.val_fraction)
     add_device(t, precision_default="bf16")
@@ -114,6 +120,7 @@ def run_train(args) -> int:
         precision=args.precision,
         device=args.device,
         model=model,
+        workers=args.workers,
     )
     distributed = from_environment(args.device)  # set up by torchrun, else None
     try:

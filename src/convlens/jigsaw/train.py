@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from convlens import atomic
@@ -45,6 +46,7 @@ class TrainConfig:
     seed: int = 0
     precision: str = "bf16"
     device: str = "auto"
+    workers: int = 0  # processes preparing batches; >0 overlaps data work with a GPU
     model: ModelConfig = field(default_factory=ModelConfig)
 
 
@@ -77,6 +79,42 @@ def augment(x: torch.Tensor, params: np.ndarray) -> torch.Tensor:
     mean = x.mean((1, 2, 3), keepdim=True)
     x = (mean + (x - mean) * contrast) * brightness
     return x.clamp(0, 1)
+
+
+def _local_batches(n: int, batch_size: int, distributed) -> list[np.ndarray]:
+    """Positions of each global batch in the epoch order; under DDP, this rank's slice."""
+    out = []
+    for start in range(0, n, batch_size):
+        pos = np.arange(start, min(start + batch_size, n))
+        if distributed:
+            if len(pos) < distributed.world_size:
+                continue  # a last global batch too small to give every rank an image
+            pos = distributed.local_slice(pos)
+        out.append(pos)
+    return out
+
+
+class EpochBatches(Dataset):
+    """One epoch's training batches: restore, augment, re-shuffle, normalise.
+
+    Each item is a whole batch, built with the vectorised code, so a DataLoader with workers
+    prepares batches in other processes (and pins them for a GPU) while with no workers it is
+    the same loop as before."""
+
+    def __init__(self, originals: torch.Tensor, order, classes, params, batches):
+        self.originals, self.order, self.classes = originals, order, classes
+        self.params, self.batches = params, batches
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        pos = self.batches[k]
+        y = torch.from_numpy(self.classes[pos])
+        restored = augment(self.originals[self.order[pos]].float() / 255.0, self.params[pos])
+        x = shuffle(restored, PERMUTATIONS[y.numpy()])
+        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
+        return (x - mean) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), y
 
 
 def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -118,7 +156,7 @@ def predict_log_probs(
             range(0, len(indices), batch_size), desc="predict", disable=not progress, leave=False
         ):
             x = normalise(images[indices[start : start + batch_size]].to(device))
-            if precision == "bf16":
+            if precision in ("bf16", "fp16"):
                 x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, precision):
                 out.append(torch.log_softmax(model(x).float(), 1).cpu())
@@ -204,7 +242,7 @@ def train(
 
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device)
-    if cfg.precision == "bf16":
+    if cfg.precision in ("bf16", "fp16"):
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(tr_idx) / cfg.batch_size)  # global batches
@@ -226,6 +264,7 @@ def train(
     elif ckpt_path.exists():
         raise ConvlensError(f"{run_dir}: already has a run; pass --resume or another folder")
     net = distributed.wrap(model) if distributed else model
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     if rank0:
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic.write_json(run_dir / "config.json", _config_dict(cfg))
@@ -240,38 +279,37 @@ def train(
         params = augmentation_parameters(len(tr_idx), cfg, rng)
         net.train()
         seen, correct, loss_sum = 0, 0, 0.0
+        batches = EpochBatches(
+            train_originals,
+            order,
+            classes,
+            params,
+            _local_batches(len(order), cfg.batch_size, distributed),
+        )
+        loader = DataLoader(
+            batches, batch_size=None, num_workers=cfg.workers, pin_memory=device.type == "cuda"
+        )
         bar = tqdm(
-            range(0, len(order), cfg.batch_size),
+            loader,
             desc=f"epoch {epoch + 1}/{cfg.epochs}",
             disable=not (progress and rank0),
             leave=False,
         )
-        for start in bar:
-            # Every rank walks the same global batches and takes its slice of each.
-            pos = np.arange(start, min(start + cfg.batch_size, len(order)))
-            if distributed:
-                if len(pos) < distributed.world_size:
-                    continue  # a last global batch too small to give every rank an image
-                pos = distributed.local_slice(pos)
-            idx = order[pos]
-            y = torch.from_numpy(classes[pos])
-            restored = augment(train_originals[idx].float() / 255.0, params[pos])
-            x = shuffle(restored, PERMUTATIONS[y.numpy()])
-            mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-            x = ((x - mean) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1)).to(device)
-            y = y.to(device)
-            if cfg.precision == "bf16":
+        for x, y in bar:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            if cfg.precision in ("bf16", "fp16"):
                 x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, cfg.precision):
                 logits = net(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()  # fp16 on CUDA needs loss scaling; else a no-op
+            scaler.step(optimizer)
+            scaler.update()
             scheduler.step()
-            seen += len(idx)
+            seen += len(y)
             correct += int((logits.argmax(1) == y).sum())
-            loss_sum += loss.item() * len(idx)
+            loss_sum += loss.item() * len(y)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
         stats = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
         if distributed:

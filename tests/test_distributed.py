@@ -1,5 +1,6 @@
 """Two gloo processes on the CPU take the same steps as one process with the same global batch."""
 
+import json
 import os
 import subprocess
 import sys
@@ -39,6 +40,34 @@ def _env():
     for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(k, None)
     return env
+
+
+def _one_process_and_two_ranks(module_args: list[str], port: int) -> tuple[dict, dict]:
+    """The JSON a command prints run alone and under torchrun with two gloo ranks."""
+    one = subprocess.run([sys.executable, *module_args], env=_env(), capture_output=True, text=True)
+    two = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_addr",
+            "127.0.0.1",
+            "--master_port",
+            str(port),
+            *module_args,
+        ],
+        env=_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert two.returncode == 0, two.stderr[-2000:]
+    return (
+        json.loads(one.stdout[one.stdout.index("{") :]),
+        json.loads(two.stdout[two.stdout.index("{") :]),
+    )
 
 
 @pytest.mark.slow
@@ -135,36 +164,12 @@ def test_probe_features_sharded_over_two_ranks_match_one_process(tmp_path):
         "--device",
         "cpu",
     ]
-    one = subprocess.run([sys.executable, *probe], env=_env(), capture_output=True, text=True)
-    two = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--nproc_per_node",
-            "2",
-            "--master_addr",
-            "127.0.0.1",
-            "--master_port",
-            "29534",
-            *probe,
-        ],
-        env=_env(),
-        capture_output=True,
-        text=True,
-    )
-    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
-    import json
-
-    a = json.loads(one.stdout[one.stdout.index("{") :])
-    b = json.loads(two.stdout[two.stdout.index("{") :])
+    a, b = _one_process_and_two_ranks(probe, port=29534)
     assert a["table"] == b["table"]  # same numbers: the gathered rows are in order
 
 
 @pytest.mark.slow
 def test_jigsaw_evaluate_sharded_over_two_ranks_matches_one_process(tmp_path):
-    import json
-
     data = make_jigsaw_arrays(bundled_photographs(), n_train=71, n_test=29, size=32, seed=0)
     npz = tmp_path / "d.npz"
     np.savez(npz, a=data["a"], b=data["b"], c=data["c"], d=data["d"])
@@ -191,25 +196,5 @@ def test_jigsaw_evaluate_sharded_over_two_ranks_matches_one_process(tmp_path):
         "--device",
         "cpu",
     ]
-    one = subprocess.run([sys.executable, *ev], env=_env(), capture_output=True, text=True)
-    two = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "torch.distributed.run",
-            "--nproc_per_node",
-            "2",
-            "--master_addr",
-            "127.0.0.1",
-            "--master_port",
-            "29535",
-            *ev,
-        ],
-        env=_env(),
-        capture_output=True,
-        text=True,
-    )
-    assert one.returncode == 0 and two.returncode == 0, two.stderr[-2000:]
-    a = json.loads(one.stdout[one.stdout.index("{") :])
-    b = json.loads(two.stdout[two.stdout.index("{") :])
+    a, b = _one_process_and_two_ranks(ev, port=29535)
     assert a["methods"] == b["methods"] and a["seam_weight"] == b["seam_weight"]

@@ -42,6 +42,8 @@ def run(arrays, cfg: TrainConfig, tta: bool) -> None:
         f"{seconds / 60:.1f} min ({seconds / cfg.epochs:.0f} s/epoch); best validation "
         f"image-level {result['best_val_accuracy']:.3f}"
     )
+    curve = ", ".join(f"{h['val_accuracy']:.3f}" for h in result["history"])
+    print(f"validation image-level accuracy by epoch: {curve}")
     print(
         f"{'method':18s} {'image-level':>12s} {'quarter-level':>14s}  (test: {ev['n_test']} images)"
     )

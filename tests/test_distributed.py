@@ -42,6 +42,19 @@ def _env():
     return env
 
 
+def _jigsaw_npz(tmp_path, n_test: int):
+    """Exam-format puzzles from real photographs; 71 training images leave 64 after the
+    validation split, so every global batch of 16 divides between two ranks."""
+    data = make_jigsaw_arrays(bundled_photographs(), n_train=71, n_test=n_test, size=32, seed=0)
+    npz = tmp_path / "d.npz"
+    np.savez(npz, a=data["a"], b=data["b"], c=data["c"], d=data["d"])
+    return npz
+
+
+def _train_command(npz, out) -> list[str]:
+    return [sys.executable, "-m", "convlens", "jigsaw", "train", str(npz), "--out", str(out), *ARGS]
+
+
 def _one_process_and_two_ranks(module_args: list[str], port: int) -> tuple[dict, dict]:
     """The JSON a command prints run alone and under torchrun with two gloo ranks."""
     one = subprocess.run([sys.executable, *module_args], env=_env(), capture_output=True, text=True)
@@ -72,24 +85,10 @@ def _one_process_and_two_ranks(module_args: list[str], port: int) -> tuple[dict,
 
 @pytest.mark.slow
 def test_two_gloo_ranks_equal_one_process(tmp_path):
-    data = make_jigsaw_arrays(
-        bundled_photographs(), n_train=71, n_test=8, size=32, seed=0
-    )  # 64 after validation
-    npz = tmp_path / "d.npz"
-    np.savez(npz, a=data["a"], b=data["b"], c=data["c"], d=data["d"])
-    single = [
-        sys.executable,
-        "-m",
-        "convlens",
-        "jigsaw",
-        "train",
-        str(npz),
-        "--out",
-        str(tmp_path / "one"),
-        *ARGS,
-    ]
+    npz = _jigsaw_npz(tmp_path, n_test=8)
+    single = _train_command(npz, tmp_path / "one")
     subprocess.run(single, check=True, env=_env(), capture_output=True)
-    ddp = [
+    torchrun = [
         sys.executable,
         "-m",
         "torch.distributed.run",
@@ -99,15 +98,8 @@ def test_two_gloo_ranks_equal_one_process(tmp_path):
         "127.0.0.1",
         "--master_port",
         "29533",
-        "-m",
-        "convlens",
-        "jigsaw",
-        "train",
-        str(npz),
-        "--out",
-        str(tmp_path / "two"),
-        *ARGS,
     ]
+    ddp = [*torchrun, *_train_command(npz, tmp_path / "two")[1:]]  # without the interpreter
     proc = subprocess.run(ddp, env=_env(), capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     one, _, _ = load_run(tmp_path / "one", "checkpoint.pt")
@@ -117,9 +109,8 @@ def test_two_gloo_ranks_equal_one_process(tmp_path):
         if a.is_floating_point():
             torch.testing.assert_close(a, b, atol=2e-4, rtol=2e-3, msg=k)
     # --resume works in a single process from the checkpoint the two ranks wrote
-    more = [*single[: -len(ARGS)], *ARGS]
-    more[more.index(str(tmp_path / "one"))] = str(tmp_path / "two")
-    out = subprocess.run([*more, "--resume"], env=_env(), capture_output=True, text=True)
+    resume = [*_train_command(npz, tmp_path / "two"), "--resume"]
+    out = subprocess.run(resume, env=_env(), capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
 
 
@@ -170,21 +161,10 @@ def test_probe_features_sharded_over_two_ranks_match_one_process(tmp_path):
 
 @pytest.mark.slow
 def test_jigsaw_evaluate_sharded_over_two_ranks_matches_one_process(tmp_path):
-    data = make_jigsaw_arrays(bundled_photographs(), n_train=71, n_test=29, size=32, seed=0)
-    npz = tmp_path / "d.npz"
-    np.savez(npz, a=data["a"], b=data["b"], c=data["c"], d=data["d"])
-    train_cmd = [
-        sys.executable,
-        "-m",
-        "convlens",
-        "jigsaw",
-        "train",
-        str(npz),
-        "--out",
-        str(tmp_path / "run"),
-        *ARGS,
-    ]
-    subprocess.run(train_cmd, check=True, env=_env(), capture_output=True)
+    npz = _jigsaw_npz(tmp_path, n_test=29)
+    subprocess.run(
+        _train_command(npz, tmp_path / "run"), check=True, env=_env(), capture_output=True
+    )
     ev = [
         "-m",
         "convlens",

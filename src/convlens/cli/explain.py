@@ -12,8 +12,9 @@ from convlens import plotting
 from convlens.cli import print_json
 from convlens.cli.options import add_model, add_output, add_seed
 from convlens.cli.vgg import load_model
-from convlens.data import IMAGENET_MEAN, IMAGENET_STD, denormalize, imagenet_classes
+from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
+from convlens.data.transforms import normalized_bounds
 from convlens.errors import ConvlensError
 from convlens.explain import class_model_visualisation, guided_backprop, saliency
 from convlens.explain.evaluate import explanation_quality
@@ -152,18 +153,12 @@ def run_class_viz(args) -> int:
             raise ConvlensError(f"--classes: {bad} out of range 0..{num_classes - 1}")
     else:
         classes = sorted(random.Random(args.seed).sample(range(num_classes), args.random))
-    lo = torch.tensor([-m / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)]).view(
-        1, 3, 1, 1
-    )
-    hi = torch.tensor([(1 - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)]).view(
-        1, 3, 1, 1
-    )
     common = {
         "steps": args.steps,
         "lr": args.lr,
         "l2": args.l2,
         "jitter": args.jitter,
-        "clamp": (lo, hi),
+        "clamp": normalized_bounds(),
         "seed": args.seed,
         "device": resolve_device(args.device),
     }

@@ -17,7 +17,7 @@ from convlens.predict import load_batch
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
 from convlens.uncertainty import mc_dropout
-from convlens.uncertainty.report import calibration_report, per_image_rows
+from convlens.uncertainty.report import calibration_report, per_image_rows, reliability_figure
 
 
 def register(sub) -> None:
@@ -104,13 +104,7 @@ def run_calibration(args) -> int:
     labels = torch.tensor([it.label for it in items]).numpy()
     rep = calibration_report(model, x, labels, samples=args.samples, seed=args.seed)
     if args.out:
-        plotting.reliability_diagram(
-            {
-                "dropout off": rep["deterministic"]["reliability"],
-                "MC dropout": rep["mc_dropout"]["reliability"],
-            },
-            args.out / "reliability.png",
-        )
+        reliability_figure(rep, args.out / "reliability.png")
     if args.json:
         print_json(rep)
         return 0

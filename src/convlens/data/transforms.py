@@ -48,6 +48,13 @@ def normalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> torch.Te
     return (x - m) / s
 
 
+def normalized_bounds(mean=IMAGENET_MEAN, std=IMAGENET_STD) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-channel (lo, hi) of normalised pixels (the images of 0 and 1), 1 x C x 1 x 1."""
+    m = torch.tensor(mean).view(1, -1, 1, 1)
+    s = torch.tensor(std).view(1, -1, 1, 1)
+    return -m / s, (1 - m) / s
+
+
 def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.ndarray:
     """Normalised CHW (or BCHW) tensor -> displayable HWC (or BHWC) float array in [0, 1]."""
     x = x.detach().float().cpu()

@@ -91,7 +91,7 @@ def _weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return [
         (name, m)
         for name, m in model.named_modules()
-        if any(p is not None for p in (getattr(m, "weight", None),)) and not list(m.children())
+        if getattr(m, "weight", None) is not None and not list(m.children())
     ]
 
 

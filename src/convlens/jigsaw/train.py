@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from convlens import atomic
-from convlens.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+from convlens.data.transforms import normalize
 from convlens.distributed import sharded_rows
 from convlens.errors import ConvlensError
 from convlens.jigsaw.model import ModelConfig, build_model
@@ -52,10 +52,7 @@ class TrainConfig:
 
 def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
     """N x 3 x H x W uint8 -> float normalised with the ImageNet statistics."""
-    x = images_uint8.float().div_(255.0)
-    mean = torch.tensor(IMAGENET_MEAN, device=x.device).view(1, 3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, device=x.device).view(1, 3, 1, 1)
-    return (x - mean) / std
+    return normalize(images_uint8.float().div_(255.0))
 
 
 def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) -> np.ndarray:
@@ -112,9 +109,7 @@ class EpochBatches(Dataset):
         pos = self.batches[k]
         y = torch.from_numpy(self.classes[pos])
         restored = augment(self.originals[self.order[pos]].float() / 255.0, self.params[pos])
-        x = shuffle(restored, PERMUTATIONS[y.numpy()])
-        mean = torch.tensor(IMAGENET_MEAN).view(1, 3, 1, 1)
-        return (x - mean) / torch.tensor(IMAGENET_STD).view(1, 3, 1, 1), y
+        return normalize(shuffle(restored, PERMUTATIONS[y.numpy()])), y
 
 
 def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 
 from convlens import classification, plotting
-from convlens.data import IMAGENET_MEAN, IMAGENET_STD, denormalize, imagenet_classes, read_image
+from convlens.data import denormalize, imagenet_classes, read_image
 from convlens.data.images import ImageItem
 from convlens.data.problem2 import load_problem2
-from convlens.data.transforms import preprocess
+from convlens.data.transforms import normalized_bounds, preprocess
 from convlens.errors import ConvlensError
 from convlens.explain import class_model_visualisation, guided_backprop, saliency
 from convlens.explain.evaluate import explanation_quality
@@ -24,7 +24,7 @@ from convlens.models.weights import load_weights, resolve_checkpoint
 from convlens.predict import load_batch, topk
 from convlens.report.document import Document, package_text
 from convlens.uncertainty import mc_dropout
-from convlens.uncertainty.report import calibration_report, per_image_rows
+from convlens.uncertainty.report import calibration_report, per_image_rows, reliability_figure
 
 DEMO_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
 
@@ -192,15 +192,9 @@ def _compute_demo(ctx, missing: str) -> dict:
     out["calibration"] = calibration_report(
         model, data.x_test, data.y_test.numpy(), samples=10 if quick else 50, seed=ctx.seed
     )
-    plotting.reliability_diagram(
-        {
-            "dropout off": out["calibration"]["deterministic"]["reliability"],
-            "MC dropout": out["calibration"]["mc_dropout"]["reliability"],
-        },
-        ctx.figures / "demo_reliability.png",
-        title="digits test set",
+    out["calibration"]["figure"] = reliability_figure(
+        out["calibration"], ctx.figures / "demo_reliability.png", title="digits test set"
     )
-    out["calibration"]["figure"] = "demo_reliability.png"
     return out
 
 
@@ -244,15 +238,9 @@ def _compute_imagenet(ctx, weights: Path) -> dict:
         out["calibration"] = calibration_report(
             model, x_val, labels, samples=10 if quick else 30, seed=ctx.seed
         )
-        plotting.reliability_diagram(
-            {
-                "dropout off": out["calibration"]["deterministic"]["reliability"],
-                "MC dropout": out["calibration"]["mc_dropout"]["reliability"],
-            },
-            ctx.figures / "reliability.png",
-            title="validation images",
+        out["calibration"]["figure"] = reliability_figure(
+            out["calibration"], ctx.figures / "reliability.png", title="validation images"
         )
-        out["calibration"]["figure"] = "reliability.png"
     items, where = _test_items(ctx)
     out["test_images"] = where
     x = torch.stack([preprocess(read_image(it)) for it in items])
@@ -277,8 +265,6 @@ def _compute_imagenet(ctx, weights: Path) -> dict:
         ctx, model, x, targets, steps=8 if quick else 24, layers=4 if quick else 8
     )
     classes = sorted(random.Random(ctx.seed).sample(range(1000), 3))
-    lo = torch.tensor([-m / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)])
-    hi = torch.tensor([(1 - m) / s for m, s in zip(IMAGENET_MEAN, IMAGENET_STD, strict=True)])
     out["class_viz"] = _class_viz(
         ctx,
         model,
@@ -291,7 +277,7 @@ def _compute_imagenet(ctx, weights: Path) -> dict:
         l2=1e-3,
         blur_sigma=1.0,
         jitter=4,
-        clamp=(lo.view(1, 3, 1, 1), hi.view(1, 3, 1, 1)),
+        clamp=normalized_bounds(),
     )
     out["uncertainty"] = _uncertainty(
         ctx, model, x, names, files, display, "vgg16", samples=10 if quick else 50

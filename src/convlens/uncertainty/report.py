@@ -40,6 +40,17 @@ def per_image_rows(r: MCResult, names: Sequence[str], files: Sequence[str]) -> l
     return rows
 
 
+def reliability_figure(rep: dict, path, title: str = "reliability") -> str:
+    """The reliability diagram of a calibration_report: dropout off beside MC dropout."""
+    from convlens import plotting
+
+    curves = {
+        "dropout off": rep["deterministic"]["reliability"],
+        "MC dropout": rep["mc_dropout"]["reliability"],
+    }
+    return plotting.reliability_diagram(curves, path, title=title).name
+
+
 def calibration_report(
     model, images: torch.Tensor, labels, samples: int = 30, seed: int = 0, max_rows: int = 4096
 ) -> dict:

@@ -18,11 +18,11 @@ $(BIN)/python:
 
 $(STAMP_RUN): $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e '.[pdf]'
+	$(BIN)/pip install -q -e .
 	touch $@
 
 $(STAMP_TEST): $(STAMP_RUN)
-	$(BIN)/pip install -q -e '.[test,pdf]'
+	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
 report: $(STAMP_RUN)

@@ -10,7 +10,7 @@ def test_explanation_commands_on_real_images(problem2_dir, tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 2 and all(r["saliency_max"] > 0 for r in rows)
     assert main(["guided-backprop", *imgs, "--target", "3", *common]) == 0
-    assert {r["target"] for r in json.loads(capsys.readouterr().out)} == {3}
+    assert {r["class_id"] for r in json.loads(capsys.readouterr().out)} == {3}
     assert (tmp_path / "saliency.png").exists() and (tmp_path / "guided-backprop.png").exists()
 
     viz = ["class-viz", "--random", "2", "--seed", "5", "--steps", "3", "--size", "64"]

@@ -36,9 +36,9 @@ def test_features_equal_a_plain_per_image_forward_in_eval_mode(normal):
         for i in range(10):
             one = model.forward_features(normalise(torch.from_numpy(x[i : i + 1])))
             np.testing.assert_allclose(feats[i], one[0].numpy(), atol=1e-5)
-        fc2 = extract_features(model, x[:2], layer="fc2", progress=False)
-        ref = model.classifier[:5](model.forward_features(normalise(torch.from_numpy(x[:2]))))
-        np.testing.assert_allclose(fc2, ref.numpy(), atol=1e-5)
+        fc1 = extract_features(model, x[:2], layer="fc1", progress=False)
+        ref = model.classifier[:2](model.forward_features(normalise(torch.from_numpy(x[:2]))))
+        np.testing.assert_allclose(fc1, ref.numpy(), atol=1e-5)
 
 
 def test_random_network_is_reproducible_from_its_seed():
@@ -60,6 +60,25 @@ def test_knn_equals_a_direct_sklearn_call(normal):
     result = compare({"raw": (xtr, xte)}, normal["b"], normal["d"], k=3, sweep=(1, 3))
     assert result["table"][0]["knn3"] == pytest.approx(direct)
     assert set(result["sweep"]["raw"]) == {1, 3}
+
+
+def test_one_neighbour_search_gives_sklearn_for_every_k(normal):
+    """The fast path (votes read off one search) against KNeighborsClassifier per k on real
+    digits; then the exam's k on a few binarised pixels, where equal distances and tied votes
+    are everywhere."""
+    xtr, xte = raw_pixels(normal["a"]), raw_pixels(normal["c"])
+    ks = (1, 2, 3, 4, 5, 10, 20)
+    result = compare({"f": (xtr, xte)}, normal["b"], normal["d"], k=3, sweep=ks)
+    for k in ks:
+        clf = KNeighborsClassifier(n_neighbors=k).fit(xtr, normal["b"])
+        assert result["sweep"]["f"][k] == clf.score(xte, normal["d"]), k
+    coarse_tr, coarse_te = (xtr[:, ::211] > 0.5) * 1.0, (xte[:, ::211] > 0.5) * 1.0
+    for k in (2, 3, 4):
+        result = compare({"f": (coarse_tr, coarse_te)}, normal["b"], normal["d"], k=k)
+        reference = KNeighborsClassifier(n_neighbors=k).fit(coarse_tr, normal["b"])
+        assert result["table"][0][f"knn{k}"] == reference.score(coarse_te, normal["d"]), k
+        cos = knn_accuracy(coarse_tr, normal["b"], coarse_te, normal["d"], k=k, cosine=True)
+        assert result["table"][0][f"cosine_knn{k}"] == cos["accuracy"]
 
 
 def test_probe_cli(normal, tmp_path, capsys):
@@ -86,3 +105,16 @@ def test_probe_cli(normal, tmp_path, capsys):
     np.savez(bad, a=normal["a"], b=normal["b"][:-1], c=normal["c"], d=normal["d"])
     assert main(["probe", str(tmp_path / "run"), str(bad)]) == 2
     assert "key 'b'" in capsys.readouterr().err
+
+
+def test_fc_layers_stop_before_the_head():
+    """EdgeNet has one hidden layer: its fc2 would be the two seam scores, not features."""
+    from convlens.errors import ConvlensError
+    from convlens.jigsaw.edgenet import EdgeNet
+    from convlens.probe.features import feature_extractor
+
+    edge = EdgeNet(width=0.25, hidden=16).eval()
+    x = torch.rand(2, 3, 32, 32)
+    assert feature_extractor(edge, "fc1")(x).shape == (2, 16)
+    with pytest.raises(ConvlensError, match="fc2.*head"):
+        feature_extractor(edge, "fc2")

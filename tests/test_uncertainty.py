@@ -132,6 +132,43 @@ def test_sequential_split_and_fallback_note():
     assert mc_dropout(seq, x, samples=4).path == "prefix once"
 
 
+def test_dropout_outside_the_vgg_parts_forces_full_passes():
+    """A VGG whose forward applies one more dropout of its own: the suffix would never sample
+    it, so the fast path must not be taken, and the samples must equal the naive loop's."""
+    from convlens.models import VGG
+    from convlens.models.vgg import make_features
+
+    class ExtraDropout(VGG):
+        def __init__(self):
+            super().__init__(
+                make_features([8, "M"], batch_norm=False),
+                num_classes=5,
+                hidden=16,
+                input_size=32,
+                pool_size=2,
+            )
+            self.extra = nn.Dropout(0.5)
+
+        def forward(self, x):
+            return self.classifier(self.extra(torch.flatten(self.avgpool(self.features(x)), 1)))
+
+    torch.manual_seed(0)
+    model, x = ExtraDropout().eval(), torch.randn(3, 3, 32, 32)
+    assert find_split(model) is None
+    r = mc_dropout(model, x, samples=20, seed=1)
+    assert r.path == "full passes"
+    naive = naive_mc_dropout_samples(model, x, samples=20, seed=1)
+    torch.testing.assert_close(r.mean, naive.mean(0), rtol=1e-5, atol=1e-6)
+    plain = VGG(
+        make_features([8, "M"], batch_norm=False),
+        num_classes=5,
+        hidden=16,
+        input_size=32,
+        pool_size=2,
+    )
+    assert find_split(plain) is not None  # the usual layout keeps the fast path
+
+
 def test_clear_errors():
     with pytest.raises(ValueError, match="no dropout layer"):
         mc_dropout(nn.Sequential(nn.Flatten(), nn.Linear(4, 2)), torch.randn(1, 4), samples=4)

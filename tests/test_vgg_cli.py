@@ -11,7 +11,7 @@ from convlens.cli import main
 @pytest.mark.slow
 def test_evaluate_and_classify_every_real_image(problem2_dir, tmp_path, capsys):
     out = tmp_path / "eval"
-    args = ["--weights", "random", "--batch-size", "24", "--precision", "bf16", "--json"]
+    args = ["--weights", "random", "--batch-size", "24", "--precision", "auto", "--json"]
     assert main(["evaluate", str(problem2_dir), *args, "--out", str(out)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["n"] == 95

@@ -1,4 +1,5 @@
-"""Top-k classification and labelled evaluation of an image classifier (Problem 2b, 2d)."""
+"""Labelled evaluation of an image classifier (Problem 2b): accuracy counts, per-image rows and
+the predictions CSV."""
 
 from __future__ import annotations
 
@@ -11,31 +12,14 @@ import torch
 
 from convlens import atomic
 from convlens.data.images import ImageItem
+from convlens.errors import ConvlensError
 from convlens.predict import accuracy_counts, predict_logits, topk
-
-
-def classify(
-    model, items: Sequence[ImageItem], names: Sequence[str], k: int = 5, **kw
-) -> list[dict]:
-    """Per image: its top-k class ids, names and softmax probabilities."""
-    logits = predict_logits(model, items, **kw)
-    top = topk(logits, k)
-    return [
-        {
-            "file": item.name,
-            "top": [
-                {"class_id": int(c), "name": names[int(c)], "prob": float(p)}
-                for c, p in zip(top.indices[i], top.probs[i], strict=True)
-            ],
-        }
-        for i, item in enumerate(items)
-    ]
 
 
 def evaluate(model, items: Sequence[ImageItem], names: Sequence[str], **kw) -> dict:
     """Top-1/top-5 accuracy with counts, per-image rows and the misclassified images."""
     if any(it.label is None for it in items):
-        raise ValueError("evaluate needs labelled images")
+        raise ConvlensError("evaluate needs labelled images")
     logits = predict_logits(model, items, **kw)
     labels = torch.tensor([it.label for it in items])
     counts = accuracy_counts(logits, labels, ks=(1, 5))

@@ -1,9 +1,8 @@
-"""The one exception type the CLI turns into a single `convlens: error: ...` line."""
+"""The one user-facing exception type: the library raises it at its public boundary and the CLI
+turns it into a single `convlens: error: ...` line."""
 
 
-class ConvlensError(Exception):
-    """A problem with the user's input (a file, an argument, the data) that they can fix."""
+class ConvlensError(ValueError):
+    """A problem with the user's input (a file, an argument, the data) that they can fix.
 
-
-class InputError(ConvlensError, ValueError):
-    """Invalid data or arguments; also a ValueError so library callers can catch it as one."""
+    A ValueError, so library callers can catch it the way they catch any bad-argument error."""

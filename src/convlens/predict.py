@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from convlens.data.images import ImageItem, read_image
 from convlens.data.transforms import preprocess
-from convlens.runtime import autocast, prepare_model
+from convlens.runtime import LOW_PRECISIONS, autocast, prepare_model, resolve_precision
 
 
 class ImageDataset(Dataset):
@@ -54,7 +54,7 @@ def predict_logits(
     with torch.inference_mode():
         for x in tqdm(loader, desc="inference", unit="batch", disable=not progress, leave=False):
             x = x.to(device, non_blocking=True)
-            if precision in ("bf16", "fp16"):
+            if resolve_precision(device, precision) in LOW_PRECISIONS:
                 x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, precision):
                 out.append(model(x).float().cpu())

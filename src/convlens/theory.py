@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from convlens.errors import InputError
+from convlens.errors import ConvlensError
 
 STOCHASTIC_ATOL = 1e-6
 
@@ -21,9 +21,9 @@ STOCHASTIC_ATOL = 1e-6
 def _as_vector(name: str, v) -> np.ndarray:
     arr = np.asarray(v, dtype=np.float64)
     if arr.ndim != 1 or arr.size < 2:
-        raise InputError(f"{name} must be a vector of length >= 2, got shape {arr.shape}")
+        raise ConvlensError(f"{name} must be a vector of length >= 2, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise InputError(f"{name} must be finite, got {arr.tolist()}")
+        raise ConvlensError(f"{name} must be finite, got {arr.tolist()}")
     return arr
 
 
@@ -31,9 +31,9 @@ def check_stochastic(z, name: str = "z", atol: float = STOCHASTIC_ATOL) -> np.nd
     """Return z as a float vector if it is stochastic (entries >= 0 summing to 1), else raise."""
     z = _as_vector(name, z)
     if np.any(z < 0):
-        raise InputError(f"{name} is not stochastic: negative entry {z.min():g} at {z.argmin()}")
+        raise ConvlensError(f"{name} is not stochastic: negative entry {z.min():g} at {z.argmin()}")
     if abs(z.sum() - 1.0) > atol:
-        raise InputError(f"{name} is not stochastic: entries sum to {z.sum():.9g}, expected 1")
+        raise ConvlensError(f"{name} is not stochastic: entries sum to {z.sum():.9g}, expected 1")
     return z
 
 
@@ -41,7 +41,7 @@ def check_one_hot(y, name: str = "y") -> np.ndarray:
     """Return y as a float vector if it is one-hot (a single 1, zeros elsewhere), else raise."""
     y = _as_vector(name, y)
     if not np.all((y == 0) | (y == 1)) or y.sum() != 1:
-        raise InputError(f"{name} is not one-hot: {y.tolist()}")
+        raise ConvlensError(f"{name} is not one-hot: {y.tolist()}")
     return y
 
 
@@ -54,7 +54,7 @@ def cross_entropy(z, y) -> float:
     z = check_stochastic(z)
     y = check_one_hot(y)
     if z.shape != y.shape:
-        raise InputError(f"z and y must have the same length, got {z.size} and {y.size}")
+        raise ConvlensError(f"z and y must have the same length, got {z.size} and {y.size}")
     c = int(np.argmax(y))
     return math.inf if z[c] == 0 else -math.log(z[c])
 
@@ -98,22 +98,22 @@ def _check_probs_labels(probs, labels) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(probs, dtype=np.float64)
     t = np.asarray(labels)
     if p.ndim != 2 or p.shape[1] < 2:
-        raise InputError(f"probs must have shape (N, K) with K >= 2, got {p.shape}")
+        raise ConvlensError(f"probs must have shape (N, K) with K >= 2, got {p.shape}")
     if t.ndim != 1 or t.shape[0] != p.shape[0]:
-        raise InputError(f"labels must have shape ({p.shape[0]},), got {t.shape}")
+        raise ConvlensError(f"labels must have shape ({p.shape[0]},), got {t.shape}")
     if t.size and not np.issubdtype(t.dtype, np.integer):
-        raise InputError(f"labels must be integer class ids, got dtype {t.dtype}")
+        raise ConvlensError(f"labels must be integer class ids, got dtype {t.dtype}")
     if t.size and (t.min() < 0 or t.max() >= p.shape[1]):
         bad = int(np.flatnonzero((t < 0) | (t >= p.shape[1]))[0])
-        raise InputError(f"labels[{bad}] = {t[bad]} is out of range 0..{p.shape[1] - 1}")
+        raise ConvlensError(f"labels[{bad}] = {t[bad]} is out of range 0..{p.shape[1] - 1}")
     if not np.all(np.isfinite(p)):
-        raise InputError("probs contains NaN or inf")
+        raise ConvlensError("probs contains NaN or inf")
     if np.any(p < 0):
-        raise InputError("probs is not stochastic: it has negative entries")
+        raise ConvlensError("probs is not stochastic: it has negative entries")
     sums = p.sum(axis=1)
     if np.any(np.abs(sums - 1) > STOCHASTIC_ATOL):
         bad = int(np.flatnonzero(np.abs(sums - 1) > STOCHASTIC_ATOL)[0])
-        raise InputError(f"probs row {bad} is not stochastic: it sums to {sums[bad]:.9g}")
+        raise ConvlensError(f"probs row {bad} is not stochastic: it sums to {sums[bad]:.9g}")
     return p, t
 
 
@@ -173,7 +173,7 @@ def _penalty(z: np.ndarray, penalty: str) -> float:
         return float(np.sum(z**2))
     if penalty == "l1":
         return float(np.sum(np.abs(z)))
-    raise InputError(f"penalty must be 'none', 'l2' or 'l1', got {penalty!r}")
+    raise ConvlensError(f"penalty must be 'none', 'l2' or 'l1', got {penalty!r}")
 
 
 def closed_form_minimiser(penalty: str, weight: float = 1.0) -> Minimiser:
@@ -187,7 +187,7 @@ def closed_form_minimiser(penalty: str, weight: float = 1.0) -> Minimiser:
           negative, the objective is convex, and the minimiser stays at the corner (1, 0).
     """
     if not (math.isfinite(weight) and weight > 0):
-        raise InputError(f"weight must be a positive number, got {weight}")
+        raise ConvlensError(f"weight must be a positive number, got {weight}")
     _penalty(np.zeros(2), penalty)  # validates the name
     if penalty in ("none", "l1"):
         z0, exact = 1.0, "(1, 0)"

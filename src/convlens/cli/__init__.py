@@ -7,7 +7,6 @@ shows the traceback instead.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from convlens import __version__
@@ -18,51 +17,45 @@ class _Parser(argparse.ArgumentParser):
     """argparse prints usage plus the error; we promise a single line."""
 
     def error(self, message):
-        raise ConvlensError(f"{self.prog.removeprefix('convlens ')}: {message}".strip())
+        command = self.prog.removeprefix("convlens").strip()
+        raise ConvlensError(f"{command}: {message}" if command else message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from convlens.cli import commands
+    # Imported here: each command module imports convlens.cli.options, not this package.
+    from convlens.cli import explain, jigsaw, probe, report, theory, uncertainty, vgg
 
     parser = _Parser(
         prog="convlens",
         description="Look inside convolutional networks: the FYS-3033 exam, end to end.",
     )
     parser.add_argument("--version", action="version", version=f"convlens {__version__}")
+    # --debug is taken out of argv before parsing, so it may stand anywhere on the line.
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    commands.register(sub)
+    for module in (theory, vgg, explain, uncertainty, jigsaw, probe, report):
+        module.register(sub)
     return parser
 
 
-def print_json(obj) -> None:
-    print(json.dumps(obj, indent=2, default=_json_default))
-
-
-def _json_default(obj):
-    import numpy as np
-
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    return str(obj)
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
     try:
         args = build_parser().parse_args(argv)
-        return int(args.func(args) or 0)
+        status = int(args.func(args) or 0)
+        if getattr(args, "weights", None) == "random":  # said after the output, not before
+            print("note: random weights, predictions carry no meaning", file=sys.stderr)
+        return status
     except BrokenPipeError:  # output piped into `head`: not an error
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
         print("convlens: interrupted", file=sys.stderr)
         return 130
-    except (ConvlensError, FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+    except (ConvlensError, OSError) as exc:  # OSError: a file the user named, a full disk
         if debug:
             raise
         print(f"convlens: error: {_one_line(exc)}", file=sys.stderr)

@@ -9,17 +9,25 @@ import numpy as np
 import torch
 
 from convlens import plotting
-from convlens.cli import print_json
-from convlens.cli.options import add_model, add_output, add_seed
-from convlens.cli.vgg import load_model
+from convlens.cli.options import (
+    add_model,
+    add_output,
+    add_seed,
+    image_side,
+    model_from,
+    nonnegative_float,
+    nonnegative_int,
+    positive_float,
+    positive_int,
+    print_json,
+)
 from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
 from convlens.data.transforms import normalized_bounds
 from convlens.errors import ConvlensError
-from convlens.explain import class_model_visualisation, guided_backprop, saliency
 from convlens.explain.evaluate import explanation_quality
-from convlens.explain.guided_backprop import positive_magnitude, to_displayable
 from convlens.predict import load_batch
+from convlens.problem2 import class_models, saliency_and_guided_backprop
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
@@ -40,7 +48,7 @@ def register(sub) -> None:
         if name == "saliency":
             p.add_argument(
                 "--smoothgrad",
-                type=int,
+                type=nonnegative_int,
                 default=0,
                 metavar="N",
                 help="average over N noisy copies (SmoothGrad); 0 = plain gradient",
@@ -60,15 +68,21 @@ def register(sub) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--classes", type=int, nargs="+", help="class ids")
     g.add_argument(
-        "--random", type=int, default=3, metavar="N", help="N classes drawn with --seed (default 3)"
+        "--random",
+        type=positive_int,
+        default=3,
+        metavar="N",
+        help="N classes drawn with --seed (default 3)",
     )
-    p.add_argument("--steps", type=int, default=150)
-    p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--l2", type=float, default=1e-3, help="lambda of the ||I||^2 penalty")
-    p.add_argument("--blur-every", type=int, default=5, metavar="K")
-    p.add_argument("--blur-sigma", type=float, default=1.0)
-    p.add_argument("--jitter", type=int, default=0)
-    p.add_argument("--size", type=int, default=224, help="image side (default 224)")
+    p.add_argument("--steps", type=positive_int, default=150)
+    p.add_argument("--lr", type=positive_float, default=0.1)
+    p.add_argument(
+        "--l2", type=nonnegative_float, default=1e-3, help="lambda of the ||I||^2 penalty"
+    )
+    p.add_argument("--blur-every", type=positive_int, default=5, metavar="K")
+    p.add_argument("--blur-sigma", type=positive_float, default=1.0)
+    p.add_argument("--jitter", type=nonnegative_int, default=0)
+    p.add_argument("--size", type=image_side, default=224, help="image side, >= 32 (default 224)")
     add_model(p)
     add_output(p)
     add_seed(p)
@@ -82,8 +96,10 @@ def register(sub) -> None:
         "(Adebayo et al. 2018): Spearman correlation of maps as layers are re-initialised.",
     )
     p.add_argument("images", nargs="+", type=Path, help="image files or folders")
-    p.add_argument("--steps", type=int, default=24, help="points on each curve")
-    p.add_argument("--layers", type=int, default=None, help="randomise at most this many layers")
+    p.add_argument("--steps", type=positive_int, default=24, help="points on each curve")
+    p.add_argument(
+        "--layers", type=positive_int, default=None, help="randomise at most this many layers"
+    )
     add_model(p)
     add_output(p)
     add_seed(p)
@@ -92,12 +108,12 @@ def register(sub) -> None:
 
 def _batch_and_targets(args):
     items = list_image_files(args.images)
-    model = load_model(args)
+    model = model_from(args)
     device = resolve_device(args.device)
     model = model.to(device)
     x = load_batch(items).to(device)
     with torch.no_grad():
-        predicted = model(x).argmax(1)
+        predicted = torch.cat([model(b).argmax(1) for b in x.split(args.batch_size)])
     target = getattr(args, "target", None)
     targets = torch.full_like(predicted, target) if target is not None else predicted
     return items, model, x, targets
@@ -105,44 +121,29 @@ def _batch_and_targets(args):
 
 def run_maps(args) -> int:
     items, model, x, targets = _batch_and_targets(args)
-    names = imagenet_classes().names
-    sal = saliency(
-        model, x, targets, smoothgrad_samples=getattr(args, "smoothgrad", 0), seed=args.seed
+    r = saliency_and_guided_backprop(
+        model,
+        x,
+        targets,
+        [Path(it.name).name for it in items],
+        imagenet_classes().names,
+        denormalize,
+        figure=args.out / f"{args.method}.png" if args.out else None,
+        smoothgrad=getattr(args, "smoothgrad", 0),
+        batch_size=args.batch_size,
+        seed=args.seed,
+        progress=True,
     )
-    gbp = guided_backprop(model, x, targets)
-    if args.out:
-        titles = [
-            f"{Path(it.name).name}: {names[int(t)]}" for it, t in zip(items, targets, strict=True)
-        ]
-        plotting.explanation_rows(
-            list(denormalize(x)),
-            {
-                "saliency": list(sal.cpu().numpy()),
-                "guided backprop": list(to_displayable(gbp).numpy()),
-            },
-            titles,
-            args.out / f"{args.method}.png",
-        )
-    rows = [
-        {
-            "file": it.name,
-            "target": int(t),
-            "name": names[int(t)],
-            "saliency_max": float(s.max()),
-            "guided_positive_max": float(g.max()),
-        }
-        for it, t, s, g in zip(items, targets, sal, positive_magnitude(gbp), strict=True)
-    ]
     if args.json:
-        print_json(rows)
+        print_json(r["rows"])
     else:
-        print(format_table(rows))
+        print(format_table(r["rows"]))
     return 0
 
 
 def run_class_viz(args) -> int:
     names = imagenet_classes().names
-    model = load_model(args).to(resolve_device(args.device))
+    model = model_from(args)
     num_classes = model(
         torch.zeros(1, 3, args.size, args.size, device=next(model.parameters()).device)
     ).shape[1]
@@ -151,50 +152,37 @@ def run_class_viz(args) -> int:
         bad = [c for c in classes if not 0 <= c < num_classes]
         if bad:
             raise ConvlensError(f"--classes: {bad} out of range 0..{num_classes - 1}")
+    elif args.random > num_classes:
+        raise ConvlensError(f"--random {args.random}: the model has only {num_classes} classes")
     else:
         classes = sorted(random.Random(args.seed).sample(range(num_classes), args.random))
-    common = {
-        "steps": args.steps,
-        "lr": args.lr,
-        "l2": args.l2,
-        "jitter": args.jitter,
-        "clamp": normalized_bounds(),
-        "seed": args.seed,
-        "device": resolve_device(args.device),
-    }
-    plain = class_model_visualisation(model, classes, (3, args.size, args.size), **common)
-    blurred = class_model_visualisation(
+    label = names if num_classes == len(names) else [str(c) for c in range(num_classes)]
+    r = class_models(
         model,
         classes,
         (3, args.size, args.size),
+        label,
+        denormalize,
+        figure=args.out / "class_viz.png" if args.out else None,
         blur_every=args.blur_every,
+        seed=args.seed,
+        device=resolve_device(args.device),
+        steps=args.steps,
+        lr=args.lr,
+        l2=args.l2,
         blur_sigma=args.blur_sigma,
-        **common,
+        jitter=args.jitter,
+        clamp=normalized_bounds(),
     )
-    label = [names[c] if num_classes == len(names) else str(c) for c in classes]
-    if args.out:
-        plotting.image_grid(
-            list(denormalize(plain.images)) + list(denormalize(blurred.images)),
-            label + label,
-            args.out / "class_viz.png",
-            ncols=len(classes),
-            row_labels=["no blur", f"blur every {args.blur_every}"],
-        )
     rows = [
-        {
-            "class_id": c,
-            "name": n,
-            "prob_no_blur": plain.prob[-1][i],
-            "prob_blur": blurred.prob[-1][i],
-            "steps_to_0.9": blurred.steps_to(0.9)[i],
-        }
-        for i, (c, n) in enumerate(zip(classes, label, strict=True))
+        {k: row[k] for k in ("class_id", "name", "prob_no_blur", "prob_blur", "steps_to_0.9_blur")}
+        for row in r["classes"]
     ]
     if args.json:
-        print_json({"classes": rows, "seconds": [plain.seconds, blurred.seconds]})
+        print_json({"classes": r["classes"], "seconds": r["seconds"]})
     else:
         print(format_table(rows))
-        print(f"time: {plain.seconds:.1f} s without blur, {blurred.seconds:.1f} s with blur")
+        print(f"time: {r['seconds']:.1f} s for both variants")
     return 0
 
 

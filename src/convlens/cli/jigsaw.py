@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convlens.cli import print_json
-from convlens.cli.options import add_device, add_seed
+from convlens.cli.options import (
+    add_device,
+    add_seed,
+    nonnegative_int,
+    out_file,
+    out_folder,
+    positive_float,
+    positive_int,
+    print_json,
+)
 from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
 from convlens.jigsaw.data import load_npz
@@ -35,30 +43,32 @@ def register(sub) -> None:
         "image-level accuracy). --resume continues an interrupted run.",
     )
     t.add_argument("data", type=Path, help="DataShuffled.npz, or problem3.zip / its folder")
-    t.add_argument("--out", type=Path, required=True, metavar="RUN", help="run folder")
+    t.add_argument("--out", type=out_folder, required=True, metavar="RUN", help="run folder")
     t.add_argument("--resume", action="store_true")
     d = TrainConfig()
     m = ModelConfig()
-    t.add_argument("--epochs", type=int, default=d.epochs)
-    t.add_argument("--batch-size", type=int, default=d.batch_size)
-    t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument("--epochs", type=positive_int, default=d.epochs)
+    t.add_argument("--batch-size", type=positive_int, default=d.batch_size)
+    t.add_argument("--lr", type=positive_float, default=d.lr)
     t.add_argument(
         "--arch",
         choices=ARCHS,
         default=m.arch,
         help="edgenet (seam-scoring trunk, default) or a VGG-BN over the whole image",
     )
-    t.add_argument("--width", type=float, default=m.width, help="channel multiplier")
-    t.add_argument("--dropout", type=float, default=m.dropout)
+    t.add_argument("--width", type=positive_float, default=m.width, help="channel multiplier")
+    t.add_argument("--dropout", type=float, default=m.dropout, help="in [0, 1)")
     t.add_argument(
         "--workers",
-        type=int,
+        type=nonnegative_int,
         default=d.workers,
         help="processes preparing training batches (useful with a GPU; default 0)",
     )
-    t.add_argument("--hidden", type=int, default=m.hidden)
-    t.add_argument("--val-fraction", type=float, default=d.val_fraction)
-    add_device(t, precision_default="bf16")
+    t.add_argument("--hidden", type=positive_int, default=m.hidden)
+    t.add_argument(
+        "--val-fraction", type=float, default=d.val_fraction, help="in (0, 1); picks best.pt"
+    )
+    add_device(t, precision_default="auto")
     add_seed(t)
     t.set_defaults(func=run_train)
 
@@ -73,7 +83,7 @@ def register(sub) -> None:
     e.add_argument("data", type=Path)
     e.add_argument("--no-tta", action="store_true", help="skip test-time augmentation (24x cost)")
     e.add_argument("--json", action="store_true")
-    e.add_argument("--out", type=Path, default=None, help="folder for the examples figure")
+    e.add_argument("--out", type=out_folder, default=None, help="folder for the examples figure")
     e.add_argument("--device", default="auto")
     add_seed(e)
     e.set_defaults(func=run_evaluate)
@@ -87,8 +97,8 @@ def register(sub) -> None:
     )
     r.add_argument("run", type=Path)
     r.add_argument("input", type=Path)
-    r.add_argument("--out", type=Path, required=True, help="restored .npz")
-    r.add_argument("--png", type=Path, default=None, help="folder for a contact sheet")
+    r.add_argument("--out", type=out_file, required=True, help="restored .npz")
+    r.add_argument("--png", type=out_folder, default=None, help="folder for a contact sheet")
     r.add_argument("--method", choices=METHODS, default="network+seam")
     r.add_argument("--device", default="auto")
     add_seed(r)
@@ -96,17 +106,10 @@ def register(sub) -> None:
 
 
 def run_train(args) -> int:
-    if args.epochs < 1 or args.batch_size < 1:
-        raise ConvlensError("--epochs and --batch-size must be >= 1")
     data = load_npz(args.data)
     if data.train is None:
         raise ConvlensError(f"{data.source}: no training images (key 'a')")
     size = data.train.images.shape[-1]
-    if data.train.images.shape[-2] != size or size % 32:
-        raise ConvlensError(
-            f"{data.source}: images must be square with a side that is a multiple of 32 "
-            f"(VGG's five pools), got {tuple(data.train.images.shape[-2:])}"
-        )
     print(f"{data.source}: pixels {data.dtype_found}; {len(data.train.images)} training images")
     model = ModelConfig(
         arch=args.arch, width=args.width, hidden=args.hidden, dropout=args.dropout, input_size=size
@@ -155,6 +158,7 @@ def run_evaluate(args) -> int:
             tta=not args.no_tta,
             device=distributed.device if distributed else resolve_device(args.device),
             distributed=distributed,
+            progress=rank0,
         )
     finally:
         shutdown()
@@ -179,7 +183,7 @@ def run_evaluate(args) -> int:
         f"{result['combination_fitted_on']})"
     )
     print(format_table(rows))
-    print(f"best: {result['best_method']}")
+    print(f"highest on test: {result['highest_on_test']}")
     return 0
 
 
@@ -192,6 +196,7 @@ def run_restore(args) -> int:
         method=args.method,
         png_dir=args.png,
         device=resolve_device(args.device),
+        progress=True,
     )
     print_json(summary)
     return 0

@@ -1,12 +1,70 @@
-"""Option groups shared by the subcommands, so every command spells them the same way."""
+"""Option groups and value types shared by the subcommands, so every command spells them the same
+way and refuses a bad value while parsing, before any work or any file is created."""
 
+import argparse
+import math
 from pathlib import Path
 
 from convlens.runtime import PRECISIONS
 
+MAX_SEED = 2**32 - 1  # numpy's legacy seeding, which code we do not own may use, stops here
+
+
+def _number(text: str, kind, what: str, ok) -> int | float:
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    return _number(text, int, "an integer >= 1", lambda v: v >= 1)
+
+
+def nonnegative_int(text: str) -> int:
+    return _number(text, int, "an integer >= 0", lambda v: v >= 0)
+
+
+def image_side(text: str) -> int:
+    # VGG halves the side five times; below 32 pixels nothing is left to pool.
+    return _number(text, int, "an integer >= 32", lambda v: v >= 32)
+
+
+def seed(text: str) -> int:
+    return _number(text, int, f"an integer in 0..{MAX_SEED}", lambda v: 0 <= v <= MAX_SEED)
+
+
+def positive_float(text: str) -> float:
+    return _number(text, float, "a finite number > 0", lambda v: math.isfinite(v) and v > 0)
+
+
+def nonnegative_float(text: str) -> float:
+    return _number(text, float, "a finite number >= 0", lambda v: math.isfinite(v) and v >= 0)
+
+
+def out_folder(text: str) -> Path:
+    """A folder to write into: it may not exist yet, but it must not be a file."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a file; expected a folder")
+    return path
+
+
+def out_file(text: str) -> Path:
+    """A file to write: it may exist (it is replaced), but it must not be a folder."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; expected a file name")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{path.parent} is a file; expected a folder")
+    return path
+
 
 def add_seed(p) -> None:
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
 
 
 def add_model(p, default_arch: str = "vgg16") -> None:
@@ -19,7 +77,24 @@ def add_model(p, default_arch: str = "vgg16") -> None:
     )
     g.add_argument("--arch", default=default_arch, help=f"architecture (default {default_arch})")
     add_device(g)
-    g.add_argument("--batch-size", type=int, default=16, help="images per batch (default 16)")
+    g.add_argument(
+        "--batch-size", type=positive_int, default=16, help="images per batch (default 16)"
+    )
+
+
+def model_from(args):
+    """The classifier that add_model's options name, on its device."""
+    from convlens.models.pretrained import load_classifier
+    from convlens.runtime import resolve_device
+
+    model = load_classifier(args.arch, args.weights, args.seed, args.device, args.precision)
+    return model.to(resolve_device(args.device))
+
+
+def print_json(obj) -> None:
+    from convlens import strict_json
+
+    print(strict_json.dumps(obj, indent=2))
 
 
 def add_device(g, precision_default: str = "fp32") -> None:
@@ -28,10 +103,11 @@ def add_device(g, precision_default: str = "fp32") -> None:
         "--precision",
         choices=PRECISIONS,
         default=precision_default,
-        help=f"fp32, or bf16 autocast with channels_last (default {precision_default})",
+        help="fp32; bf16 autocast with channels_last; fp16 (CUDA); or auto: bf16 where the "
+        f"hardware runs it natively, else fp32 (default {precision_default})",
     )
 
 
 def add_output(p, out_help: str = "folder for CSV files and figures") -> None:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    p.add_argument("--out", type=Path, default=None, help=out_help)
+    p.add_argument("--out", type=out_folder, default=None, help=out_help)

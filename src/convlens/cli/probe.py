@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convlens.cli import print_json
-from convlens.cli.options import add_seed
+from convlens.cli.options import add_seed, out_folder, positive_int, print_json
 from convlens.distributed import from_environment, shutdown
-from convlens.errors import ConvlensError
 from convlens.jigsaw.data import load_npz
 from convlens.probe.features import LAYERS
 from convlens.probe.workflow import probe_run
@@ -26,7 +24,7 @@ def register(sub) -> None:
     )
     p.add_argument("run", type=Path, help="jigsaw run folder (or its best.pt)")
     p.add_argument("data", type=Path, help="DataNormal.npz, or problem3.zip / its folder")
-    p.add_argument("--k", type=int, default=3)
+    p.add_argument("--k", type=positive_int, default=3)
     p.add_argument(
         "--layer",
         choices=LAYERS,
@@ -35,14 +33,12 @@ def register(sub) -> None:
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--out", type=Path, default=None, help="folder for the embedding figure")
+    p.add_argument("--out", type=out_folder, default=None, help="folder for the embedding figure")
     add_seed(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    if args.k < 1:
-        raise ConvlensError(f"--k must be >= 1, got {args.k}")
     data = load_npz(args.data, member="DataNormal.npz", kind="classes")
     distributed = from_environment(args.device)  # set up by torchrun, else None
     try:

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from convlens.cli.options import add_seed
+from convlens.cli.options import add_seed, out_folder
 from convlens.errors import ConvlensError
 from convlens.handin import pack
 from convlens.report import ReportContext, build_report
@@ -15,7 +15,7 @@ def register(sub) -> None:
         description="Run every problem whose inputs are present (the built-in demo otherwise), "
         "reusing cached results, and write report.html, report.pdf, results.json and figures.",
     )
-    p.add_argument("--out", type=Path, default=Path("report"), help="output folder")
+    p.add_argument("--out", type=out_folder, default=Path("report"), help="output folder")
     p.add_argument("--problem2", type=Path, default=None, help="problem2 folder or zip")
     p.add_argument("--problem3", type=Path, default=None, help="problem3 folder or zip")
     p.add_argument(
@@ -39,7 +39,7 @@ def register(sub) -> None:
     )
     h.add_argument("--candidate", required=True, help="candidate number, e.g. 17")
     h.add_argument("--report", type=Path, default=Path("report"), help="report folder")
-    h.add_argument("--out", type=Path, default=Path("."), help="where to write the zip")
+    h.add_argument("--out", type=out_folder, default=Path("."), help="where to write the zip")
     add_seed(h)
     h.set_defaults(func=run_handin)
 

@@ -1,7 +1,7 @@
 """`convlens theory`: Problem 1's numbers."""
 
 from convlens import theory
-from convlens.cli import print_json
+from convlens.cli.options import print_json
 from convlens.tables import format_table
 
 

@@ -6,18 +6,16 @@ from pathlib import Path
 
 import torch
 
-from convlens import plotting
-from convlens.cli import print_json
-from convlens.cli.options import add_model, add_output, add_seed
-from convlens.cli.vgg import labelled_items, load_model
+from convlens.cli.options import add_model, add_output, add_seed, model_from, print_json
 from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
+from convlens.data.problem2 import labelled_items
 from convlens.errors import ConvlensError
 from convlens.predict import load_batch
+from convlens.problem2 import mc_dropout_rows
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
-from convlens.uncertainty import mc_dropout
-from convlens.uncertainty.report import calibration_report, per_image_rows, reliability_figure
+from convlens.uncertainty.report import calibration_report, reliability_figure
 
 
 def register(sub) -> None:
@@ -29,7 +27,9 @@ def register(sub) -> None:
         "+- std, predictive entropy, mutual information and the dropout-off prediction.",
     )
     p.add_argument("images", nargs="+", type=Path, help="image files or folders")
-    p.add_argument("--samples", type=int, default=50, metavar="T", help="MC samples (default 50)")
+    p.add_argument(
+        "--samples", type=int, default=50, metavar="T", help="MC samples, >= 2 (default 50)"
+    )
     add_model(p)
     add_output(p)
     add_seed(p)
@@ -60,28 +60,27 @@ def run_uncertainty(args) -> int:
     items = list_image_files(args.images)
     names = imagenet_classes().names
     device = resolve_device(args.device)
-    model = load_model(args).to(device)
+    model = model_from(args)
     x = load_batch(items).to(device)
-    r = mc_dropout(model, x, samples=args.samples, seed=args.seed)
     files = [Path(it.name).name for it in items]
-    rows = per_image_rows(r, names, files)
-    if args.out and r.samples is not None:
-        for i, f in enumerate(files):
-            ids = r.topk_ids[i]
-            plotting.image_with_violins(
-                denormalize(x[i]),
-                r.samples[:, i, ids].numpy(),
-                [names[int(c)] for c in ids],
-                f,
-                args.out / f"uncertainty_{i:03d}_{Path(f).stem}.png",
-                deterministic=r.deterministic[i, ids].numpy(),
-            )
+    r = mc_dropout_rows(
+        model,
+        x,
+        files,
+        names,
+        denormalize,
+        figures=args.out,
+        samples=args.samples,
+        seed=args.seed,
+        progress=True,
+    )
+    rows = r["images"]
     if args.json:
-        print_json({"samples": args.samples, "path": r.path, "notes": r.notes, "images": rows})
+        print_json({k: r[k] for k in ("samples", "path", "notes", "images")})
         return 0
     for row in rows:
         print(
-            f"\n{row['file']}: entropy {row['predictive_entropy']:.3f} nats, mutual "
+            f"\n{row['image']}: entropy {row['predictive_entropy']:.3f} nats, mutual "
             f"information {row['mutual_information']:.3f}, dropout off: "
             f"{row['deterministic_top1']['name']} ({row['deterministic_top1']['prob']:.3f})"
         )
@@ -90,7 +89,7 @@ def run_uncertainty(args) -> int:
                 [{"name": t["name"], "prob": t["prob"], "+-std": t["std"]} for t in row["top"]]
             )
         )
-    for note in r.notes:
+    for note in r["notes"]:
         print("note:", note)
     return 0
 
@@ -99,10 +98,10 @@ def run_calibration(args) -> int:
     _check_samples(args.samples)
     items, _ = labelled_items(args.data)
     device = resolve_device(args.device)
-    model = load_model(args).to(device)
+    model = model_from(args)
     x = load_batch(items).to(device)
     labels = torch.tensor([it.label for it in items]).numpy()
-    rep = calibration_report(model, x, labels, samples=args.samples, seed=args.seed)
+    rep = calibration_report(model, x, labels, samples=args.samples, seed=args.seed, progress=True)
     if args.out:
         reliability_figure(rep, args.out / "reliability.png")
     if args.json:

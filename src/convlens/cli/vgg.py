@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-import sys
-import warnings
 from pathlib import Path
 
-import numpy as np
-
-from convlens import classification, plotting
-from convlens.cli import print_json
-from convlens.cli.options import add_model, add_output, add_seed
+from convlens.cli.options import (
+    add_model,
+    add_output,
+    add_seed,
+    model_from,
+    positive_int,
+    print_json,
+)
 from convlens.data import (
-    image_folder,
+    denormalize,
     imagenet_classes,
     list_image_files,
-    load_problem2,
-    read_image,
 )
-from convlens.data.transforms import center_crop, resize_shorter
-from convlens.errors import ConvlensError
-from convlens.models.pretrained import pretrained
-from convlens.runtime import resolve_device, seed_everything
+from convlens.data.problem2 import labelled_items
+from convlens.predict import load_batch
+from convlens.problem2 import top5, validation_accuracy
+from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
 
@@ -45,28 +44,11 @@ def register(sub) -> None:
         " with --out, a figure per image (the image beside a bar chart of its top-k).",
     )
     p.add_argument("images", nargs="+", type=Path, help="image files or folders")
-    p.add_argument("--topk", type=int, default=5)
+    p.add_argument("--topk", type=positive_int, default=5)
     add_model(p)
     add_output(p)
     add_seed(p)
     p.set_defaults(func=run_classify)
-
-
-def load_model(args):
-    seed_everything(args.seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = pretrained(args.arch, args.weights, seed=args.seed)
-    if args.weights == "random":
-        print("note: random weights, predictions carry no meaning", file=sys.stderr)
-    return model
-
-
-def labelled_items(data: Path):
-    if data.is_file() or (data / "val.txt").exists():
-        p2 = load_problem2(data)
-        return p2.validation, p2.names
-    return image_folder(data), list(imagenet_classes().names)
 
 
 def _infer_kwargs(args) -> dict:
@@ -79,10 +61,9 @@ def _infer_kwargs(args) -> dict:
 
 def run_evaluate(args) -> int:
     items, names = labelled_items(args.data)
-    model = load_model(args)
-    result = classification.evaluate(model, items, names, **_infer_kwargs(args))
-    if args.out:
-        classification.write_predictions_csv(result["rows"], args.out / "predictions.csv")
+    model = model_from(args)
+    csv = args.out / "predictions.csv" if args.out else None
+    result = validation_accuracy(model, items, names, csv=csv, **_infer_kwargs(args))
     if args.json:
         print_json(result)
         return 0
@@ -95,26 +76,25 @@ def run_evaluate(args) -> int:
 
 
 def run_classify(args) -> int:
-    if args.topk < 1:
-        raise ConvlensError(f"--topk must be >= 1, got {args.topk}")
     items = list_image_files(args.images)
     names = list(imagenet_classes().names)
-    model = load_model(args)
-    results = classification.classify(model, items, names, k=args.topk, **_infer_kwargs(args))
-    if args.out:
-        for i, (item, r) in enumerate(zip(items, results, strict=True)):
-            img = center_crop(resize_shorter(read_image(item), 256), 224)
-            plotting.image_with_topk(
-                np.asarray(img) / 255.0,
-                [t["name"] for t in r["top"]],
-                [t["prob"] for t in r["top"]],
-                Path(item.name).name,
-                args.out / f"classify_{i:03d}_{Path(item.name).stem}.png",
-            )
+    model = model_from(args)
+    result = top5(
+        model,
+        load_batch(items),
+        [it.name for it in items],
+        names,
+        denormalize,
+        figures=args.out,
+        prefix="classify",
+        k=args.topk,
+        batch_size=args.batch_size,
+        precision=args.precision,
+    )
     if args.json:
-        print_json(results)
+        print_json(result["rows"])
         return 0
-    for r in results:
-        print(f"\n{r['file']}")
+    for r in result["rows"]:
+        print(f"\n{r['image']}")
         print(format_table([{"rank": j + 1, **t} for j, t in enumerate(r["top"])]))
     return 0

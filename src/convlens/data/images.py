@@ -9,10 +9,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from convlens.errors import ConvlensError
 
+# Pillow's own warning threshold (about 9459 x 9459): far above any photograph a classifier
+# needs, and refused before decoding, so a decompression bomb never allocates its pixels.
+MAX_PIXELS = 89_478_485
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm"}
 
 
@@ -26,31 +30,89 @@ class ImageItem:
 
 
 def read_image(item: ImageItem | str | os.PathLike) -> Image.Image:
-    """Decode an image to RGB (grayscale, CMYK, palette and alpha images are converted)."""
+    """Decode an image to 8-bit RGB: grayscale, 16-bit, float, CMYK, palette and alpha images
+    are converted, 16-bit and float ones rescaled rather than clipped."""
     if not isinstance(item, ImageItem):
         item = file_item(item)
     try:
         data = item.read_bytes()
+    except ConvlensError:
+        raise
     except FileNotFoundError as exc:
         raise ConvlensError(f"{item.name}: file not found") from exc
-    except OSError as exc:
+    except (OSError, zipfile.BadZipFile) as exc:
         raise ConvlensError(f"{item.name}: cannot read ({exc})") from exc
     try:
         with Image.open(io.BytesIO(data)) as img:
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise _too_large(item.name, w, h)
             img.load()
-            if img.mode in ("P", "LA", "RGBA", "PA"):
-                img = img.convert("RGBA")
-                background = Image.new("RGB", img.size, (255, 255, 255))
-                background.paste(img, mask=img.getchannel("A"))
-                return background
-            return img.convert("RGB")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+            return _to_rgb(img, item.name)
+    except Image.DecompressionBombError as exc:
+        raise ConvlensError(f"{item.name}: image too large ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise ConvlensError(f"{item.name}: not a readable image (unknown format)") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, ConvlensError):
+            raise
         raise ConvlensError(f"{item.name}: not a readable image ({exc})") from exc
+
+
+def _too_large(name: str, w: int, h: int) -> ConvlensError:
+    return ConvlensError(
+        f"{name}: {w} x {h} = {w * h:,} pixels, above the limit of {MAX_PIXELS:,}; "
+        "downscale the image first"
+    )
+
+
+def _to_rgb(img: Image.Image, name: str) -> Image.Image:
+    if img.mode in ("P", "LA", "RGBA", "PA"):
+        img = img.convert("RGBA")
+        background = Image.new("RGB", img.size, (255, 255, 255))
+        background.paste(img, mask=img.getchannel("A"))
+        return background
+    if img.mode.startswith("I") or img.mode == "F":
+        # Pillow's convert("RGB") clips these to 255; rescale their own range instead.
+        return Image.fromarray(_gray_to_uint8(np.asarray(img), img.mode, name), "L").convert("RGB")
+    return img.convert("RGB")
+
+
+def _gray_to_uint8(arr: np.ndarray, mode: str, name: str) -> np.ndarray:
+    """16-bit images span 0-65535; 32-bit integer ones 0-255 or 0-65535; float ones 0-1 or
+    0-255. Anything else has no agreed scale, so it is refused rather than guessed."""
+    arr = arr.astype(np.float64)
+    lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+    if not np.isfinite(arr).all():
+        raise ConvlensError(f"{name}: image has NaN or infinite pixels")
+    if mode.startswith("I;16"):
+        full = 65535.0
+    elif mode == "F" and lo >= 0 and hi <= 1:
+        full = 1.0
+    elif lo >= 0 and hi <= 255:
+        full = 255.0
+    elif mode != "F" and lo >= 0 and hi <= 65535:
+        full = 65535.0
+    else:
+        raise ConvlensError(
+            f"{name}: {mode} pixels span {lo:g}..{hi:g}; expected 0-1 or 0-255 (float) or "
+            "0-255 or 0-65535 (integer)"
+        )
+    return np.clip(np.rint(arr * (255.0 / full)), 0, 255).astype(np.uint8)
 
 
 def file_item(path: str | os.PathLike, label: int | None = None) -> ImageItem:
     path = Path(path)
-    return ImageItem(str(path), path.read_bytes, label)
+    return ImageItem(str(path), lambda: read_regular_file(path), label)
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file; a FIFO or device would block or never end, so it is refused."""
+    if not path.is_file():
+        if path.exists():
+            raise ConvlensError(f"{path}: not a regular file")
+        raise ConvlensError(f"{path}: file not found")
+    return path.read_bytes()
 
 
 def zip_item(archive: zipfile.ZipFile, member: str, label: int | None = None) -> ImageItem:
@@ -64,8 +126,33 @@ def zip_item(archive: zipfile.ZipFile, member: str, label: int | None = None) ->
     return ImageItem(f"{filename}:{member}", read, label)
 
 
-def list_image_files(paths: list[str | os.PathLike]) -> list[ImageItem]:
-    """Image files named directly, or found (sorted) inside named folders."""
+def check_image_header(item: ImageItem) -> None:
+    """Read only the header: an unreadable or oversized image is refused before any work."""
+    data = item.read_bytes()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            w, h = img.size
+    except Image.DecompressionBombError as exc:
+        raise ConvlensError(f"{item.name}: image too large ({exc})") from exc
+    except UnidentifiedImageError as exc:
+        raise ConvlensError(f"{item.name}: not a readable image (unknown format)") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ConvlensError(f"{item.name}: not a readable image ({exc})") from exc
+    if w * h > MAX_PIXELS:
+        raise _too_large(item.name, w, h)
+
+
+def list_image_files(paths: list[str | os.PathLike], check: bool = True) -> list[ImageItem]:
+    """Image files named directly, or found (sorted) inside named folders; with `check`, each
+    file's header is read now, so a bad file stops the command before the model loads."""
+    items = _image_files(paths)
+    if check:
+        for item in items:
+            check_image_header(item)
+    return items
+
+
+def _image_files(paths: list[str | os.PathLike]) -> list[ImageItem]:
     items = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -75,6 +162,8 @@ def list_image_files(paths: list[str | os.PathLike]) -> list[ImageItem]:
             items += [file_item(f) for f in found]
         elif p.is_file():
             items.append(file_item(p))
+        elif p.exists():
+            raise ConvlensError(f"{p}: not a regular file or folder")
         else:
             raise ConvlensError(f"{p}: no such file or folder")
     return items

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from convlens.data.imagenet import imagenet_classes
-from convlens.data.images import IMAGE_SUFFIXES, ImageItem, file_item, zip_item
+from convlens.data.images import (
+    IMAGE_SUFFIXES,
+    ImageItem,
+    file_item,
+    read_regular_file,
+    zip_item,
+)
 from convlens.errors import ConvlensError
 
 
@@ -39,7 +45,10 @@ class _Tree:
         if path.is_file():
             if not zipfile.is_zipfile(path):
                 raise ConvlensError(f"{path}: expected the problem2 folder or problem2.zip")
-            self.zip = zipfile.ZipFile(path)
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise ConvlensError(f"{path}: damaged zip ({exc})") from exc
             self.members = {n.rstrip("/") for n in self.zip.namelist()}
             hits = [n for n in self.members if PurePosixPath(n).name == "val.txt"]
             if not hits:
@@ -55,11 +64,17 @@ class _Tree:
         return (self.root + rel).rstrip("/") in self.members
 
     def text(self, rel: str) -> str:
+        """A text file's contents; a byte-order mark (Windows editors write one) is dropped."""
         if not self.exists(rel):
             raise ConvlensError(f"{self.path}: missing {rel}")
         if self.zip is None:
-            return (self.path / rel).read_text(encoding="utf-8", errors="replace")
-        return self.zip.read(self.root + rel).decode("utf-8", errors="replace")
+            data = read_regular_file(self.path / rel)
+        else:
+            try:
+                data = self.zip.read(self.root + rel)
+            except (zipfile.BadZipFile, OSError, KeyError) as exc:
+                raise ConvlensError(f"{self.path}: cannot read {rel} ({exc})") from exc
+        return data.decode("utf-8-sig", errors="replace")
 
     def item(self, rel: str, label: int | None = None) -> ImageItem:
         if self.zip is None:
@@ -148,3 +163,13 @@ def image_folder(root: str | os.PathLike) -> list[ImageItem]:
     if not items:
         raise ConvlensError(f"{root}: no images in synset folders")
     return items
+
+
+def labelled_items(path: str | os.PathLike) -> tuple[list[ImageItem], list[str]]:
+    """Labelled images and class names from the exam's folder or zip, or from an
+    ImageFolder-style tree of synset folders."""
+    path = Path(path)
+    if path.is_file() or (path / "val.txt").exists():
+        p2 = load_problem2(path)
+        return p2.validation, p2.names
+    return image_folder(path), list(imagenet_classes().names)

@@ -14,15 +14,31 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+def _shorter_side_size(w: int, h: int, size: int) -> tuple[int, int]:
+    return (size, int(size * h / w)) if w <= h else (int(size * w / h), size)
+
+
 def resize_shorter(img: Image.Image, size: int) -> Image.Image:
     w, h = img.size
     if min(w, h) == size:
         return img
-    if w <= h:
-        new = (size, int(size * h / w))
-    else:
-        new = (int(size * w / h), size)
-    return img.resize(new, Image.BILINEAR)
+    return img.resize(_shorter_side_size(w, h, size), Image.BILINEAR)
+
+
+def resize_and_crop(img: Image.Image, resize: int = 256, crop: int = 224) -> Image.Image:
+    """resize_shorter then center_crop, never allocating more than a few crops' worth of pixels.
+
+    An ordinary photograph takes exactly torchvision's two steps. A very elongated one (a 1 x
+    16000 strip would become 256 x 4,096,000) has only the region under the crop resized, with
+    Pillow's `box`: the same pixels up to the filter's treatment of the region's border."""
+    w, h = img.size
+    new_w, new_h = _shorter_side_size(w, h, resize)
+    if new_w * new_h <= 4 * resize * resize or resize < crop:
+        return center_crop(resize_shorter(img, resize), crop)
+    left, top = int(round((new_w - crop) / 2.0)), int(round((new_h - crop) / 2.0))
+    sx, sy = new_w / w, new_h / h
+    box = (left / sx, top / sy, (left + crop) / sx, (top + crop) / sy)
+    return img.resize((crop, crop), Image.BILINEAR, box=box)
 
 
 def center_crop(img: Image.Image, size: int) -> Image.Image:
@@ -66,7 +82,7 @@ def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.nda
 
 def preprocess(img: Image.Image, resize: int = 256, crop: int = 224) -> torch.Tensor:
     """The standard ImageNet evaluation transform: one PIL image -> normalised CHW tensor."""
-    return normalize(to_tensor(center_crop(resize_shorter(img.convert("RGB"), resize), crop)))
+    return normalize(to_tensor(resize_and_crop(img.convert("RGB"), resize, crop)))
 
 
 def preprocess_batch(images, resize: int = 256, crop: int = 224) -> torch.Tensor:

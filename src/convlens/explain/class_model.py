@@ -11,11 +11,12 @@ small norm or a small contribution may be set to zero, and the image may be jitt
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import torch
 from torch import nn
 
+from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, preserved
 
@@ -72,13 +73,12 @@ def class_model_visualisation(
     **overrides,
 ) -> ClassVizResult:
     """Optimise one image per class, all classes together as one batch."""
-    cfg = config or ClassVizConfig()
-    for k, v in overrides.items():
-        if not hasattr(cfg, k):
-            raise ValueError(f"unknown class visualisation option {k!r}")
-        setattr(cfg, k, v)
+    unknown = sorted(set(overrides) - {f.name for f in fields(ClassVizConfig)})
+    if unknown:
+        raise ConvlensError(f"unknown class visualisation option(s) {unknown}")
+    cfg = replace(config or ClassVizConfig(), **overrides)  # the caller's config stays as it was
     if cfg.steps < 1:
-        raise ValueError(f"steps must be >= 1, got {cfg.steps}")
+        raise ConvlensError(f"steps must be >= 1, got {cfg.steps}")
     device = torch.device(device)
     targets = as_targets(classes, len(torch.as_tensor(classes).flatten()), device)
     gen = torch.Generator().manual_seed(seed)
@@ -88,7 +88,7 @@ def class_model_visualisation(
     elif cfg.optimizer == "sgd":
         opt = torch.optim.SGD([img], lr=cfg.lr)
     else:
-        raise ValueError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
+        raise ConvlensError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
     config_record = {k: v for k, v in asdict(cfg).items() if k != "clamp"}
     result = ClassVizResult(images=img, classes=[int(c) for c in targets], config=config_record)
     start = time.perf_counter()

@@ -18,6 +18,7 @@ import torch
 from scipy import stats
 from torch import nn
 
+from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, check_images, preserved
 
@@ -48,7 +49,7 @@ def deletion_insertion(
         maps = maps.abs().amax(1)
     b, c, h, w = images.shape
     if maps.shape != (b, h, w):
-        raise ValueError(f"maps must be {b} x {h} x {w}, got {tuple(maps.shape)}")
+        raise ConvlensError(f"maps must be {b} x {h} x {w}, got {tuple(maps.shape)}")
     targets = as_targets(target, b, images.device)
     order = maps.flatten(1).argsort(dim=1, descending=True)  # most important first
     n_pix = h * w

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from convlens.errors import ConvlensError
+
 
 @contextlib.contextmanager
 def preserved(model: nn.Module, train: bool = False, freeze: bool = True) -> Iterator[nn.Module]:
@@ -40,16 +42,16 @@ def as_targets(target, batch: int, device: torch.device) -> torch.Tensor:
     if t.numel() == 1:
         return t.expand(batch)
     if t.numel() != batch:
-        raise ValueError(f"target must be one class or one per image ({batch}), got {t.numel()}")
+        raise ConvlensError(f"target must be one class or one per image ({batch}), got {t.numel()}")
     return t
 
 
 def check_images(x: torch.Tensor) -> torch.Tensor:
     if not isinstance(x, torch.Tensor) or x.ndim != 4:
         shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"images must be a B x C x H x W tensor, got {shape}")
+        raise ConvlensError(f"images must be a B x C x H x W tensor, got {shape}")
     if not torch.isfinite(x).all():
-        raise ValueError("images contain NaN or inf")
+        raise ConvlensError("images contain NaN or inf")
     return x
 
 
@@ -64,8 +66,8 @@ def class_score_gradient(model: nn.Module, x: torch.Tensor, target) -> torch.Ten
     with torch.enable_grad():
         scores = model(x)
         if scores.ndim != 2:
-            raise ValueError(f"model must return B x K scores, got {tuple(scores.shape)}")
+            raise ConvlensError(f"model must return B x K scores, got {tuple(scores.shape)}")
         if int(t.max()) >= scores.shape[1] or int(t.min()) < 0:
-            raise ValueError(f"target out of range 0..{scores.shape[1] - 1}")
+            raise ConvlensError(f"target out of range 0..{scores.shape[1] - 1}")
         (grad,) = torch.autograd.grad(scores.gather(1, t.view(-1, 1)).sum(), x)
     return grad

@@ -3,6 +3,7 @@ problem3.zip. Images are N x 3 x H x W with values 0-255 (uint8 or float)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import zipfile
@@ -22,6 +23,7 @@ class Split:
     images: np.ndarray  # N x 3 x H x W uint8
     labels: np.ndarray | None  # N x 4 orders (jigsaw) or N class ids; None if absent
     known: np.ndarray | None = None  # for orders: which rows have a known permutation
+    groups: np.ndarray | None = None  # e.g. each crop's source photograph (validation split)
 
 
 @dataclass
@@ -30,27 +32,62 @@ class NpzData:
     test: Split | None
     source: str
     dtype_found: str
+    digest: str = ""  # of the file's arrays: a resumed run or a cached report checks it
 
 
-def _open_npz(path: Path, member: str) -> np.lib.npyio.NpzFile:
+def _open_npz(path: Path, member: str) -> tuple[dict[str, np.ndarray], str]:
+    """Every array of the npz, read and checked now, so a damaged or unsafe file fails here with
+    one message, and the digest of its contents (for resuming and caching)."""
     # An .npz is itself a zip of .npy files: only other zips are containers (problem3.zip).
     if path.suffix != ".npz" and path.is_file() and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            names = [n for n in z.namelist() if PurePosixPath(n).name == member]
-            if not names:
-                raise ConvlensError(f"{path}: zip has no {member}")
-            return np.load(io.BytesIO(z.read(names[0])), allow_pickle=False)
+        where = f"{path}:{member}"
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = [n for n in z.namelist() if PurePosixPath(n).name == member]
+                if not names:
+                    raise ConvlensError(f"{path}: zip has no {member}")
+                blob = z.read(names[0])
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ConvlensError(f"{path}: damaged zip ({exc})") from exc
+        return _read_arrays(io.BytesIO(blob), where)
     if path.is_dir():
         path = path / member
     if not path.is_file():
-        raise ConvlensError(f"{path}: no such file")
+        raise ConvlensError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
+    with open(path, "rb") as handle:
+        return _read_arrays(handle, str(path))
+
+
+def _read_arrays(handle, where: str) -> tuple[dict[str, np.ndarray], str]:
     try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, zipfile.BadZipFile) as exc:
-        raise ConvlensError(f"{path}: not a readable .npz file ({exc})") from exc
+        loaded = np.load(handle, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ConvlensError(f"{where}: a single .npy array, expected an .npz with keys a-d")
+        with loaded:
+            arrays = {k: loaded[k] for k in loaded.files}
+    except ConvlensError:
+        raise
+    except ValueError as exc:
+        if "allow_pickle" in str(exc):  # object arrays would need unpickling: never
+            raise ConvlensError(f"{where}: holds Python objects, expected numeric arrays") from exc
+        raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
+    return arrays, content_digest(arrays)
 
 
-def _images(arr: np.ndarray, key: str, source: str) -> tuple[np.ndarray, str]:
+def content_digest(arrays: dict[str, np.ndarray]) -> str:
+    """sha256 over each array's name, dtype, shape and bytes."""
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}|{arr.dtype.str}|{arr.shape}|".encode())
+        if arr.size:
+            h.update(memoryview(arr).cast("B"))
+    return h.hexdigest()
+
+
+def _images(arr: np.ndarray, key: str, source: str, scale: float) -> tuple[np.ndarray, str]:
     if arr.ndim != 4 or arr.shape[1] != 3:
         raise ConvlensError(f"{source} key '{key}': images must be N x 3 x H x W, got {arr.shape}")
     if arr.shape[2] % 2 or arr.shape[3] % 2:
@@ -58,7 +95,7 @@ def _images(arr: np.ndarray, key: str, source: str) -> tuple[np.ndarray, str]:
     found = str(arr.dtype)
     if arr.dtype == np.uint8:
         return arr, found
-    if not np.issubdtype(arr.dtype, np.number):
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise ConvlensError(f"{source} key '{key}': expected numeric pixels, got {arr.dtype}")
     flat = arr.reshape(len(arr), -1)
     if not np.all(np.isfinite(flat)):
@@ -67,7 +104,23 @@ def _images(arr: np.ndarray, key: str, source: str) -> tuple[np.ndarray, str]:
     if flat.size and (flat.min() < 0 or flat.max() > 255):
         bad = int(np.flatnonzero((flat < 0).any(1) | (flat > 255).any(1))[0])
         raise ConvlensError(f"{source} key '{key}': image {bad} has pixels outside 0-255")
-    return np.rint(arr).astype(np.uint8), found
+    if scale != 1:
+        found += " in 0-1, scaled to 0-255"
+    return np.rint(arr.astype(np.float64) * scale).astype(np.uint8), found
+
+
+def _pixel_scale(arrays: dict[str, np.ndarray]) -> float:
+    """255 when every image array is floating point within 0-1, else 1.
+
+    Exam data are 0-255. Float images that never exceed 1 are 0-1 images: read as 0-255 they
+    would be black. Decided over all image arrays together, so train and test agree."""
+    images = [arrays[k] for k in ("a", "c") if k in arrays]
+    if images and all(np.issubdtype(a.dtype, np.floating) and a.size for a in images):
+        finite = [a[np.isfinite(a)] for a in images]
+        if all(f.size for f in finite) and max(float(f.max()) for f in finite) <= 1.0:
+            if min(float(f.min()) for f in finite) >= 0:
+                return 255.0
+    return 1.0
 
 
 def _orders(arr: np.ndarray, key: str, n: int, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -111,21 +164,23 @@ def load_npz(
     """Read a Problem 3 file; kind="orders" (DataShuffled) or "classes" (DataNormal)."""
     path = Path(path).expanduser()
     source = f"{path}" if path.suffix == ".npz" else f"{path}:{member}"
-    data = _open_npz(path, member)
+    data, digest = _open_npz(path, member)
+    scale = _pixel_scale(data)
     splits, found = {}, set()
     for img_key, lab_key, split in (("a", "b", "train"), ("c", "d", "test")):
-        if img_key not in data.files:
+        if img_key not in data:
             splits[split] = None
             continue
-        images, dtype = _images(data[img_key], img_key, source)
+        images, dtype = _images(data[img_key], img_key, source, scale)
         found.add(dtype)
         labels = known = None
-        if lab_key in data.files:
+        if lab_key in data:
             if kind == "orders":
                 labels, known = _orders(data[lab_key], lab_key, len(images), source)
             else:
                 labels = _class_ids(data[lab_key], lab_key, len(images), source)
         splits[split] = Split(images, labels, known)
     if splits["train"] is None and splits["test"] is None:
-        raise ConvlensError(f"{source}: no images (expected keys 'a' and/or 'c')")
-    return NpzData(splits["train"], splits["test"], source, ", ".join(sorted(found)))
+        keys = ", ".join(sorted(data)) or "none"
+        raise ConvlensError(f"{source}: no images (expected keys 'a' and/or 'c', found {keys})")
+    return NpzData(splits["train"], splits["test"], source, ", ".join(sorted(found)), digest)

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from convlens.errors import ConvlensError
 from convlens.jigsaw.permutations import PERMUTATIONS, inverse
 
 _PAIRS = np.array([p for p in itertools.permutations(range(4), 2)])  # 12 ordered pairs
@@ -43,7 +44,7 @@ class EdgeNet(nn.Module):
     ):
         super().__init__()
         if num_classes != 24:
-            raise ValueError("EdgeNet scores the 24 orders of a 2x2 grid")
+            raise ConvlensError("EdgeNet scores the 24 orders of a 2x2 grid")
         c1, c2, c3 = (max(8, round(c * width)) for c in (32, 64, 128))
         self.border = border
         self.features = nn.Sequential(

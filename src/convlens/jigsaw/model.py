@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from convlens.errors import ConvlensError
 from convlens.jigsaw.edgenet import EdgeNet
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
 from convlens.models.vgg import BUILDERS, VGG
@@ -38,7 +39,7 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet:
     if isinstance(config, dict):
         config = ModelConfig(**config)
     if config.arch not in ARCHS:
-        raise ValueError(f"unknown architecture {config.arch!r}; expected one of {ARCHS}")
+        raise ConvlensError(f"unknown architecture {config.arch!r}; expected one of {ARCHS}")
     if config.arch == "edgenet":
         return EdgeNet(
             width=config.width, border=config.border, hidden=config.hidden, dropout=config.dropout

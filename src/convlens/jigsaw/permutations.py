@@ -13,7 +13,7 @@ import itertools
 import numpy as np
 import torch
 
-from convlens.errors import InputError
+from convlens.errors import ConvlensError
 
 PERMUTATIONS = np.array(list(itertools.permutations(range(4))), dtype=np.int64)  # 24 x 4
 NUM_PERMUTATIONS = len(PERMUTATIONS)
@@ -25,17 +25,17 @@ def validate_orders(orders, name: str = "orders") -> np.ndarray:
     """N x 4 integer array of permutations of 0..3, or an error naming the first bad row."""
     arr = np.asarray(orders)
     if arr.ndim != 2 or arr.shape[1] != 4:
-        raise InputError(f"{name} must have shape (N, 4), got {arr.shape}")
+        raise ConvlensError(f"{name} must have shape (N, 4), got {arr.shape}")
     if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
         bad = int(np.flatnonzero(~np.isfinite(arr.astype(np.float64)).all(1))[0])
-        raise InputError(f"{name} row {bad} is not a permutation of 0..3: {arr[bad].tolist()}")
+        raise ConvlensError(f"{name} row {bad} is not a permutation of 0..3: {arr[bad].tolist()}")
     as_int = arr.astype(np.int64)
     if arr.size and (not np.array_equal(as_int, arr) or np.any(np.sort(as_int, 1) != np.arange(4))):
         bad_rows = np.flatnonzero(
             (np.sort(as_int, 1) != np.arange(4)).any(1) | (as_int != arr).any(1)
         )
         bad = int(bad_rows[0])
-        raise InputError(f"{name} row {bad} is not a permutation of 0..3: {arr[bad].tolist()}")
+        raise ConvlensError(f"{name} row {bad} is not a permutation of 0..3: {arr[bad].tolist()}")
     return as_int
 
 
@@ -48,7 +48,7 @@ def orders_to_classes(orders) -> np.ndarray:
 def classes_to_orders(classes) -> np.ndarray:
     classes = np.asarray(classes, dtype=np.int64)
     if classes.size and (classes.min() < 0 or classes.max() >= NUM_PERMUTATIONS):
-        raise InputError(
+        raise ConvlensError(
             f"permutation class ids must be in 0..23, got {classes.min()}..{classes.max()}"
         )
     return PERMUTATIONS[classes]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from convlens.jigsaw.permutations import (
     COMPOSE,
@@ -32,7 +33,14 @@ def tta_log_probs(model, shuffled: np.ndarray, **kw) -> torch.Tensor:
     n = len(shuffled)
     total = torch.zeros(n, NUM_PERMUTATIONS)
     compose = torch.from_numpy(COMPOSE)  # [s, p]
-    for p in range(NUM_PERMUTATIONS):
+    views = tqdm(
+        range(NUM_PERMUTATIONS),
+        desc="test-time augmentation (24 views)",
+        disable=not kw.get("progress"),
+        leave=False,
+    )
+    kw = {**kw, "progress": False}
+    for p in views:
         view = shuffle(shuffled, np.repeat(PERMUTATIONS[p : p + 1], n, axis=0))
         lp = predict_log_probs(model, view, **kw)  # over composed classes
         total += lp[:, compose[:, p]]

@@ -9,19 +9,19 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from convlens.errors import InputError
+from convlens.errors import ConvlensError
 from convlens.jigsaw.permutations import inverse, validate_orders
 
 
 def _check(images, orders):
     if images.ndim != 4:
-        raise InputError(f"images must be N x C x H x W, got shape {tuple(images.shape)}")
+        raise ConvlensError(f"images must be N x C x H x W, got shape {tuple(images.shape)}")
     n, _, h, w = images.shape
     if h % 2 or w % 2:
-        raise InputError(f"image height and width must be even, got {h} x {w}")
+        raise ConvlensError(f"image height and width must be even, got {h} x {w}")
     orders = validate_orders(orders.cpu().numpy() if isinstance(orders, torch.Tensor) else orders)
     if len(orders) != n:
-        raise InputError(f"got {n} images but {len(orders)} orders")
+        raise ConvlensError(f"got {n} images but {len(orders)} orders")
     return orders
 
 

@@ -24,10 +24,18 @@ from convlens import atomic
 from convlens.data.transforms import normalize
 from convlens.distributed import sharded_rows
 from convlens.errors import ConvlensError
-from convlens.jigsaw.model import ModelConfig, build_model
+from convlens.jigsaw.data import content_digest
+from convlens.jigsaw.model import ARCHS, ModelConfig, build_model
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS, PERMUTATIONS
 from convlens.jigsaw.tiles import deshuffle, shuffle
-from convlens.runtime import autocast, resolve_device
+from convlens.runtime import (
+    LOW_PRECISIONS,
+    autocast,
+    check_precision,
+    resolve_device,
+    resolve_precision,
+)
+from convlens.safe_load import load_tensors_file
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -44,10 +52,37 @@ class TrainConfig:
     flip: bool = True
     color_jitter: float = 0.2
     seed: int = 0
-    precision: str = "bf16"
+    precision: str = "auto"  # bf16 where the hardware runs it natively, else fp32
     device: str = "auto"
     workers: int = 0  # processes preparing batches; >0 overlaps data work with a GPU
     model: ModelConfig = field(default_factory=ModelConfig)
+
+    def validate(self) -> None:
+        """Refuse settings that cannot train, before any file or folder is created."""
+        m = self.model
+        checks = [
+            (self.epochs >= 1, "epochs must be >= 1", self.epochs),
+            (self.batch_size >= 1, "batch_size must be >= 1", self.batch_size),
+            (math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0", self.lr),
+            (
+                math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+                "weight_decay must be a finite number >= 0",
+                self.weight_decay,
+            ),
+            (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)", 0),
+            # 0 would leave no validation split, hence no best.pt for evaluate and probe.
+            (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)", self.val_fraction),
+            (self.workers >= 0, "workers must be >= 0", self.workers),
+            (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
+            (m.hidden >= 1, "hidden must be >= 1", m.hidden),
+            (0 <= m.dropout < 1, "dropout must be in [0, 1)", m.dropout),
+        ]
+        for ok, message, value in checks:
+            if not ok:
+                raise ConvlensError(f"{message}, got {value}")
+        if m.arch not in ARCHS:
+            raise ConvlensError(f"unknown architecture {m.arch!r}; expected one of {ARCHS}")
+        check_precision(resolve_device(self.device), self.precision)
 
 
 def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -117,7 +152,17 @@ def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(np.resize(np.arange(NUM_PERMUTATIONS), n))
 
 
-def split_train_val(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_train_val(
+    n: int, fraction: float, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, validation) indices. With `groups` (e.g. the source photograph of each
+    crop), whole groups go to validation, so it never shares a photograph with training."""
+    if groups is not None:
+        names = np.unique(groups)
+        order = np.random.default_rng(seed).permutation(len(names))
+        n_val = min(len(names) - 1, max(1, int(round(len(names) * fraction))))
+        held = np.isin(groups, names[order[:n_val]])
+        return np.flatnonzero(~held), np.flatnonzero(held)
     perm = np.random.default_rng(seed).permutation(n)
     n_val = max(1, int(round(n * fraction))) if fraction > 0 else 0
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
@@ -151,7 +196,7 @@ def predict_log_probs(
             range(0, len(indices), batch_size), desc="predict", disable=not progress, leave=False
         ):
             x = normalise(images[indices[start : start + batch_size]].to(device))
-            if precision in ("bf16", "fp16"):
+            if resolve_precision(device, precision) in LOW_PRECISIONS:
                 x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, precision):
                 out.append(torch.log_softmax(model(x).float(), 1).cpu())
@@ -169,6 +214,7 @@ def _save(
     best: float,
     cfg: TrainConfig,
     history: list[dict],
+    data_digest: str,
 ) -> None:
     state = {k.removeprefix("module."): v for k, v in model.state_dict().items()}
     atomic.torch_save(
@@ -180,6 +226,7 @@ def _save(
             "best_val_accuracy": best,
             "config": json.dumps(_config_dict(cfg)),
             "history": json.dumps(history),
+            "data_digest": data_digest,
         },
         path,
     )
@@ -195,6 +242,14 @@ def config_from_dict(d: dict) -> TrainConfig:
     return TrainConfig(**d)
 
 
+def read_checkpoint(path: Path) -> dict:
+    """A checkpoint's dict, loaded with weights_only=True; one line for any unreadable file."""
+    ckpt = load_tensors_file(path, "a checkpoint written by `convlens jigsaw train`")
+    if not isinstance(ckpt, dict) or not {"model", "config"} <= set(ckpt):
+        raise ConvlensError(f"{path}: not a convlens jigsaw checkpoint (no model and config)")
+    return ckpt
+
+
 def load_run(run: str | Path, which: str = BEST, device="cpu"):
     """(model in eval mode, TrainConfig, checkpoint dict) from a run folder or checkpoint file."""
     path = Path(run)
@@ -202,14 +257,29 @@ def load_run(run: str | Path, which: str = BEST, device="cpu"):
         path = path / which
     if not path.is_file():
         raise ConvlensError(f"{path}: no checkpoint (train with `convlens jigsaw train` first)")
+    ckpt = read_checkpoint(path)
     try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
         cfg = config_from_dict(json.loads(ckpt["config"]))
-    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the user's file
-        raise ConvlensError(f"{path}: not a convlens jigsaw checkpoint ({exc})") from exc
-    model = build_model(cfg.model)
-    model.load_state_dict(ckpt["model"])
+        model = build_model(cfg.model)
+        model.load_state_dict(ckpt["model"])
+    except ConvlensError as exc:
+        raise ConvlensError(f"{path}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - wrong keys, shapes or settings in the user's file
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConvlensError(f"{path}: checkpoint does not fit its own settings ({first})") from exc
     return model.to(device).eval(), cfg, ckpt
+
+
+def check_training_images(images: np.ndarray, model: ModelConfig) -> None:
+    """VGG's five 2x2 pools need square images whose side is a multiple of 32."""
+    h, w = images.shape[-2:]
+    if h != w or w % 32:
+        raise ConvlensError(
+            f"images must be square with a side that is a multiple of 32 (VGG's five pools), "
+            f"got {h} x {w}"
+        )
+    if w != model.input_size:
+        raise ConvlensError(f"images are {w} px but the model's input_size is {model.input_size}")
 
 
 def train(
@@ -220,24 +290,37 @@ def train(
     resume: bool = False,
     progress: bool = True,
     distributed=None,
+    groups: np.ndarray | None = None,
 ) -> dict:
     """Train on shuffled images with known orders; returns the history and best accuracy.
+
+    `groups` (one label per image, e.g. its source photograph) makes the validation split
+    hold out whole groups.
 
     `distributed` (see convlens.distributed) shards each epoch across processes; only rank 0
     writes checkpoints and shows progress.
     """
     cfg = cfg or TrainConfig()
+    cfg.validate()
+    check_training_images(train_images, cfg.model)
     run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConvlensError(f"{run_dir}: is a file; expected a run folder")
     rank0 = distributed is None or distributed.rank == 0
     device = resolve_device(cfg.device) if distributed is None else distributed.device
+    arrays = {"images": train_images, "orders": train_orders}
+    if groups is not None:
+        arrays["groups"] = np.unique(groups, return_inverse=True)[1]
+    digest = content_digest(arrays)
     originals = deshuffle(train_images, train_orders)  # restored once; exact by construction
-    tr_idx, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed)
+    tr_idx, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed, groups)
     val_shuffled, val_classes = fixed_shuffles(originals[val_idx], cfg.seed)
     train_originals = torch.from_numpy(originals[tr_idx])
 
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device)
-    if cfg.precision in ("bf16", "fp16"):
+    low_precision = resolve_precision(device, cfg.precision) in LOW_PRECISIONS
+    if low_precision:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(tr_idx) / cfg.batch_size)  # global batches
@@ -246,11 +329,18 @@ def train(
     )
     start_epoch, best, history = 0, -1.0, []
     ckpt_path = run_dir / CHECKPOINT
+    if rank0:
+        atomic.remove_leftovers(run_dir)  # temporary files of a run killed while saving
     if resume and ckpt_path.exists():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        ckpt = read_checkpoint(ckpt_path)
         saved = json.loads(ckpt["config"])
         if saved != _config_dict(cfg):
             raise ConvlensError(f"{ckpt_path}: --resume with different settings than the run")
+        if ckpt.get("data_digest", digest) != digest:
+            raise ConvlensError(
+                f"{ckpt_path}: --resume on other data than the run was trained on; "
+                "train into another folder"
+            )
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])
@@ -292,7 +382,7 @@ def train(
         )
         for x, y in bar:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if cfg.precision in ("bf16", "fp16"):
+            if low_precision:
                 x = x.contiguous(memory_format=torch.channels_last)
             with autocast(device, cfg.precision):
                 logits = net(x)
@@ -325,11 +415,13 @@ def train(
             "seconds": round(time.perf_counter() - started, 2),
         }
         history.append(record)
+        improved = val_acc > best
+        best = max(best, val_acc)
         if rank0:
-            if val_acc > best:
-                best = val_acc
-                _save(run_dir / BEST, model, optimizer, scheduler, epoch, best, cfg, history)
-            _save(ckpt_path, model, optimizer, scheduler, epoch, best, cfg, history)
+            saved = (model, optimizer, scheduler, epoch, best, cfg, history, digest)
+            if improved:
+                _save(run_dir / BEST, *saved)
+            _save(ckpt_path, *saved)
             atomic.write_json(run_dir / "history.json", history)
             if progress:
                 tqdm.write(

@@ -20,7 +20,18 @@ from convlens.jigsaw.predict import (
     score_all,
 )
 from convlens.jigsaw.tiles import deshuffle
-from convlens.jigsaw.train import TrainConfig, load_run, split_train_val, train
+from convlens.jigsaw.train import (
+    TrainConfig,
+    check_training_images,
+    load_run,
+    split_train_val,
+    train,
+)
+
+
+def _known_groups(data: NpzData) -> np.ndarray | None:
+    tr = data.train
+    return None if tr.groups is None else np.asarray(tr.groups)[tr.known]
 
 
 def labelled_train(data: NpzData) -> tuple[np.ndarray, np.ndarray]:
@@ -42,8 +53,20 @@ def run_training(
     distributed=None,
 ) -> dict:
     images, orders = labelled_train(data)
+    cfg.validate()
+    try:
+        check_training_images(images, cfg.model)
+    except ConvlensError as exc:
+        raise ConvlensError(f"{data.source}: {exc}") from None
     return train(
-        images, orders, run, cfg, resume=resume, progress=progress, distributed=distributed
+        images,
+        orders,
+        run,
+        cfg,
+        resume=resume,
+        progress=progress,
+        distributed=distributed,
+        groups=_known_groups(data),
     )
 
 
@@ -57,7 +80,7 @@ def fitted_combination(model, cfg, data: NpzData, device, distributed=None) -> C
     if tr is None or tr.labels is None or not tr.known.any():
         return Combination()
     originals = deshuffle(tr.images[tr.known], tr.labels[tr.known])
-    _, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed)
+    _, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed, _known_groups(data))
     if len(val_idx) < 24:
         return Combination()
     return fit_combination(
@@ -78,6 +101,7 @@ def evaluate_run(
     device="cpu",
     examples: int = 6,
     distributed=None,
+    progress: bool = False,
 ) -> dict:
     """Every method's image- and quarter-level accuracy on the labelled test split; under
     torchrun the network's inference is sharded over the ranks."""
@@ -98,6 +122,7 @@ def evaluate_run(
         device=device,
         precision=cfg.precision if str(device) == "cpu" else "fp32",
         distributed=distributed,
+        progress=progress,
     )
     methods = {m: accuracy(scores.log_probs[m], orders) for m in METHODS if m in scores.log_probs}
     best = max(methods, key=lambda m: methods[m]["image_accuracy"])
@@ -109,7 +134,7 @@ def evaluate_run(
         "seam_weight": combination.weight,
         "combination_fitted_on": combination.fitted_on,
         "methods": methods,
-        "best_method": best,
+        "highest_on_test": best,  # a description of the table, not a model selection
         "tta": "equals the network for EdgeNet (shuffle-invariant scores)"
         if tta and tta_equivalent
         else ("computed" if tta else "skipped"),
@@ -150,8 +175,12 @@ def restore_file(
     method: str = "network+seam",
     png_dir: Path | None = None,
     device="cpu",
+    progress: bool = False,
 ) -> dict:
     """Restore every image (labelled or not) and write the exam's npz layout."""
+    parts = [p for p in (data.train, data.test) if p is not None]
+    if not sum(len(p.images) for p in parts):
+        raise ConvlensError(f"{data.source}: no images to restore")
     model, cfg, _ = load_run(run, device=device)
     tta = "tta" in method
     arrays, summary = {}, {}
@@ -160,7 +189,9 @@ def restore_file(
         part = getattr(data, split)
         if part is None:
             continue
-        scores = score_all(model, part.images, combination, tta=tta, device=device)
+        scores = score_all(
+            model, part.images, combination, tta=tta, device=device, progress=progress
+        )
         if method not in scores.log_probs:
             raise ConvlensError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
         restored, pred, prob = restore(part.images, scores.log_probs[method])

@@ -26,3 +26,18 @@ def pretrained(arch: str = "vgg16", weights: str | None = None, seed: int = 0, *
         return BUILDERS[arch](**kwargs).eval()
     model = BUILDERS[arch](init_weights=False, **kwargs)
     return load_weights(model, weights or arch).eval()
+
+
+def load_classifier(
+    arch: str, weights: str | None, seed: int = 0, device: str = "auto", precision: str = "fp32"
+):
+    """`pretrained` for the commands: the device and precision are checked before the (slow)
+    model is built, the global RNGs are seeded, and the random-weights warning is left to the
+    caller (the CLI says it once, after its output)."""
+    from convlens.runtime import check_precision, resolve_device, seed_everything
+
+    check_precision(resolve_device(device), precision)
+    seed_everything(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pretrained(arch, weights, seed=seed)

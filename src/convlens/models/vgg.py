@@ -10,6 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from convlens.errors import ConvlensError
+
 CONFIGS: dict[str, list[int | str]] = {
     "vgg11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
     "vgg13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
@@ -63,9 +65,9 @@ class VGG(nn.Module):
     ):
         super().__init__()
         if input_size < 32 or input_size % 32:
-            raise ValueError(f"input_size must be a multiple of 32 and >= 32, got {input_size}")
+            raise ConvlensError(f"input_size must be a multiple of 32 and >= 32, got {input_size}")
         if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+            raise ConvlensError(f"dropout must be in [0, 1), got {dropout}")
         grid = pool_size or min(7, input_size // 32)
         channels = [m for m in features if isinstance(m, nn.Conv2d)][-1].out_channels
         self.features = features
@@ -105,7 +107,7 @@ class VGG(nn.Module):
 
 def vgg(name: str, *, batch_norm: bool = False, width: float = 1.0, **kwargs) -> VGG:
     if name not in CONFIGS:
-        raise ValueError(f"unknown VGG {name!r}; expected one of {sorted(CONFIGS)}")
+        raise ConvlensError(f"unknown VGG {name!r}; expected one of {sorted(CONFIGS)}")
     return VGG(make_features(CONFIGS[name], batch_norm, width=width), **kwargs)
 
 

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
+from convlens.safe_load import load_tensors_file
 
 _BASE_URL = "https://download.pytorch.org/models/"
 # name -> torchvision file; the part after the dash is the sha256 prefix torch.hub checks.
@@ -86,10 +87,10 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
                 ) from exc
             state = load_file(str(path))
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = load_tensors_file(path, "a PyTorch weights file (.pth, .pt)")
     except ConvlensError:
         raise
-    except Exception as exc:  # torch raises several types for bad or unsafe files
+    except Exception as exc:  # safetensors raises its own types for a bad file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConvlensError(f"{path}: cannot read weights ({first})") from exc
     for key in ("state_dict", "model"):

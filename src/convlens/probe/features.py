@@ -12,6 +12,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from convlens.distributed import sharded_rows
+from convlens.errors import ConvlensError
 from convlens.jigsaw.train import normalise
 from convlens.runtime import autocast
 
@@ -22,8 +23,8 @@ def feature_extractor(model: nn.Module, layer: str = "pool") -> nn.Module:
     """The network cut below its head: pooled convolutional features, or the first/second fully
     connected layer (after its ReLU)."""
     if layer not in LAYERS:
-        raise ValueError(f"layer must be one of {LAYERS}, got {layer!r}")
-    cut = {"pool": 0, "fc1": 2, "fc2": 5}[layer]
+        raise ConvlensError(f"layer must be one of {LAYERS}, got {layer!r}")
+    cut = _cut(model, layer)
 
     class Extractor(nn.Module):
         def __init__(self):
@@ -34,6 +35,23 @@ def feature_extractor(model: nn.Module, layer: str = "pool") -> nn.Module:
             return self.net.classifier[:cut](self.net.forward_features(x))
 
     return Extractor()
+
+
+def _cut(model: nn.Module, layer: str) -> int:
+    """How many classifier modules to keep: up to the ReLU after the n-th Linear of fc-n.
+
+    The last Linear is the head (the 24 orders, or EdgeNet's two seam scores), never a
+    feature layer."""
+    if layer == "pool":
+        return 0
+    n = int(layer.removeprefix("fc"))
+    linear = [i for i, m in enumerate(model.classifier) if isinstance(m, nn.Linear)]
+    if n >= len(linear):
+        raise ConvlensError(
+            f"layer {layer}: {type(model).__name__} has {len(linear) - 1} hidden fully connected "
+            f"layer(s) before its head; choose pool" + (" or fc1" if len(linear) > 1 else "")
+        )
+    return linear[n - 1] + 2  # the Linear and its ReLU
 
 
 @torch.no_grad()

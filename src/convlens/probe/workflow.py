@@ -14,7 +14,7 @@ from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import build_model
 from convlens.jigsaw.train import load_run
 from convlens.probe.features import extract_features, raw_pixels
-from convlens.probe.knn import compare
+from convlens.probe.knn import check_probe_labels, compare
 
 
 def random_network(model_config, seed: int):
@@ -42,6 +42,10 @@ def probe_run(
         or data.test.labels is None
     ):
         raise ConvlensError(f"{data.source}: the probe needs a, b, c and d (images and class ids)")
+    try:
+        check_probe_labels(data.train.labels, data.test.labels, k)
+    except ConvlensError as exc:
+        raise ConvlensError(f"{data.source}: {exc}") from None
     trained, cfg, _ = load_run(run, device=device)
     size = cfg.model.input_size
     if data.train.images.shape[-1] != size:
@@ -62,7 +66,7 @@ def probe_run(
     }
     result = compare(sets, data.train.labels, data.test.labels, k=k, seed=seed)
     result.update({"layer": layer, "n_train": len(xtr), "n_test": len(xte)})
-    if out is not None:
+    if out is not None and len(xte) >= 3:  # a 2-D PCA needs three points to mean anything
         result["figure"] = str(
             embedding_figure(sets, data.test.labels, out / "probe_embedding.png")
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,10 @@ class ReportContext:
     device: str = "auto"
     quick: bool = False  # tiny settings for tests
     notes: list[str] = field(default_factory=list)
+
+    def step(self, text: str) -> None:
+        """One line on stderr as each step starts, so a long report never runs in silence."""
+        print(f"report: {text}", file=sys.stderr, flush=True)
 
     @property
     def figures(self) -> Path:
@@ -44,17 +49,21 @@ def sections(ctx: ReportContext) -> list[tuple[str, object, dict]]:
 def build_report(ctx: ReportContext) -> dict:
     ctx.out.mkdir(parents=True, exist_ok=True)
     ctx.figures.mkdir(parents=True, exist_ok=True)
+    for folder in (ctx.out, ctx.figures, ctx.cache):
+        atomic.remove_leftovers(folder)  # temporary files of a report killed while writing
     doc = Document("convlens report: FYS-3033 deep learning home exam")
     all_results: dict = {"convlens_version": __version__, "seed": ctx.seed}
     timings = {}
     for name, module, settings in sections(ctx):
         start = time.perf_counter()
         key = cache_key(section=name, seed=ctx.seed, quick=ctx.quick, **settings)
+        ctx.step(f"{name} ...")
         results = cached(ctx.cache, name, key, lambda m=module: m.compute(ctx))
         module.render(doc, results, ctx)
         all_results[name] = results
         timings[name] = round(time.perf_counter() - start, 2)
     all_results["seconds"] = timings
+    ctx.step("writing report.html, report.pdf and results.json")
     atomic.write_json(ctx.out / "results.json", all_results)
     paths = doc.write(ctx.out)
     paths["results"] = ctx.out / "results.json"

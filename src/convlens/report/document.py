@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from convlens import atomic
+from convlens.errors import ConvlensError
 from convlens.report.mathtext import markdown_to_html
 
 
@@ -94,21 +95,27 @@ class Document:
         )
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write report.html and, when WeasyPrint can be imported, report.pdf."""
+        """Write report.html, then report.pdf (an error if WeasyPrint cannot run here)."""
         out_dir = Path(out_dir)
         page = self.to_html()
         paths = {"html": atomic.write_text(out_dir / "report.html", page)}
-        pdf = write_pdf(page, out_dir / "report.pdf")
-        if pdf is not None:
-            paths["pdf"] = pdf
+        paths["pdf"] = write_pdf(page, out_dir / "report.pdf")
         return paths
 
 
-def write_pdf(page: str, path: Path) -> Path | None:
+def write_pdf(page: str, path: Path) -> Path:
     try:
         import weasyprint
-    except (ImportError, OSError):  # OSError: the package is there but pango is not
-        return None
+    except ImportError as exc:
+        raise ConvlensError(
+            f"{path} not written (report.html was): WeasyPrint is missing; "
+            "`pip install weasyprint` fixes it"
+        ) from exc
+    except OSError as exc:  # the package is there but its system libraries (Pango) are not
+        raise ConvlensError(
+            f"{path} not written (report.html was): WeasyPrint needs Pango "
+            f"({exc}); on Debian or Ubuntu `apt install libpango-1.0-0 libpangoft2-1.0-0`"
+        ) from exc
     with atomic.atomic_path(path) as tmp:
         weasyprint.HTML(string=page).write_pdf(tmp)
     return path

@@ -7,26 +7,34 @@ import numpy as np
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.normal_data import make_digits_normal
+from convlens.fingerprint import fingerprint
 from convlens.jigsaw.data import NpzData, Split, load_npz
 from convlens.jigsaw.train import CHECKPOINT, TrainConfig
 from convlens.jigsaw.workflow import evaluate_run, run_training
 from convlens.probe.workflow import probe_run
+from convlens.report.cache import cache_key
 from convlens.report.document import Document, package_text
 from convlens.runtime import resolve_device
 
 
 def settings(ctx) -> dict:
-    return {"problem3": str(ctx.problem3), "problem2": str(ctx.problem2)}
+    return {
+        "problem3": str(ctx.problem3),
+        "problem3_content": fingerprint(ctx.problem3),
+        "problem2": str(ctx.problem2),
+        # the demo's puzzles include the problem2 photographs when they are present
+        "problem2_content": None if ctx.problem3 else fingerprint(ctx.problem2),
+    }
 
 
 def _as_data(arrays: dict, source: str, kind: str) -> NpzData:
-    def split(x, y):
+    def split(x, y, groups=None):
         known = np.ones(len(x), bool) if kind == "orders" else None
-        return Split(x, y, known)
+        return Split(x, y, known, groups)
 
-    return NpzData(
-        split(arrays["a"], arrays["b"]), split(arrays["c"], arrays["d"]), source, "uint8"
-    )
+    # The demo's crops know their photograph: validation then holds out whole photographs.
+    train = split(arrays["a"], arrays["b"], arrays.get("source_train"))
+    return NpzData(train, split(arrays["c"], arrays["d"]), source, "uint8")
 
 
 def compute(ctx) -> dict:
@@ -54,12 +62,17 @@ def compute(ctx) -> dict:
         )
         mode = "demo"
         cfg = TrainConfig(seed=ctx.seed, epochs=1 if quick else 4, device=ctx.device)
-    run = ctx.out / "runs" / "jigsaw"
-    # An interrupted report resumes the training where its last checkpoint stopped.
+    # One run folder per data and settings: an interrupted report resumes the training where
+    # its last checkpoint stopped, and other data never resume a run trained on something else.
+    key = cache_key(section="problem3", seed=ctx.seed, quick=ctx.quick, **settings(ctx))
+    run = ctx.out / "runs" / f"jigsaw-{key[:12]}"
+    ctx.step(f"problem3: 3a training {cfg.model.arch} for {cfg.epochs} epoch(s)")
     train = run_training(shuffled, run, cfg, resume=(run / CHECKPOINT).exists(), progress=True)
     device = resolve_device(ctx.device)
-    ev = evaluate_run(run, shuffled, out=ctx.figures, tta=True, device=device)
+    ctx.step("problem3: 3b evaluating every de-shuffling method")
+    ev = evaluate_run(run, shuffled, out=ctx.figures, tta=True, device=device, progress=True)
     ev["figure"] = "jigsaw_examples.png"
+    ctx.step("problem3: 3c k-NN probe")
     probe = probe_run(
         run, normal, k=3, seed=ctx.seed, out=ctx.figures, progress=True, device=device
     )

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
-from convlens.errors import InputError
+from convlens.errors import ConvlensError
 from convlens.uncertainty.metrics import entropy
 from convlens.uncertainty.split import dropout_modules, find_split
 
@@ -64,6 +65,7 @@ def mc_dropout(
     max_rows: int = 4096,
     keep_samples: bool | None = None,
     prefix_batch: int = 16,
+    progress: bool = False,
 ) -> MCResult:
     """T = `samples` stochastic predictions for each image, summarised.
 
@@ -72,11 +74,11 @@ def mc_dropout(
     reproduce the model's output, full forward passes are used and a note says so.
     """
     if samples < 2:
-        raise InputError(f"samples must be >= 2 for Monte Carlo dropout, got {samples}")
+        raise ConvlensError(f"samples must be >= 2 for Monte Carlo dropout, got {samples}")
     if not dropout_modules(model):
-        raise InputError("the model has no dropout layer: Monte Carlo dropout needs one")
+        raise ConvlensError("the model has no dropout layer: Monte Carlo dropout needs one")
     if images.ndim < 2:
-        raise InputError(f"images must be a batch, got shape {tuple(images.shape)}")
+        raise ConvlensError(f"images must be a batch, got shape {tuple(images.shape)}")
     b = images.shape[0]
     notes: list[str] = []
     with torch.no_grad(), dropout_active(model):
@@ -88,10 +90,12 @@ def mc_dropout(
             split = None
         if split is not None:
             # The prefix in chunks: a whole labelled set would not fit through VGG16 at once.
-            feats = torch.cat([split.prefix(c) for c in images.split(prefix_batch)])
+            chunks = _bar(images.split(prefix_batch), progress, "MC dropout: shared prefix")
+            feats = torch.cat([split.prefix(c) for c in chunks])
             det_logits = split.suffix(feats)
         else:
-            det_logits = torch.cat([model(c) for c in images.split(prefix_batch)])
+            chunks = _bar(images.split(prefix_batch), progress, "MC dropout: deterministic pass")
+            det_logits = torch.cat([model(c) for c in chunks])
             if fast:
                 notes.append("no prefix/suffix split found for this model; full passes used")
         for m in dropout_modules(model):
@@ -105,7 +109,7 @@ def mc_dropout(
         with torch.random.fork_rng(devices=[images.device] if images.is_cuda else []):
             torch.manual_seed(seed)
             per_chunk = max(1, max_rows // b) if split is not None else 1
-            for start in range(0, samples, per_chunk):
+            for start in _bar(range(0, samples, per_chunk), progress, "MC dropout: samples"):
                 n = min(per_chunk, samples - start)
                 if split is not None:
                     rep = (
@@ -139,6 +143,10 @@ def mc_dropout(
         path="prefix once" if split is not None else "full passes",
         notes=notes,
     )
+
+
+def _bar(iterable, progress: bool, desc: str):
+    return tqdm(iterable, desc=desc, disable=not progress, leave=False)
 
 
 _VERIFIED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

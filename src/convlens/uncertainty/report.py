@@ -17,7 +17,7 @@ def per_image_rows(r: MCResult, names: Sequence[str], files: Sequence[str]) -> l
         det = int(r.deterministic[i].argmax())
         rows.append(
             {
-                "file": f,
+                "image": f,
                 "top": [
                     {
                         "class_id": int(c),
@@ -52,11 +52,17 @@ def reliability_figure(rep: dict, path, title: str = "reliability") -> str:
 
 
 def calibration_report(
-    model, images: torch.Tensor, labels, samples: int = 30, seed: int = 0, max_rows: int = 4096
+    model,
+    images: torch.Tensor,
+    labels,
+    samples: int = 30,
+    seed: int = 0,
+    max_rows: int = 4096,
+    progress: bool = False,
 ) -> dict:
     """Deterministic vs MC-dropout calibration, and how uncertainty relates to errors."""
     labels = np.asarray(labels)
-    r = mc_dropout(model, images, samples=samples, seed=seed, max_rows=max_rows)
+    r = mc_dropout(model, images, samples=samples, seed=seed, max_rows=max_rows, progress=progress)
     det, mc = r.deterministic.numpy(), r.mean.numpy()
     out = {
         "n": int(len(labels)),

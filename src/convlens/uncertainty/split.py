@@ -79,6 +79,11 @@ def find_split(model: nn.Module) -> Split | None:
         def trunk(x):
             return torch.flatten(avgpool(features(x)), 1)
 
+        # A dropout module the model calls outside these three parts (in its own forward)
+        # would never be re-sampled by the suffix: only full passes are right then.
+        inside = {id(m) for p in parts for m in dropout_modules(p)}
+        if any(id(m) not in inside for m in dropout_modules(model)):
+            return None
         split = _split_sequence(_flatten_sequential(classifier), before=trunk)
         if split is not None:
             split.where = f"classifier.{split.where}"

@@ -1,0 +1,66 @@
+"""Exam step 2c: class model visualisations (Simonyan et al. 2013, section 2), once without and
+once with a Gaussian blur every k steps, and how the two compare."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from convlens import plotting
+from convlens.explain import class_model_visualisation
+
+
+def class_models(
+    model: torch.nn.Module,
+    classes: Sequence[int],
+    image_shape: tuple[int, int, int],
+    names: Sequence[str],
+    display: Callable,
+    figure: Path | None = None,
+    blur_every: int = 5,
+    seed: int = 0,
+    device="cpu",
+    **settings,
+) -> dict:
+    """{"classes": per class {"class_id", "name", "prob_no_blur", "prob_blur", "score_no_blur",
+    "score_blur", "steps_to_0.9_blur"}, "figure", "steps", "blur_every", "seconds"}.
+
+    `settings` go to class_model_visualisation (steps, lr, l2, blur_sigma, jitter, clamp...)."""
+    common = {"seed": seed, "device": device, **settings}
+    plain = class_model_visualisation(model, classes, image_shape, **common)
+    blurred = class_model_visualisation(
+        model, classes, image_shape, blur_every=blur_every, **common
+    )
+    labels = [names[c] for c in classes]
+    out = {
+        "classes": [
+            {
+                "class_id": int(c),
+                "name": labels[i],
+                "prob_no_blur": plain.prob[-1][i],
+                "prob_blur": blurred.prob[-1][i],
+                "score_no_blur": plain.score[-1][i],
+                "score_blur": blurred.score[-1][i],
+                "steps_to_0.9_blur": blurred.steps_to(0.9)[i],
+            }
+            for i, c in enumerate(classes)
+        ],
+        "figure": None,
+        "steps": len(plain.prob),
+        "blur_every": blur_every,
+        "seconds": round(plain.seconds + blurred.seconds, 1),
+        "images_no_blur": plain.images.cpu(),
+        "images_blur": blurred.images.cpu(),
+    }
+    if figure is not None:
+        out["figure"] = plotting.image_grid(
+            list(display(plain.images)) + list(display(blurred.images)),
+            labels + labels,
+            figure,
+            ncols=len(classes),
+            row_labels=["no blur", f"blur every {blur_every} steps"],
+            cmaps=["gray"] * (2 * len(classes)) if image_shape[0] == 1 else None,
+        ).name
+    return out

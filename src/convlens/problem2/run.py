@@ -1,0 +1,156 @@
+"""Every Problem 2 step, in exam order, on one setup (VGG16 or the demo): the report's
+computation, with no rendering in it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from convlens.explain.evaluate import explanation_quality
+from convlens.problem2.accuracy import SUMMARY, validation_accuracy
+from convlens.problem2.class_models import class_models
+from convlens.problem2.maps import saliency_and_guided_backprop
+from convlens.problem2.mc_dropout import mc_dropout_rows
+from convlens.problem2.setup import Problem2Setup
+from convlens.problem2.top5 import top5
+from convlens.uncertainty.report import calibration_report, reliability_figure
+
+
+def run_problem2(
+    setup: Problem2Setup,
+    figures: Path,
+    seed: int = 0,
+    step: Callable[[str], None] = lambda text: None,
+    csv: Path | None = None,
+) -> dict:
+    """results.json's "problem2" section; `step` is told as each step starts, and the
+    section's "seconds" records how long each took."""
+    s, model = setup, setup.model
+    out: dict = {"mode": s.mode, **s.info}
+    seconds: dict[str, float] = {}
+
+    def timed(name: str, text: str):
+        step(f"problem2: {text}")
+        seconds[name] = time.perf_counter()
+
+    def done(name: str) -> None:
+        seconds[name] = round(time.perf_counter() - seconds[name], 2)
+
+    if s.validation is not None:
+        timed("2b_accuracy", "2b validation accuracy")
+        ev = validation_accuracy(
+            model, s.validation, s.names, csv=csv, batch_size=16, precision="auto", progress=True
+        )
+        out["validation"] = {k: ev[k] for k in SUMMARY}
+        done("2b_accuracy")
+        timed("calibration", "calibration on the validation images, with and without MC dropout")
+        from convlens.predict import load_batch
+
+        s.calibration_images = load_batch(s.validation)
+        s.calibration_labels = np.array([it.label for it in s.validation])
+    if s.calibration_images is not None:
+        if "calibration" not in seconds:
+            timed("calibration", "calibration with and without MC dropout")
+        c = calibration_report(
+            model,
+            s.calibration_images,
+            s.calibration_labels,
+            samples=s.calibration_samples,
+            seed=seed,
+            progress=True,
+        )
+        title = "validation images" if s.mode == "imagenet" else "digits test set"
+        c["figure"] = reliability_figure(c, figures / f"{s.prefix}_reliability.png", title=title)
+        out["calibration"] = c
+        done("calibration")
+
+    timed("2d_top5", "2d top-5 predictions")
+    t5 = top5(
+        model,
+        s.images,
+        s.files,
+        s.names,
+        s.display,
+        figures if s.mode == "imagenet" else None,
+        prefix=f"{s.prefix}_top5",
+    )
+    out["top5"], out["top5_figures"] = t5["rows"], t5["figures"]
+    targets = torch.tensor(t5["predicted"])
+    done("2d_top5")
+
+    timed("2ef_maps", "2e-2f saliency maps and guided backpropagation")
+    maps = saliency_and_guided_backprop(
+        model,
+        s.images,
+        targets,
+        s.files,
+        s.names,
+        s.display,
+        figures / f"{s.prefix}_explanations.png",
+        seed=seed,
+    )
+    out["explanations"] = {"rows": maps["rows"], "figure": maps["figure"]}
+    done("2ef_maps")
+
+    timed("explanation_checks", "deletion/insertion and randomisation checks")
+    x_eval = s.eval_images if s.eval_images is not None else s.images
+    with torch.no_grad():
+        eval_targets = model(x_eval).argmax(1) if s.eval_images is not None else targets
+    q = explanation_quality(
+        model,
+        x_eval,
+        eval_targets,
+        steps=s.quality["steps"],
+        max_layers=s.quality["max_layers"],
+        seed=seed,
+    )
+    q.pop("mean_curves")
+    out["quality"] = q
+    done("explanation_checks")
+
+    timed("2c_class_models", "2c class model visualisations, without and with blur")
+    cv = class_models(
+        model,
+        s.classes,
+        tuple(s.images.shape[1:]),
+        s.names,
+        s.display,
+        figures / f"{s.prefix}_class_viz.png",
+        seed=seed,
+        **s.class_viz,
+    )
+    out["class_viz"] = {k: v for k, v in cv.items() if not k.startswith("images_")}
+    if s.all_classes:
+        cv = class_models(
+            model,
+            list(range(len(s.names))),
+            tuple(s.images.shape[1:]),
+            s.names,
+            s.display,
+            figures / f"{s.prefix}_all_class_viz.png",
+            seed=seed,
+            **s.class_viz,
+        )
+        out["class_viz_all"] = {k: v for k, v in cv.items() if not k.startswith("images_")}
+    done("2c_class_models")
+
+    timed("2h_mc_dropout", "2h Monte Carlo dropout on the test images")
+    out["uncertainty"] = mc_dropout_rows(
+        model,
+        s.images,
+        s.files,
+        s.names,
+        s.display,
+        figures,
+        prefix=f"{s.prefix}_uncertainty",
+        samples=s.samples,
+        seed=seed,
+        progress=True,
+    )
+    done("2h_mc_dropout")
+    out["seconds"] = seconds
+    return out

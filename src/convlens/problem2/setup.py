@@ -1,0 +1,139 @@
+"""What differs between Problem 2 on VGG16 (ImageNet weights present) and on the built-in demo
+(a VGG-style classifier trained on real handwritten digits): the model, the test images, the
+class names, how a normalised image is displayed, and the step settings. Everything after the
+setup is one step sequence (convlens.problem2.run)."""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from convlens.data import denormalize, imagenet_classes, read_image
+from convlens.data.images import ImageItem
+from convlens.data.problem2 import Problem2, load_problem2
+from convlens.data.transforms import normalized_bounds, preprocess
+
+# Stand-ins for the exam's five test images when its folder was not given.
+DEMO_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
+
+
+@dataclass
+class Problem2Setup:
+    mode: str  # "imagenet" or "demo"
+    model: nn.Module
+    names: list[str]
+    images: torch.Tensor  # the test images, normalised, B x C x H x W
+    files: list[str]  # a display name per test image
+    display: Callable[[torch.Tensor], np.ndarray]  # normalised batch -> B x H x W (x C) in [0, 1]
+    prefix: str  # figure file names start with it
+    class_viz: dict  # settings for class_model_visualisation
+    classes: list[int]  # the classes 2c visualises
+    samples: int  # Monte Carlo dropout samples per test image
+    quality: dict  # steps / max_layers of the explanation checks
+    eval_images: torch.Tensor | None = None  # labelled images for the explanation checks
+    eval_labels: np.ndarray | None = None
+    calibration_images: torch.Tensor | None = None
+    calibration_labels: np.ndarray | None = None
+    calibration_samples: int = 30
+    validation: list[ImageItem] | None = None  # 2b's labelled images (ImageNet only)
+    all_classes: bool = False  # 2c once more for every class (the demo's ten digits)
+    info: dict = field(default_factory=dict)  # stored in results.json as it is
+
+
+def _problem2(path: Path | None) -> Problem2 | None:
+    return load_problem2(path) if path else None
+
+
+def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, quick: bool):
+    p2 = _problem2(problem2)
+    if p2 is not None:
+        items, where = p2.test, "the exam's five test images"
+    else:
+        from PIL import Image
+
+        from convlens.demo.photos import bundled_photographs
+
+        photos = bundled_photographs()
+        items = []
+        for name in DEMO_PHOTOS:
+            buf = io.BytesIO()
+            Image.fromarray(photos[name]).save(buf, format="PNG")
+            items.append(ImageItem(name, buf.getvalue, None))
+        where = "five bundled photographs (the exam's test images were not given)"
+    x = torch.stack([preprocess(read_image(it)) for it in items])
+    return Problem2Setup(
+        mode="imagenet",
+        model=model,
+        names=list(imagenet_classes().names),
+        images=x,
+        files=[Path(it.name).name for it in items],
+        display=denormalize,
+        prefix="vgg16",
+        class_viz={
+            "steps": 20 if quick else 150,
+            "l2": 1e-3,
+            "blur_sigma": 1.0,
+            "jitter": 4,
+            "clamp": normalized_bounds(),
+        },
+        classes=sorted(random.Random(seed).sample(range(1000), 3)),
+        samples=10 if quick else 50,
+        quality={"steps": 8 if quick else 24, "max_layers": 4 if quick else 8},
+        validation=p2.validation if p2 is not None else None,
+        calibration_samples=10 if quick else 30,
+        info={"test_images": where},
+    )
+
+
+def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> Problem2Setup:
+    from convlens.demo.digits import MEAN, STD, to_display, train_digits_classifier
+    from convlens.models import vgg16
+
+    model, data, metrics = train_digits_classifier(seed=seed, epochs=2 if quick else 20)
+    # Five test digits: the first four and, when there is one, a later misclassified digit.
+    with torch.no_grad():
+        pred = model(data.x_test).argmax(1)
+    wrong = torch.nonzero(pred != data.y_test).flatten().tolist()
+    idx = [0, 1, 2, 3, next((w for w in wrong if w > 3), 4)]
+    n_eval = 12 if quick else 48
+    info = {
+        "missing_weights": missing,
+        "digits": metrics,
+        "vgg16_parameters": sum(p.numel() for p in vgg16(init_weights=False).parameters()),
+    }
+    p2 = _problem2(problem2)
+    if p2 is not None:
+        info["problem2_found"] = {"validation": len(p2.validation), "test": len(p2.test)}
+    return Problem2Setup(
+        mode="demo",
+        model=model,
+        names=data.names,
+        images=data.x_test[idx],
+        files=[f"digit #{i} (true {int(data.y_test[i])})" for i in idx],
+        display=to_display,
+        prefix="demo",
+        class_viz={
+            "steps": 15 if quick else 150,
+            "l2": 0.1,
+            "decay": 0.02,
+            "jitter": 2,
+            "blur_sigma": 0.7,
+            "clamp": (-MEAN / STD, (1 - MEAN) / STD),
+        },
+        classes=sorted(random.Random(seed).sample(range(10), 3)),
+        samples=20 if quick else 100,
+        quality={"steps": 8 if quick else 32, "max_layers": None},
+        eval_images=data.x_test[:n_eval],
+        calibration_images=data.x_test,
+        calibration_labels=data.y_test.numpy(),
+        calibration_samples=10 if quick else 50,
+        all_classes=not quick,
+        info=info,
+    )

@@ -70,9 +70,15 @@ def class_model_visualisation(
     config: ClassVizConfig | None = None,
     seed: int = 0,
     device: torch.device | str = "cpu",
+    blur_images=None,
     **overrides,
 ) -> ClassVizResult:
-    """Optimise one image per class, all classes together as one batch."""
+    """Optimise one image per class, all classes together as one batch.
+
+    `blur_images` (one bool per class, default all) says which images the blur every
+    `blur_every` steps applies to, so blurred and unblurred runs can share one batch: each
+    image's optimisation is independent of the others (Adam is per pixel, the objective a
+    sum over images), so the result equals separate runs."""
     unknown = sorted(set(overrides) - {f.name for f in fields(ClassVizConfig)})
     if unknown:
         raise ConvlensError(f"unknown class visualisation option(s) {unknown}")
@@ -82,6 +88,11 @@ def class_model_visualisation(
     device = torch.device(device)
     targets = as_targets(classes, len(torch.as_tensor(classes).flatten()), device)
     gen = torch.Generator().manual_seed(seed)
+    blur_mask = None
+    if blur_images is not None:
+        blur_mask = torch.as_tensor(list(blur_images), dtype=torch.bool, device=device)
+        if blur_mask.shape != (targets.numel(),):
+            raise ConvlensError(f"blur_images: one flag per class ({targets.numel()}) expected")
     img = torch.zeros((targets.numel(), *image_shape), device=device, requires_grad=True)
     if cfg.optimizer == "adam":
         opt = torch.optim.Adam([img], lr=cfg.lr)
@@ -119,7 +130,10 @@ def class_model_visualisation(
                 if cfg.decay:
                     img.mul_(1 - cfg.decay)
                 if cfg.blur_every and (step + 1) % cfg.blur_every == 0:
-                    img.copy_(gaussian_blur(img, cfg.blur_sigma))
+                    if blur_mask is None:
+                        img.copy_(gaussian_blur(img, cfg.blur_sigma))
+                    else:
+                        img[blur_mask] = gaussian_blur(img[blur_mask], cfg.blur_sigma)
                 if cfg.clip_norm_pct:
                     img.mul_(_percentile_mask(img.norm(dim=1, keepdim=True), cfg.clip_norm_pct))
                 if cfg.clip_contrib_pct:
@@ -131,3 +145,16 @@ def class_model_visualisation(
     result.images = img.detach()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def high_frequency_share(images: torch.Tensor) -> list[float]:
+    """Per image, the share of its (mean-removed) spectral energy at spatial frequencies above
+    half the Nyquist frequency: the fine texture that plain gradient ascent builds up."""
+    x = images.detach().float().cpu()
+    x = x - x.mean(dim=(-2, -1), keepdim=True)
+    power = torch.fft.fft2(x).abs().pow(2).sum(1)  # B x H x W, summed over channels
+    fy = torch.fft.fftfreq(x.shape[-2]).abs().view(-1, 1)
+    fx = torch.fft.fftfreq(x.shape[-1]).abs().view(1, -1)
+    high = (torch.maximum(fy, fx) > 0.25).float()  # 0.5 cycles/pixel is Nyquist
+    total = power.flatten(1).sum(1).clamp_min(1e-12)
+    return ((power * high).flatten(1).sum(1) / total).tolist()

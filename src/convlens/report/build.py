@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from convlens import __version__, atomic
-from convlens.report import problem1, problem2, problem3
+from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached
 from convlens.report.document import Document
 
@@ -63,8 +63,25 @@ def build_report(ctx: ReportContext) -> dict:
         all_results[name] = results
         timings[name] = round(time.perf_counter() - start, 2)
     all_results["seconds"] = timings
+    doc.glance = summary.glance_rows(all_results)
+    _timing_appendix(doc, all_results)
     ctx.step("writing report.html, report.pdf and results.json")
     atomic.write_json(ctx.out / "results.json", all_results)
     paths = doc.write(ctx.out)
     paths["results"] = ctx.out / "results.json"
     return {"paths": paths, "headings": doc.headings, "results": all_results}
+
+
+def _timing_appendix(doc: Document, results: dict) -> None:
+    """Where the time went: each section (as this run saw it: a cached section takes almost
+    none) and each step of Problems 2 and 3 (as measured when it was computed)."""
+    rows = [{"step": name, "seconds": sec} for name, sec in results["seconds"].items()]
+    for section in ("problem2", "problem3"):
+        for name, sec in results[section].get("seconds", {}).items():
+            rows.append({"step": f"{section}: {name}", "seconds": sec})
+    doc.heading("Appendix: time per step")
+    doc.table(
+        rows,
+        caption="seconds per section in this run (cached sections take almost none) and per "
+        "step when it was computed",
+    )

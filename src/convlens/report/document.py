@@ -40,7 +40,9 @@ class Document:
         self.title = title
         self.blocks: list[str] = []
         self.headings: list[str] = []
-        self.figures: list[Path] = []
+        self.glance: list[dict] = []  # the "at a glance" rows: question, answer, data
+        self._tables = 0
+        self._figures = 0
 
     def heading(self, text: str, level: int = 2) -> None:
         self.headings.append(text)
@@ -51,6 +53,11 @@ class Document:
         """Add Markdown; its headings move down `demote` levels to nest under the section."""
         text = re.sub(r"^(#+) ", lambda m: "#" * (len(m.group(1)) + demote) + " ", text, flags=re.M)
         self.blocks.append(markdown_to_html(text))
+
+    def discussion(self, text: str) -> None:
+        """Sentences about the numbers just shown, generated from the results."""
+        if text:
+            self.blocks.append(f'<div class="discussion">{markdown_to_html(text)}</div>')
 
     def note(self, text: str, kind: str = "note") -> None:
         self.blocks.append(f'<div class="{kind}">{markdown_to_html(text)}</div>')
@@ -69,29 +76,34 @@ class Document:
                 cls = ' class="num"' if numeric else ""
                 cells.append(f"<td{cls}>{html.escape(format_number(v))}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
-        cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+        self._tables += 1
+        cap = f"<caption><b>Table {self._tables}.</b> {html.escape(caption)}</caption>"
         self.blocks.append(
-            f'<table class="numbers">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table>"
+            f'<div class="table-wrap"><table class="numbers">{cap}<thead><tr>{head}</tr>'
+            f"</thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
     def figure(self, path: str | Path, caption: str = "") -> None:
         path = Path(path)
-        self.figures.append(path)
+        self._figures += 1
+        label = f"<b>Figure {self._figures}.</b> "
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         mime = "image/svg+xml" if path.suffix == ".svg" else "image/png"
         self.blocks.append(
             f'<figure><img src="data:{mime};base64,{data}" alt="{html.escape(path.name)}" '
             f'data-file="{html.escape(path.name)}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            f"<figcaption>{label}{html.escape(caption)}</figcaption></figure>"
         )
 
     def to_html(self) -> str:
         css = (importlib.resources.files("convlens.report") / "style.css").read_text("utf-8")
+        body, heads = _anchor_headings("\n".join(self.blocks))
+        front = _glance_html(self.glance, heads) + _contents_html(heads)
         return (
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{html.escape(self.title)}</title><style>{css}</style></head><body>"
-            f"<h1>{html.escape(self.title)}</h1>\n" + "\n".join(self.blocks) + "\n</body></html>\n"
+            f"<h1>{html.escape(self.title)}</h1>\n{front}\n{body}\n</body></html>\n"
         )
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
@@ -119,3 +131,59 @@ def write_pdf(page: str, path: Path) -> Path:
     with atomic.atomic_path(path) as tmp:
         weasyprint.HTML(string=page).write_pdf(tmp)
     return path
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"-+", "-", "".join(c if c.isalnum() else "-" for c in text.lower())).strip("-")
+
+
+def _anchor_headings(body: str) -> tuple[str, list[tuple[int, str, str]]]:
+    """Give every h2-h4 (ours and the Markdown texts') a unique id; list (level, id, text)."""
+    heads: list[tuple[int, str, str]] = []
+    used: set[str] = set()
+
+    def add(m: re.Match) -> str:
+        level, attrs, inner = int(m.group(1)), m.group(2), m.group(3)
+        text = html.unescape(re.sub(r"<[^>]+>", "", inner)).strip()
+        found = re.search(r'id="([^"]+)"', attrs)
+        anchor = found.group(1) if found else _slug(text) or "section"
+        base, n = anchor, 2
+        while anchor in used:
+            anchor, n = f"{base}-{n}", n + 1
+        used.add(anchor)
+        heads.append((level, anchor, text))
+        attrs = re.sub(r'\s*id="[^"]*"', "", attrs)
+        return f'<h{level} id="{anchor}"{attrs}>{inner}</h{level}>'
+
+    return re.sub(r"<h([2-4])([^>]*)>(.*?)</h\1>", add, body, flags=re.S), heads
+
+
+def _contents_html(heads: list[tuple[int, str, str]]) -> str:
+    items = [
+        f'<li class="toc{level}"><a href="#{anchor}">{html.escape(text)}</a></li>'
+        for level, anchor, text in heads
+        if level <= 3
+    ]
+    return (
+        '<nav class="contents"><h2 id="contents">Contents</h2><ul>' + "".join(items) + "</ul></nav>"
+    )
+
+
+def _glance_html(rows: list[dict], heads: list[tuple[int, str, str]]) -> str:
+    """The summary table; each question links to the first heading that starts with it."""
+    if not rows:
+        return ""
+    body = []
+    for r in rows:
+        q = r["question"]
+        anchor = next((a for _, a, t in heads if t.startswith((f"{q}.", f"{q} "))), None)
+        cell = f'<a href="#{anchor}">{html.escape(q)}</a>' if anchor else html.escape(q)
+        body.append(
+            f"<tr><td>{cell}</td><td>{html.escape(r['answer'])}</td>"
+            f"<td>{html.escape(r['data'])}</td></tr>"
+        )
+    return (
+        '<h2 id="at-a-glance">At a glance</h2><div class="table-wrap"><table class="glance">'
+        "<thead><tr><th>question</th><th>answer</th><th>data</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )

@@ -12,6 +12,7 @@ from convlens.models import vgg16
 from convlens.models.weights import load_weights, resolve_checkpoint
 from convlens.problem2.run import run_problem2
 from convlens.problem2.setup import demo_setup, imagenet_setup
+from convlens.report import discussion
 from convlens.report.document import Document, package_text
 
 
@@ -101,6 +102,7 @@ def render(doc: Document, r: dict, ctx) -> None:
                 ],
                 caption="(2b) VGG16 accuracy on the exam's validation images",
             )
+            doc.discussion(discussion.accuracy_2b(v))
     doc.heading("2c. Class model visualisations", level=3)
     doc.markdown(package_text("class_viz.md"), demote=2)
     cv = r["class_viz"]
@@ -116,6 +118,7 @@ def render(doc: Document, r: dict, ctx) -> None:
         "(2c) class model visualisations: top row without blur, "
         "bottom row with a Gaussian blur every k = 5 steps",
     )
+    doc.discussion(discussion.class_models_2c(cv))
     if "class_viz_all" in r:
         _fig(doc, ctx, r["class_viz_all"]["figure"], "(2c) all ten digit classes, same settings")
     doc.heading("2d. Top-5 predictions", level=3)
@@ -127,6 +130,7 @@ def render(doc: Document, r: dict, ctx) -> None:
         for t in r["top5"]
     ]
     doc.table(rows, caption="(2d) the five most probable classes of each test image")
+    doc.discussion(discussion.top5_2d(r["top5"]))
     for name in r.get("top5_figures", []):
         _fig(doc, ctx, name, "")
     doc.markdown(package_text("top5.md"), demote=2)
@@ -150,6 +154,7 @@ def render(doc: Document, r: dict, ctx) -> None:
         caption="Cascading randomisation: mean Spearman correlation "
         "of the maps with the trained model's maps, layers re-initialised from the top",
     )
+    doc.discussion(discussion.maps_2ef(q))
     doc.heading("2g-2h. Monte Carlo dropout", level=3)
     doc.markdown(package_text("uncertainty.md"), demote=2)
     u = r["uncertainty"]
@@ -170,6 +175,7 @@ def render(doc: Document, r: dict, ctx) -> None:
     )
     for name in u["figures"]:
         _fig(doc, ctx, name, "")
+    doc.discussion(discussion.mc_dropout_2h(u, r.get("calibration")))
     if "calibration" in r:
         c = r["calibration"]
         keys = ("accuracy", "nll", "brier", "ece")

@@ -3,6 +3,8 @@ when given, else on exam-format data built from real photographs (and real digit
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
@@ -12,6 +14,7 @@ from convlens.jigsaw.data import NpzData, Split, load_npz
 from convlens.jigsaw.train import CHECKPOINT, TrainConfig
 from convlens.jigsaw.workflow import evaluate_run, run_training
 from convlens.probe.workflow import probe_run
+from convlens.report import discussion
 from convlens.report.cache import cache_key
 from convlens.report.document import Document, package_text
 from convlens.runtime import resolve_device
@@ -66,17 +69,24 @@ def compute(ctx) -> dict:
     # its last checkpoint stopped, and other data never resume a run trained on something else.
     key = cache_key(section="problem3", seed=ctx.seed, quick=ctx.quick, **settings(ctx))
     run = ctx.out / "runs" / f"jigsaw-{key[:12]}"
+    seconds = {}
+    started = time.perf_counter()
     ctx.step(f"problem3: 3a training {cfg.model.arch} for {cfg.epochs} epoch(s)")
     train = run_training(shuffled, run, cfg, resume=(run / CHECKPOINT).exists(), progress=True)
     device = resolve_device(ctx.device)
+    seconds["3a_training"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
     ctx.step("problem3: 3b evaluating every de-shuffling method")
     ev = evaluate_run(run, shuffled, out=ctx.figures, tta=True, device=device, progress=True)
     ev["figure"] = "jigsaw_examples.png"
+    seconds["3b_evaluation"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
     ctx.step("problem3: 3c k-NN probe")
     probe = probe_run(
         run, normal, k=3, seed=ctx.seed, out=ctx.figures, progress=True, device=device
     )
     probe["figure"] = "probe_embedding.png"
+    seconds["3c_probe"] = round(time.perf_counter() - started, 2)
     return {
         "mode": mode,
         "shuffled_source": shuffled.source,
@@ -88,6 +98,7 @@ def compute(ctx) -> dict:
         "training_minutes": round(sum(h["seconds"] for h in train["history"]) / 60, 2),
         "evaluation": {k: v for k, v in ev.items() if k != "confusion_network"},
         "probe": probe,
+        "seconds": seconds,
     }
 
 
@@ -134,6 +145,7 @@ def render(doc: Document, r: dict, ctx) -> None:
         f"(seam temperature {ev['seam_temperature']:.3g} and weight {ev['seam_weight']:.3g}, "
         f"fitted on {ev['combination_fitted_on']})",
     )
+    doc.discussion(discussion.deshuffle_3b(ev))
     if ev.get("tta", "").startswith("equals"):
         doc.note(
             "Test-time augmentation is not listed separately: EdgeNet scores an arrangement by "
@@ -159,6 +171,7 @@ def render(doc: Document, r: dict, ctx) -> None:
         f"linear probe; {p['n_train']} training and {p['n_test']} test images, "
         f"features from the layer '{p['layer']}'",
     )
+    doc.discussion(discussion.probe_3c(p))
     doc.table(
         [{"features": n, **{f"k={k}": v for k, v in s.items()}} for n, s in p["sweep"].items()],
         caption="(3c) k-NN accuracy for several k",

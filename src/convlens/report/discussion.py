@@ -1,0 +1,194 @@
+"""The report's discussion of the numbers in front of the reader, built from results.json.
+
+Each function takes one section's results and returns Markdown sentences whose wording follows
+the outcome ("better than" or "worse than"); every number it prints is a number of the results
+(a test checks both). Fixed background text lives in report/text/; this is the part that
+changes when the results change."""
+
+from __future__ import annotations
+
+
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def _compare(a: float, b: float, tol: float = 0.005) -> str:
+    if a > b + tol:
+        return "higher than"
+    if a < b - tol:
+        return "lower than"
+    return "about the same as"
+
+
+def accuracy_2b(v: dict) -> str:
+    missed = v["misclassified"]
+    shown = ", ".join(missed[:5]) + (f" and {len(missed) - 5} more" if len(missed) > 5 else "")
+    text = (
+        f"VGG16 put the true class first for {v['top1_correct']} of the {v['n']} validation "
+        f"images (top-1 accuracy {_f(v['top1'])}) and among its five most probable classes for "
+        f"{v['top5_correct']} (top-5 accuracy {_f(v['top5'])})."
+    )
+    if missed:
+        text += f" Missed at top-1: {shown}."
+    return text
+
+
+def class_models_2c(cv: dict) -> str:
+    rows = cv["classes"]
+    parts = []
+    for r in rows:
+        verb = _compare(r["prob_blur"], r["prob_no_blur"])
+        parts.append(
+            f"{r['name']}: probability {_f(r['prob_blur'])} with blur, {verb} "
+            f"{_f(r['prob_no_blur'])} without"
+        )
+    text = "At the last step, " + "; ".join(parts) + "."
+    if all("hf_energy_blur" in r for r in rows):
+        lower = sum(r["hf_energy_blur"] < r["hf_energy_no_blur"] for r in rows)
+        text += (
+            f" The share of each image's energy in the upper half of its spatial frequencies "
+            f"was lower with blur for {lower} of the {len(rows)} classes ("
+            + "; ".join(
+                f"{r['name']} {_f(r['hf_energy_blur'])} vs {_f(r['hf_energy_no_blur'])}"
+                for r in rows
+            )
+            + "): blurring removes the high-frequency patterns the plain ascent builds up."
+        )
+    return text
+
+
+def top5_2d(rows: list[dict]) -> str:
+    top1 = [r["top"][0]["prob"] for r in rows]
+    hi, lo = (
+        max(range(len(rows)), key=top1.__getitem__),
+        min(range(len(rows)), key=top1.__getitem__),
+    )
+    sure, unsure = rows[hi], rows[lo]
+    text = (
+        f"The most certain prediction is for {sure['image']} ({sure['top'][0]['name']}, "
+        f"probability {_f(sure['top'][0]['prob'])}); the least certain is for "
+        f"{unsure['image']} ({unsure['top'][0]['name']}, {_f(unsure['top'][0]['prob'])})"
+    )
+    if len(unsure["top"]) > 1:
+        second = unsure["top"][1]
+        text += (
+            f", where the runner-up {second['name']} has {_f(second['prob'])}: for such an image "
+            "the top-5 list, not the single best guess, is the honest answer"
+        )
+    return text + "."
+
+
+def maps_2ef(q: dict) -> str:
+    rows = {r["method"]: r for r in q["deletion_insertion"]}
+    rnd = rows.get("random map")
+    parts = []
+    for name in ("saliency", "guided backprop"):
+        r = rows.get(name)
+        if r is None or rnd is None:
+            continue
+        faster = "faster" if r["deletion_auc"] < rnd["deletion_auc"] else "slower"
+        parts.append(
+            f"deleting pixels in {name} order lowered the target probability {faster} than in "
+            f"random order (deletion area {_f(r['deletion_auc'])} vs {_f(rnd['deletion_auc'])})"
+        )
+    text = ("Over the test images, " + "; ".join(parts) + ".") if parts else ""
+    rand = q.get("randomisation") or []
+    if rand:
+        last = rand[-1]
+        text += (
+            f" With the top {len(rand)} weighted layers re-initialised, the rank correlation with "
+            f"the trained model's maps fell to {_f(last['saliency'])} for saliency and "
+            f"{_f(last['guided_backprop'])} for guided backpropagation"
+        )
+        text += (
+            ": guided backpropagation barely depends on the weights it explains, as Adebayo et "
+            "al. found, while saliency does."
+            if last["guided_backprop"] > last["saliency"]
+            else "."
+        )
+    return text.strip()
+
+
+def mc_dropout_2h(u: dict, calibration: dict | None) -> str:
+    rows = u["images"]
+    flag = max(rows, key=lambda r: r["mutual_information"])
+    changed = [r["image"] for r in rows if r["top"][0]["name"] != r["deterministic_top1"]["name"]]
+    text = (
+        f"The MC spread flags {flag['image']}: its mutual information "
+        f"{_f(flag['mutual_information'])} nats is the largest of the test images, so the "
+        "sampled networks disagree most there."
+    )
+    if changed:
+        text += f" MC dropout changed the top-1 class of {', '.join(changed)}."
+    else:
+        text += " MC dropout changed no top-1 class: the mean of the samples and the dropout-off "
+        text += "network agree on every test image."
+    if calibration:
+        d, m = calibration["deterministic"], calibration["mc_dropout"]
+        better = "better" if m["ece"] < d["ece"] else "worse"
+        text += (
+            f" On {calibration['n']} labelled images, MC dropout's calibration error (ECE) was "
+            f"{_f(m['ece'])} against {_f(d['ece'])} with dropout off: {better} calibrated, and "
+            f"its negative log-likelihood {_f(m['nll'])} against {_f(d['nll'])}."
+        )
+    return text
+
+
+def deshuffle_3b(ev: dict) -> str:
+    methods = ev["methods"]
+    order = sorted(methods, key=lambda m: -methods[m]["image_accuracy"])
+    listed = "; ".join(f"{m} {_f(methods[m]['image_accuracy'])}" for m in order)
+    best = methods[order[0]]
+    bar = "clears" if best["image_accuracy"] >= 0.6 else "does not reach"
+    text = (
+        f"Image-level accuracy on {ev['n_test']} test images: {listed}. The highest, {order[0]}, "
+        f"{bar} the exam's bar of 0.60."
+    )
+    if best["image_correct"] < best["n"]:
+        text += (
+            " Its mistakes still put some quarters right (quarter-level accuracy "
+            f"{_f(best['quarter_accuracy'])} overall): a wrong order usually swaps or cycles a "
+            "few tiles whose seams look alike, such as sky against sky."
+        )
+    return text
+
+
+def probe_3c(p: dict) -> str:
+    k = p["k"]
+    rows = {r["features"]: r for r in p["table"]}
+    raw, net, rnd = (rows.get(n) for n in ("raw pixels", "de-shuffling network", "random network"))
+    if not (raw and net and rnd):
+        return ""
+    key = f"knn{k}"
+    ranking = sorted(rows.values(), key=lambda r: -r[key])
+    text = (
+        f"With k-NN (k = {k}) the order is "
+        + " > ".join(f"{r['features']} ({_f(r[key])})" for r in ranking)
+        + "."
+    )
+    verdict = _compare(net[key], rnd[key])
+    text += (
+        f" The trained network's features are {verdict} the same architecture with random "
+        f"weights ({_f(net[key])} vs {_f(rnd[key])})"
+    )
+    if net[key] > rnd[key] + 0.005:
+        text += ", so de-shuffling taught the network something the probe can use"
+    else:
+        text += (
+            ": solving the puzzles did not make the features better for telling these classes "
+            "apart. The pretext task can be solved from low-level cues along the seams (edge "
+            "continuity, colour), which need not be the cues that separate classes, and a "
+            "random convolutional network already gives features that preserve local structure"
+        )
+    text += (
+        f". Cosine k-NN gives {_f(net['cosine_knn' + str(k)])} for the trained network and "
+        f"{_f(rnd['cosine_knn' + str(k)])} for the random one; the linear probe "
+        f"{_f(net['linear'])} and {_f(rnd['linear'])}."
+    )
+    if raw[key] >= max(net[key], rnd[key]):
+        text += (
+            f" Raw pixels ({_f(raw[key])}) beat both networks here: with this few images per "
+            "class and images that are close copies of each other in pixel space, the distance "
+            "between pixels is already a good class signal."
+        )
+    return text

@@ -1,0 +1,89 @@
+"""The report's "at a glance" table: one row per exam question with its headline answer,
+whether it ran on the exam's data or the built-in demo, and a link to its section. Every
+number comes from results.json."""
+
+from __future__ import annotations
+
+
+def _f(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def glance_rows(results: dict) -> list[dict]:
+    """[{"question", "answer", "data"}] for 1a-3d."""
+    p1, p2, p3 = results["problem1"], results["problem2"], results["problem3"]
+    z2 = p1["argmin_l2"]
+    theory = "theory"
+    rows = [
+        ("1a", f"CE(z, y) = -log z_y; for z = (0.7, 0.3): {_f(p1['ce_example']['ce'])}", theory),
+        ("1b", "without a stochastic z the loss can fall below 0 or be undefined", theory),
+        (
+            "1c",
+            f"{p1['dataset_ce']['operations']} operations for N = {p1['dataset_ce']['n']}",
+            theory,
+        ),
+        (
+            "1d",
+            f"argmin: none {tuple(p1['argmin_none'])}, l2 ({_f(z2[0])}, {_f(z2[1])}), "
+            f"l1 {tuple(p1['argmin_l1'])}",
+            theory,
+        ),
+        ("1e", "only the l2 penalty moves the minimiser off the one-hot target", theory),
+    ]
+    demo2 = p2["mode"] == "demo"
+    data2 = "demo (digits)" if demo2 else "exam (VGG16)"
+    if demo2:
+        acc = f"demo classifier test accuracy {_f(p2['digits']['test_accuracy'])}"
+    else:
+        v = p2.get("validation")
+        acc = f"top-1 {_f(v['top1'])}, top-5 {_f(v['top5'])}" if v else "no labelled images"
+    cv = p2["class_viz"]["classes"]
+    u = p2["uncertainty"]["images"]
+    flag = max(u, key=lambda r: r["mutual_information"])
+    q = {r["method"]: _f(r["deletion_auc"]) for r in p2["quality"]["deletion_insertion"]}
+    top1 = [f"{r['top'][0]['name']} ({_f(r['top'][0]['prob'])})" for r in p2["top5"]]
+    mi = _f(flag["mutual_information"])
+    rows += [
+        ("2a", "saliency, guided backprop, class models: what each explains", "background"),
+        ("2b", acc, data2),
+        (
+            "2c",
+            "final probability without / with blur: "
+            + ", ".join(f"{r['name']} {_f(r['prob_no_blur'])} / {_f(r['prob_blur'])}" for r in cv),
+            data2,
+        ),
+        (
+            "2d",
+            "top-1: " + ", ".join(top1),
+            data2,
+        ),
+        (
+            "2e-2f",
+            f"deletion area: saliency {q['saliency']}, guided backprop "
+            f"{q['guided backprop']}, random {q['random map']}",
+            data2,
+        ),
+        ("2g", "dropout training is approximate variational inference", "background"),
+        (
+            "2h",
+            f"most uncertain: {flag['image']} (mutual information {mi})",
+            data2,
+        ),
+    ]
+    data3 = "demo (photographs)" if p3["mode"] == "demo" else "exam (problem3.zip)"
+    methods = p3["evaluation"]["methods"]
+    best = max(methods, key=lambda m: methods[m]["image_accuracy"])
+    probe = {r["features"]: r for r in p3["probe"]["table"]}
+    k = p3["probe"]["k"]
+    rows += [
+        ("3a", f"{p3['arch']}, {p3['epochs']} epoch(s) on {p3['n_train']} images", data3),
+        ("3b", f"image-level {_f(methods[best]['image_accuracy'])} ({best})", data3),
+        (
+            "3c",
+            f"k-NN (k = {k}): "
+            + ", ".join(f"{name} {_f(r[f'knn{k}'])}" for name, r in probe.items()),
+            data3,
+        ),
+        ("3d", "whether the pretext task beats random features, and why", data3),
+    ]
+    return [{"question": q_, "answer": a, "data": d} for q_, a, d in rows]

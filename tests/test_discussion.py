@@ -1,0 +1,118 @@
+"""The generated discussion follows the results: opposite outcomes give opposite sentences, and
+every number in the prose is a number of the results."""
+
+import json
+import re
+
+from convlens.report import discussion
+
+
+def _numbers_come_from(text: str, results) -> None:
+    flat = json.dumps(results)
+    stored = [float(m) for m in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", flat)]
+    for cell in re.findall(r"(?<![\w#])-?\d+\.?\d*", text):
+        value = float(cell)
+        assert any(abs(s - value) <= 5e-4 * max(1.0, abs(value)) for s in stored), (cell, text)
+
+
+def _probe(trained: float, random: float, raw: float) -> dict:
+    def row(name, acc):
+        return {"features": name, "knn3": acc, "cosine_knn3": acc + 0.01, "linear": acc + 0.02}
+
+    return {
+        "k": 3,
+        "table": [
+            row("raw pixels", raw),
+            row("de-shuffling network", trained),
+            row("random network", random),
+        ],
+    }
+
+
+def test_probe_discussion_states_the_ordering_and_flips_with_it():
+    worse = _probe(trained=0.473, random=0.577, raw=0.983)
+    better = _probe(trained=0.812, random=0.577, raw=0.603)
+    a, b = discussion.probe_3c(worse), discussion.probe_3c(better)
+    assert "lower than the same architecture with random weights" in a
+    assert "higher than the same architecture with random weights" in b
+    assert "raw pixels (0.983) > random network (0.577) > de-shuffling network (0.473)" in a
+    assert "de-shuffling network (0.812) > raw pixels (0.603)" in b
+    assert "Raw pixels (0.983) beat both" in a and "beat both" not in b
+    _numbers_come_from(a, worse)
+    _numbers_come_from(b, better)
+
+
+def test_class_model_discussion_follows_probability_and_energy():
+    rows = [
+        {
+            "name": "tench",
+            "prob_no_blur": 0.99,
+            "prob_blur": 0.95,
+            "hf_energy_no_blur": 0.4,
+            "hf_energy_blur": 0.1,
+        }
+    ]
+    text = discussion.class_models_2c({"classes": rows})
+    assert "0.950 with blur, lower than 0.990 without" in text
+    assert "lower with blur for 1 of the 1 classes" in text
+    rows[0].update(prob_blur=0.999, hf_energy_blur=0.5)
+    text = discussion.class_models_2c({"classes": rows})
+    assert "higher than 0.990" in text and "lower with blur for 0 of the 1" in text
+
+
+def _uncertainty(same_top1: bool) -> dict:
+    def row(image, mi, name, det):
+        return {
+            "image": image,
+            "mutual_information": mi,
+            "top": [{"name": name, "prob": 0.6}],
+            "deterministic_top1": {"name": det},
+        }
+
+    return {
+        "images": [
+            row("a.jpg", 0.01, "cat", "cat"),
+            row("b.jpg", 0.3, "dog", "dog" if same_top1 else "wolf"),
+        ]
+    }
+
+
+def test_mc_dropout_discussion_names_the_flagged_image_and_changes():
+    cal = {
+        "n": 95,
+        "deterministic": {"ece": 0.2, "nll": 1.5},
+        "mc_dropout": {"ece": 0.1, "nll": 1.4},
+    }
+    same = discussion.mc_dropout_2h(_uncertainty(True), cal)
+    changed = discussion.mc_dropout_2h(_uncertainty(False), None)
+    assert "flags b.jpg" in same and "changed no top-1" in same and "better calibrated" in same
+    assert "changed the top-1 class of b.jpg" in changed and "ECE" not in changed
+    cal["mc_dropout"]["ece"] = 0.3
+    assert "worse calibrated" in discussion.mc_dropout_2h(_uncertainty(True), cal)
+    _numbers_come_from(same, {"u": _uncertainty(True), "c": {**cal, "m": 0.1}})
+
+
+def test_deshuffle_discussion_says_whether_the_bar_is_cleared():
+    def ev(acc):
+        m = {"n": 100, "image_correct": int(acc * 100), "image_accuracy": acc}
+        return {"n_test": 100, "methods": {"network": {**m, "quarter_accuracy": 0.7}}}
+
+    assert "clears the exam's bar" in discussion.deshuffle_3b(ev(0.85))
+    assert "does not reach the exam's bar" in discussion.deshuffle_3b(ev(0.2))
+    _numbers_come_from(discussion.deshuffle_3b(ev(0.85)), {**ev(0.85), "bar": 0.6})
+
+
+def test_maps_discussion_compares_with_the_random_map():
+    q = {
+        "deletion_insertion": [
+            {"method": "saliency", "deletion_auc": 0.1},
+            {"method": "guided backprop", "deletion_auc": 0.3},
+            {"method": "random map", "deletion_auc": 0.2},
+        ],
+        "randomisation": [{"saliency": 0.2, "guided_backprop": 0.9}],
+    }
+    text = discussion.maps_2ef(q)
+    assert "saliency order lowered the target probability faster" in text
+    assert "guided backprop order lowered the target probability slower" in text
+    assert "barely depends on the weights" in text
+    _numbers_come_from(text, {**q, "layers": 1})

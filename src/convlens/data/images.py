@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,21 @@ def read_image(item: ImageItem | str | os.PathLike) -> Image.Image:
     are converted, 16-bit and float ones rescaled rather than clipped."""
     if not isinstance(item, ImageItem):
         item = file_item(item)
+    with _opened(item) as img:
+        img.load()
+        return _to_rgb(img, item.name)
+
+
+def check_image_header(item: ImageItem) -> None:
+    """Read only the header: an unreadable or oversized image is refused before any work."""
+    with _opened(item):
+        pass
+
+
+@contextlib.contextmanager
+def _opened(item: ImageItem) -> Iterator[Image.Image]:
+    """The image, opened lazily (header only) and within the pixel limit; every failure, in
+    here or in the caller's decoding, becomes one ConvlensError naming the item."""
     try:
         data = item.read_bytes()
     except ConvlensError:
@@ -47,15 +63,14 @@ def read_image(item: ImageItem | str | os.PathLike) -> Image.Image:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise _too_large(item.name, w, h)
-            img.load()
-            return _to_rgb(img, item.name)
+            yield img
+    except ConvlensError:
+        raise
     except Image.DecompressionBombError as exc:
         raise ConvlensError(f"{item.name}: image too large ({exc})") from exc
     except UnidentifiedImageError as exc:
         raise ConvlensError(f"{item.name}: not a readable image (unknown format)") from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        if isinstance(exc, ConvlensError):
-            raise
         raise ConvlensError(f"{item.name}: not a readable image ({exc})") from exc
 
 
@@ -124,22 +139,6 @@ def zip_item(archive: zipfile.ZipFile, member: str, label: int | None = None) ->
             return z.read(member)
 
     return ImageItem(f"{filename}:{member}", read, label)
-
-
-def check_image_header(item: ImageItem) -> None:
-    """Read only the header: an unreadable or oversized image is refused before any work."""
-    data = item.read_bytes()
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            w, h = img.size
-    except Image.DecompressionBombError as exc:
-        raise ConvlensError(f"{item.name}: image too large ({exc})") from exc
-    except UnidentifiedImageError as exc:
-        raise ConvlensError(f"{item.name}: not a readable image (unknown format)") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ConvlensError(f"{item.name}: not a readable image ({exc})") from exc
-    if w * h > MAX_PIXELS:
-        raise _too_large(item.name, w, h)
 
 
 def list_image_files(paths: list[str | os.PathLike], check: bool = True) -> list[ImageItem]:

@@ -113,29 +113,21 @@ def run_problem2(
     done("explanation_checks")
 
     timed("2c_class_models", "2c class model visualisations, without and with blur")
-    cv = class_models(
-        model,
-        s.classes,
-        tuple(s.images.shape[1:]),
-        s.names,
-        s.display,
-        figures / f"{s.prefix}_class_viz.png",
-        seed=seed,
-        **s.class_viz,
-    )
-    out["class_viz"] = {k: v for k, v in cv.items() if not k.startswith("images_")}
-    if s.all_classes:
+    runs = [("class_viz", s.classes, "class_viz")]
+    if s.all_classes:  # the demo's ten digits fit one figure
+        runs.append(("class_viz_all", list(range(len(s.names))), "all_class_viz"))
+    for key, classes, name in runs:
         cv = class_models(
             model,
-            list(range(len(s.names))),
+            classes,
             tuple(s.images.shape[1:]),
             s.names,
             s.display,
-            figures / f"{s.prefix}_all_class_viz.png",
+            figures / f"{s.prefix}_{name}.png",
             seed=seed,
             **s.class_viz,
         )
-        out["class_viz_all"] = {k: v for k, v in cv.items() if not k.startswith("images_")}
+        out[key] = {k: v for k, v in cv.items() if not k.startswith("images_")}
     done("2c_class_models")
 
     timed("2h_mc_dropout", "2h Monte Carlo dropout on the test images")

@@ -1,3 +1,4 @@
+import html
 import json
 import re
 from pathlib import Path
@@ -53,10 +54,12 @@ def _check_figures(page: str, out: Path) -> None:
         assert (out / "figures" / name).exists(), name
 
 
-@pytest.mark.slow
-def test_full_report_on_the_demo_resumes_after_interruption(problem2_dir, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def demo_report(problem2_dir, tmp_path_factory):
+    """The quick demo report, interrupted once after the jigsaw training and then resumed."""
     from convlens.report import problem3
 
+    out = tmp_path_factory.mktemp("report")
     calls = {"n": 0}
     real_evaluate = problem3.evaluate_run
 
@@ -66,23 +69,31 @@ def test_full_report_on_the_demo_resumes_after_interruption(problem2_dir, tmp_pa
             raise KeyboardInterrupt  # after the jigsaw training, before its evaluation
         return real_evaluate(*args, **kw)
 
-    monkeypatch.setattr(problem3, "evaluate_run", interrupted)
-    ctx = ReportContext(out=tmp_path, quick=True, problem2=problem2_dir)
-    with pytest.raises(KeyboardInterrupt):
-        build_report(ctx)
-    cache = tmp_path / "cache"
-    assert (cache / "problem1.json").exists() and (cache / "problem2.json").exists()
-    (run,) = (tmp_path / "runs").glob("jigsaw-*")  # one run folder per data and settings
-    checkpoint = run / "checkpoint.pt"
-    trained_at = checkpoint.stat().st_mtime_ns
-    p2_at = (cache / "problem2.json").stat().st_mtime_ns
+    ctx = ReportContext(out=out, quick=True, problem2=problem2_dir)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(problem3, "evaluate_run", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build_report(ctx)
+        cache = out / "cache"
+        first = {
+            "problem1": (cache / "problem1.json").exists(),
+            "problem2_at": (cache / "problem2.json").stat().st_mtime_ns,
+        }
+        (run,) = (out / "runs").glob("jigsaw-*")  # one run folder per data and settings
+        first["trained_at"] = (run / "checkpoint.pt").stat().st_mtime_ns
+        built = build_report(ctx)  # continues: nothing already computed is redone
+    return {"out": out, "built": built, "first": first, "run": run}
 
-    built = build_report(ctx)  # continues: nothing already computed is redone
-    assert checkpoint.stat().st_mtime_ns == trained_at
-    assert (cache / "problem2.json").stat().st_mtime_ns == p2_at
 
-    page = (tmp_path / "report.html").read_text()
-    assert (tmp_path / "report.pdf").stat().st_size > 10_000
+@pytest.mark.slow
+def test_full_report_on_the_demo_resumes_after_interruption(demo_report):
+    out, built, first = demo_report["out"], demo_report["built"], demo_report["first"]
+    assert first["problem1"]
+    assert (demo_report["run"] / "checkpoint.pt").stat().st_mtime_ns == first["trained_at"]
+    assert (out / "cache" / "problem2.json").stat().st_mtime_ns == first["problem2_at"]
+
+    page = (out / "report.html").read_text()
+    assert (out / "report.pdf").stat().st_size > 10_000
     for heading in (
         "Problem 1: cross-entropy",
         "Problem 2: inspecting an ImageNet VGG16",
@@ -92,10 +103,109 @@ def test_full_report_on_the_demo_resumes_after_interruption(problem2_dir, tmp_pa
     for section in SECTIONS:
         assert section in page, section
     assert page.count("ran on the built-in demo") == 2
-    results = json.loads((tmp_path / "results.json").read_text())
+    results = json.loads((out / "results.json").read_text())
     assert results["problem2"]["mode"] == "demo" and results["problem3"]["mode"] == "demo"
     _check_numbers(page, results)
-    _check_figures(page, tmp_path)
+    _check_figures(page, out)
+
+
+def test_summary_links_every_question_and_quotes_results(demo_report):
+    from convlens.report.summary import glance_rows
+
+    page = (demo_report["out"] / "report.html").read_text()
+    results = json.loads((demo_report["out"] / "results.json").read_text())
+    rows = glance_rows(results)
+    assert [r["question"] for r in rows][:3] == ["1a", "1b", "1c"] and len(rows) == 16
+    glance = page[page.index('id="at-a-glance"') : page.index('id="contents"')]
+    ids = set(re.findall(r' id="([^"]+)"', page))
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', glance)
+    assert [q for _, q in links] == [r["question"] for r in rows]  # every question links
+    assert all(anchor in ids for anchor, _ in links)
+    for r in rows:  # every number of the summary is a number of results.json
+        _check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(r["answer"])), results)
+    discussion = re.findall(r'<div class="discussion">(.*?)</div>', page, re.S)
+    assert len(discussion) >= 6
+    for text in discussion:
+        _check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(text)), results)
+
+
+def _numbers(text: str) -> list[str]:
+    text = re.sub(r"<[^>]+>|#\d+|\b[12][a-h]\b|k = \d+|N = \d+", " ", text)
+    return re.findall(r"(?<![\w.])-?\d+\.?\d*(?![\w])", text)
+
+
+def test_pdf_layout_fits_every_figure_and_table_on_its_page(demo_report):
+    """From WeasyPrint's own layout of the PDF: no image or table runs past the right margin,
+    and the PDF has an outline (bookmarks) of the headings."""
+    import weasyprint
+
+    page_html = (demo_report["out"] / "report.html").read_text()
+    doc = weasyprint.HTML(string=page_html).render()
+    too_wide, checked, bookmarks = [], 0, 0
+    for number, page in enumerate(doc.pages, 1):
+        box = page._page_box
+        right = box.margin_left + box.padding_left + box.width + 0.5
+        bookmarks += len(page.bookmarks)
+        stack = [box]
+        while stack:
+            b = stack.pop()
+            stack.extend(getattr(b, "children", None) or [])
+            if getattr(b, "element_tag", None) in ("img", "table"):
+                checked += 1
+                if b.position_x + b.margin_width() > right:
+                    too_wide.append((number, b.element_tag, round(b.margin_width())))
+    assert checked > 20 and not too_wide
+    assert bookmarks >= 20
+
+
+def test_report_in_a_real_browser(demo_report, tmp_path):
+    """Headless Chromium at 1280 and 400 px (headless windows are at least 500 px wide, so
+    the narrow check runs at about 485 px of viewport): every image decodes and is visible,
+    the page is never wider than the window, every internal link resolves, no console
+    errors."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-headless-shell")
+    if chromium is None:
+        pytest.skip("no Chromium on this machine (Debian: apt install chromium)")
+    page = (demo_report["out"] / "report.html").read_text()
+    probe = page.replace("</body>", f"<script>{_BROWSER_CHECK}</script></body>")
+    path = tmp_path / "probe.html"
+    path.write_text(probe)
+    for width in (1280, 400):
+        proc = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={width},900",
+             "--virtual-time-budget=10000", "--enable-logging=stderr", "--v=0", "--dump-dom",
+             path.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        found = re.search(r"<title>RESULT:(.*?)</title>", proc.stdout, re.S)
+        assert found, (width, proc.returncode, proc.stdout[-300:])
+        result = json.loads(html.unescape(found.group(1)))
+        assert result["images"] > 20 and result["bad_images"] == [], result
+        assert result["scroll_width"] <= result["viewport"] + 1, result
+        assert result["broken_links"] == [] and result["links"] > 20, result
+        errors = [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln and "probe.html" in ln]
+        assert errors == [], errors
+
+
+_BROWSER_CHECK = """
+window.addEventListener('load', () => {
+  const images = [...document.images];
+  const bad = images.filter(i => !(i.complete && i.naturalWidth > 0)
+                              || i.getBoundingClientRect().width < 1).map(i => i.alt);
+  const links = [...document.querySelectorAll('a[href^="#"]')];
+  const broken = links.map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
+                      .filter(id => !document.getElementById(id));
+  document.title = 'RESULT:' + JSON.stringify({
+    images: images.length, bad_images: bad, links: links.length, broken_links: broken,
+    viewport: document.documentElement.clientWidth,
+    scroll_width: document.documentElement.scrollWidth});
+});
+"""
 
 
 def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypatch):

@@ -66,7 +66,8 @@ class Document:
         if not rows:
             return
         columns = list(columns or rows[0].keys())
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+        # Keys read as words in a header; their underscores would make unbreakable lines.
+        head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)
         body = []
         for row in rows:
             cells = []

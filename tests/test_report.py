@@ -226,6 +226,16 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     results = problem2.compute(ctx)
     assert results["mode"] == "imagenet"
     assert results["validation"]["n"] == 95 and len(results["top5"]) == 5
+    # The report's 2b (from the Monte Carlo run's dropout-off pass) and `convlens evaluate`'s
+    # (a plain forward pass) give the same rows.
+    from convlens.data.problem2 import load_problem2
+    from convlens.models.weights import load_weights
+    from convlens.problem2 import validation_accuracy
+
+    p2 = load_problem2(problem2_dir)
+    cli = validation_accuracy(load_weights(tiny(False), weights).eval(), p2.validation, p2.names)
+    for key in ("top1_correct", "top5_correct", "misclassified"):
+        assert cli[key] == results["validation"][key], key
     assert results["calibration"]["n"] == 95
     doc = Document("t")
     problem2.render(doc, json.loads(json.dumps(results)), ctx)

@@ -20,7 +20,11 @@ def evaluate(model, items: Sequence[ImageItem], names: Sequence[str], **kw) -> d
     """Top-1/top-5 accuracy with counts, per-image rows and the misclassified images."""
     if any(it.label is None for it in items):
         raise ConvlensError("evaluate needs labelled images")
-    logits = predict_logits(model, items, **kw)
+    return evaluation(predict_logits(model, items, **kw), items, names)
+
+
+def evaluation(logits: torch.Tensor, items: Sequence[ImageItem], names: Sequence[str]) -> dict:
+    """evaluate's summary from scores already computed (N x K logits, or log-probabilities)."""
     labels = torch.tensor([it.label for it in items])
     counts = accuracy_counts(logits, labels, ks=(1, 5))
     top = topk(logits, 5)

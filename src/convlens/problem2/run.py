@@ -10,14 +10,21 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from convlens.classification import evaluation, write_predictions_csv
 from convlens.explain.evaluate import explanation_quality
-from convlens.problem2.accuracy import SUMMARY, validation_accuracy
+from convlens.predict import load_batch
+from convlens.problem2.accuracy import SUMMARY
 from convlens.problem2.class_models import class_models
 from convlens.problem2.maps import saliency_and_guided_backprop
 from convlens.problem2.mc_dropout import mc_dropout_rows
 from convlens.problem2.setup import Problem2Setup
 from convlens.problem2.top5 import top5
-from convlens.uncertainty.report import calibration_report, reliability_figure
+from convlens.uncertainty import mc_dropout
+from convlens.uncertainty.report import (
+    calibration_from_mc,
+    calibration_report,
+    reliability_figure,
+)
 
 
 def run_problem2(
@@ -41,21 +48,22 @@ def run_problem2(
         seconds[name] = round(time.perf_counter() - seconds[name], 2)
 
     if s.validation is not None:
-        timed("2b_accuracy", "2b validation accuracy")
-        ev = validation_accuracy(
-            model, s.validation, s.names, csv=csv, batch_size=16, precision="auto", progress=True
-        )
+        # Every validation image is read and preprocessed once, and goes through the network's
+        # deterministic part once: its dropout-off output gives 2b's accuracy, and the same
+        # Monte Carlo run gives the calibration.
+        timed("2b_accuracy_and_calibration", "2b validation accuracy and calibration")
+        x_val = load_batch(s.validation)
+        labels = np.array([it.label for it in s.validation])
+        r = mc_dropout(model, x_val, samples=s.calibration_samples, seed=seed, progress=True)
+        ev = evaluation(torch.log(r.deterministic.clamp_min(1e-30)), s.validation, s.names)
+        if csv is not None:
+            write_predictions_csv(ev["rows"], csv)
         out["validation"] = {k: ev[k] for k in SUMMARY}
-        done("2b_accuracy")
-        timed("calibration", "calibration on the validation images, with and without MC dropout")
-        from convlens.predict import load_batch
-
-        s.calibration_images = load_batch(s.validation)
-        s.calibration_labels = np.array([it.label for it in s.validation])
-    if s.calibration_images is not None:
-        if "calibration" not in seconds:
-            timed("calibration", "calibration with and without MC dropout")
-        c = calibration_report(
+        out["calibration"] = calibration_from_mc(r, labels, s.calibration_samples)
+        done("2b_accuracy_and_calibration")
+    elif s.calibration_images is not None:
+        timed("calibration", "calibration with and without MC dropout")
+        out["calibration"] = calibration_report(
             model,
             s.calibration_images,
             s.calibration_labels,
@@ -63,10 +71,12 @@ def run_problem2(
             seed=seed,
             progress=True,
         )
-        title = "validation images" if s.mode == "imagenet" else "digits test set"
-        c["figure"] = reliability_figure(c, figures / f"{s.prefix}_reliability.png", title=title)
-        out["calibration"] = c
         done("calibration")
+    if "calibration" in out:
+        title = "validation images" if s.mode == "imagenet" else "digits test set"
+        out["calibration"]["figure"] = reliability_figure(
+            out["calibration"], figures / f"{s.prefix}_reliability.png", title=title
+        )
 
     timed("2d_top5", "2d top-5 predictions")
     t5 = top5(

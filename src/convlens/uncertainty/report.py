@@ -61,8 +61,13 @@ def calibration_report(
     progress: bool = False,
 ) -> dict:
     """Deterministic vs MC-dropout calibration, and how uncertainty relates to errors."""
-    labels = np.asarray(labels)
     r = mc_dropout(model, images, samples=samples, seed=seed, max_rows=max_rows, progress=progress)
+    return calibration_from_mc(r, labels, samples)
+
+
+def calibration_from_mc(r: MCResult, labels, samples: int) -> dict:
+    """calibration_report's rows from a Monte Carlo dropout result already computed."""
+    labels = np.asarray(labels)
     det, mc = r.deterministic.numpy(), r.mean.numpy()
     out = {
         "n": int(len(labels)),

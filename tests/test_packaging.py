@@ -108,3 +108,27 @@ def test_wheel_holds_every_data_file_of_the_package(wheel_files):
         if f.is_file() and f.suffix not in (".py", ".pyc") and "__pycache__" not in f.parts
     }
     assert sorted(data - wheel_files) == []
+
+
+def test_missing_optional_dependency_names_its_pip_install(tmp_path, monkeypatch):
+    """Without WeasyPrint (or safetensors) the user gets one line with the install command."""
+    import builtins
+
+    from convlens.errors import ConvlensError
+    from convlens.models.weights import load_state_dict
+    from convlens.report.document import write_pdf
+
+    real_import = builtins.__import__
+
+    def without(name, *args, **kw):
+        if name.split(".")[0] in ("weasyprint", "safetensors"):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", without)
+    with pytest.raises(ConvlensError, match="pip install weasyprint"):
+        write_pdf("<html></html>", tmp_path / "report.pdf")
+    assert not (tmp_path / "report.pdf").exists()
+    (tmp_path / "w.safetensors").write_bytes(b"x")
+    with pytest.raises(ConvlensError, match="pip install safetensors"):
+        load_state_dict(tmp_path / "w.safetensors")

@@ -11,7 +11,7 @@ small norm or a small contribution may be set to zero, and the image may be jitt
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
 import torch
 from torch import nn
@@ -45,7 +45,6 @@ class ClassVizResult:
     score: list[list[float]] = field(default_factory=list)  # per step, per class
     prob: list[list[float]] = field(default_factory=list)
     seconds: float = 0.0
-    config: dict = field(default_factory=dict)
 
     def steps_to(self, prob: float) -> list[int | None]:
         """For each class, the first step whose softmax probability reaches `prob`."""
@@ -100,8 +99,7 @@ def class_model_visualisation(
         opt = torch.optim.SGD([img], lr=cfg.lr)
     else:
         raise ConvlensError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
-    config_record = {k: v for k, v in asdict(cfg).items() if k != "clamp"}
-    result = ClassVizResult(images=img, classes=[int(c) for c in targets], config=config_record)
+    result = ClassVizResult(images=img, classes=[int(c) for c in targets])
     start = time.perf_counter()
     with preserved(model), torch.enable_grad():
         for step in range(cfg.steps):

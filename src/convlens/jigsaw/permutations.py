@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import torch
 
 from convlens.errors import ConvlensError
 
@@ -82,7 +81,3 @@ COMPOSE = np.array(
 def correct_positions(pred_orders, true_orders) -> np.ndarray:
     """Per image, how many of the four tiles the predicted order puts in the right place."""
     return (np.asarray(pred_orders) == np.asarray(true_orders)).sum(1)
-
-
-def as_tensor_classes(orders) -> torch.Tensor:
-    return torch.from_numpy(orders_to_classes(orders))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from convlens import __version__, atomic
@@ -22,7 +22,6 @@ class ReportContext:
     weights: str | None = None
     device: str = "auto"
     quick: bool = False  # tiny settings for tests
-    notes: list[str] = field(default_factory=list)
 
     def step(self, text: str) -> None:
         """One line on stderr as each step starts, so a long report never runs in silence."""

@@ -63,7 +63,6 @@ def mc_dropout(
     topk: int = 5,
     fast: bool = True,
     max_rows: int = 4096,
-    keep_samples: bool | None = None,
     prefix_batch: int = 16,
     progress: bool = False,
 ) -> MCResult:
@@ -101,7 +100,7 @@ def mc_dropout(
         for m in dropout_modules(model):
             m.train()
         k = det_logits.shape[1]
-        keep = keep_samples if keep_samples is not None else samples * b * k <= KEEP_SAMPLES_LIMIT
+        keep = samples * b * k <= KEEP_SAMPLES_LIMIT
         kept = torch.empty(samples, b, k) if keep else None
         s1 = torch.zeros(b, k, dtype=torch.float64)
         s2 = torch.zeros(b, k, dtype=torch.float64)

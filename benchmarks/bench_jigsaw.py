@@ -14,9 +14,10 @@ import numpy as np
 from common import PROBLEM2, header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
+from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData, Split
 from convlens.jigsaw.model import ModelConfig
-from convlens.jigsaw.train import TrainConfig, train
+from convlens.jigsaw.train import train
 from convlens.jigsaw.workflow import evaluate_run
 
 

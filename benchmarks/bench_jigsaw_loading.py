@@ -9,7 +9,8 @@ from pathlib import Path
 from common import header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
-from convlens.jigsaw.train import TrainConfig, train
+from convlens.jigsaw.config import TrainConfig
+from convlens.jigsaw.train import train
 
 
 def main(n: int = 2000) -> None:

@@ -11,8 +11,9 @@ from common import PROBLEM2, header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.normal_data import make_digits_normal
+from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData, Split
-from convlens.jigsaw.train import TrainConfig, train
+from convlens.jigsaw.train import train
 from convlens.probe.workflow import probe_run
 
 

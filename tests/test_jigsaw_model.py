@@ -11,11 +11,14 @@ from convlens.demo.photos import bundled_photographs
 from convlens.errors import ConvlensError
 from convlens.jigsaw import deshuffle, load_npz, orders_to_classes
 from convlens.jigsaw import train as train_module
+from convlens.jigsaw.checkpoint import load_run
+from convlens.jigsaw.config import TrainConfig
+from convlens.jigsaw.inference import predict_log_probs
 from convlens.jigsaw.model import ModelConfig
 from convlens.jigsaw.permutations import PERMUTATIONS
 from convlens.jigsaw.predict import accuracy, restore, tta_log_probs
 from convlens.jigsaw.seams import seam_costs
-from convlens.jigsaw.train import TrainConfig, load_run, predict_log_probs, train
+from convlens.jigsaw.train import train
 
 TINY = ModelConfig(width=0.125, hidden=32, input_size=32)
 

@@ -7,9 +7,11 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from convlens.cli import main
 from convlens.demo.normal_data import make_digits_normal
+from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import load_npz
+from convlens.jigsaw.inference import normalise
 from convlens.jigsaw.model import ModelConfig
-from convlens.jigsaw.train import TrainConfig, normalise, train
+from convlens.jigsaw.train import train
 from convlens.probe import compare, extract_features, knn_accuracy, raw_pixels
 from convlens.probe.workflow import random_network
 

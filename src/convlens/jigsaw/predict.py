@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from convlens.jigsaw.inference import predict_log_probs
 from convlens.jigsaw.permutations import (
     COMPOSE,
     NUM_PERMUTATIONS,
@@ -17,8 +18,8 @@ from convlens.jigsaw.permutations import (
     orders_to_classes,
 )
 from convlens.jigsaw.seams import fit_temperature, seam_costs, seam_log_probs
+from convlens.jigsaw.splits import fixed_shuffles
 from convlens.jigsaw.tiles import deshuffle, shuffle
-from convlens.jigsaw.train import fixed_shuffles, predict_log_probs
 
 METHODS = ("network", "network+tta", "seam", "network+seam", "network+tta+seam")
 

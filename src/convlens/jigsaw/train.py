@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -22,72 +21,16 @@ from tqdm.auto import tqdm
 
 from convlens import atomic
 from convlens.data.transforms import normalize
-from convlens.distributed import sharded_rows
 from convlens.errors import ConvlensError
+from convlens.jigsaw.checkpoint import BEST, CHECKPOINT, read_checkpoint, save_checkpoint
+from convlens.jigsaw.config import TrainConfig, check_training_images, config_dict
 from convlens.jigsaw.data import content_digest
-from convlens.jigsaw.model import ARCHS, ModelConfig, build_model
-from convlens.jigsaw.permutations import NUM_PERMUTATIONS, PERMUTATIONS
+from convlens.jigsaw.inference import predict_log_probs
+from convlens.jigsaw.model import build_model
+from convlens.jigsaw.permutations import PERMUTATIONS
+from convlens.jigsaw.splits import balanced_classes, fixed_shuffles, split_train_val
 from convlens.jigsaw.tiles import deshuffle, shuffle
-from convlens.runtime import (
-    LOW_PRECISIONS,
-    autocast,
-    check_precision,
-    resolve_device,
-    resolve_precision,
-)
-from convlens.safe_load import load_tensors_file
-
-CHECKPOINT = "checkpoint.pt"
-BEST = "best.pt"
-
-
-@dataclass
-class TrainConfig:
-    epochs: int = 8
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 0.05
-    label_smoothing: float = 0.05
-    val_fraction: float = 0.1
-    flip: bool = True
-    color_jitter: float = 0.2
-    seed: int = 0
-    precision: str = "auto"  # bf16 where the hardware runs it natively, else fp32
-    device: str = "auto"
-    workers: int = 0  # processes preparing batches; >0 overlaps data work with a GPU
-    model: ModelConfig = field(default_factory=ModelConfig)
-
-    def validate(self) -> None:
-        """Refuse settings that cannot train, before any file or folder is created."""
-        m = self.model
-        checks = [
-            (self.epochs >= 1, "epochs must be >= 1", self.epochs),
-            (self.batch_size >= 1, "batch_size must be >= 1", self.batch_size),
-            (math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0", self.lr),
-            (
-                math.isfinite(self.weight_decay) and self.weight_decay >= 0,
-                "weight_decay must be a finite number >= 0",
-                self.weight_decay,
-            ),
-            (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)", 0),
-            # 0 would leave no validation split, hence no best.pt for evaluate and probe.
-            (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)", self.val_fraction),
-            (self.workers >= 0, "workers must be >= 0", self.workers),
-            (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
-            (m.hidden >= 1, "hidden must be >= 1", m.hidden),
-            (0 <= m.dropout < 1, "dropout must be in [0, 1)", m.dropout),
-        ]
-        for ok, message, value in checks:
-            if not ok:
-                raise ConvlensError(f"{message}, got {value}")
-        if m.arch not in ARCHS:
-            raise ConvlensError(f"unknown architecture {m.arch!r}; expected one of {ARCHS}")
-        check_precision(resolve_device(self.device), self.precision)
-
-
-def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
-    """N x 3 x H x W uint8 -> float normalised with the ImageNet statistics."""
-    return normalize(images_uint8.float().div_(255.0))
+from convlens.runtime import LOW_PRECISIONS, autocast, resolve_device, resolve_precision
 
 
 def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) -> np.ndarray:
@@ -147,141 +90,6 @@ class EpochBatches(Dataset):
         return normalize(shuffle(restored, PERMUTATIONS[y.numpy()])), y
 
 
-def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:
-    """n permutation classes, each of the 24 used equally often (up to one), in random order."""
-    return rng.permutation(np.resize(np.arange(NUM_PERMUTATIONS), n))
-
-
-def split_train_val(
-    n: int, fraction: float, seed: int, groups: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted (train, validation) indices. With `groups` (e.g. the source photograph of each
-    crop), whole groups go to validation, so it never shares a photograph with training."""
-    if groups is not None:
-        names = np.unique(groups)
-        order = np.random.default_rng(seed).permutation(len(names))
-        n_val = min(len(names) - 1, max(1, int(round(len(names) * fraction))))
-        held = np.isin(groups, names[order[:n_val]])
-        return np.flatnonzero(~held), np.flatnonzero(held)
-    perm = np.random.default_rng(seed).permutation(n)
-    n_val = max(1, int(round(n * fraction))) if fraction > 0 else 0
-    return np.sort(perm[n_val:]), np.sort(perm[:n_val])
-
-
-def fixed_shuffles(originals: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """A deterministic shuffled copy of `originals` and its classes, for validation."""
-    classes = balanced_classes(len(originals), np.random.default_rng(seed + 7919))
-    return shuffle(originals, PERMUTATIONS[classes]), classes
-
-
-@torch.no_grad()
-def predict_log_probs(
-    model,
-    shuffled: np.ndarray | torch.Tensor,
-    batch_size: int = 256,
-    device="cpu",
-    precision: str = "fp32",
-    progress: bool = False,
-    distributed=None,
-) -> torch.Tensor:
-    """N x 24 log-probabilities over permutation classes, in eval mode (sharded over the
-    ranks under torchrun, gathered in order)."""
-    device = torch.device(device)
-    model.eval()
-    images = torch.as_tensor(shuffled)
-
-    def rows(indices: np.ndarray) -> torch.Tensor:
-        out = [torch.empty(0, NUM_PERMUTATIONS)]
-        for start in tqdm(
-            range(0, len(indices), batch_size), desc="predict", disable=not progress, leave=False
-        ):
-            x = normalise(images[indices[start : start + batch_size]].to(device))
-            if resolve_precision(device, precision) in LOW_PRECISIONS:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with autocast(device, precision):
-                out.append(torch.log_softmax(model(x).float(), 1).cpu())
-        return torch.cat(out)
-
-    return sharded_rows(rows, len(images), distributed)
-
-
-def _save(
-    path: Path,
-    model,
-    optimizer,
-    scheduler,
-    epoch: int,
-    best: float,
-    cfg: TrainConfig,
-    history: list[dict],
-    data_digest: str,
-) -> None:
-    state = {k.removeprefix("module."): v for k, v in model.state_dict().items()}
-    atomic.torch_save(
-        {
-            "model": state,
-            "optimizer": optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
-            "epoch": epoch,
-            "best_val_accuracy": best,
-            "config": json.dumps(_config_dict(cfg)),
-            "history": json.dumps(history),
-            "data_digest": data_digest,
-        },
-        path,
-    )
-
-
-def _config_dict(cfg: TrainConfig) -> dict:
-    return asdict(cfg)
-
-
-def config_from_dict(d: dict) -> TrainConfig:
-    d = dict(d)
-    d["model"] = ModelConfig(**d["model"])
-    return TrainConfig(**d)
-
-
-def read_checkpoint(path: Path) -> dict:
-    """A checkpoint's dict, loaded with weights_only=True; one line for any unreadable file."""
-    ckpt = load_tensors_file(path, "a checkpoint written by `convlens jigsaw train`")
-    if not isinstance(ckpt, dict) or not {"model", "config"} <= set(ckpt):
-        raise ConvlensError(f"{path}: not a convlens jigsaw checkpoint (no model and config)")
-    return ckpt
-
-
-def load_run(run: str | Path, which: str = BEST, device="cpu"):
-    """(model in eval mode, TrainConfig, checkpoint dict) from a run folder or checkpoint file."""
-    path = Path(run)
-    if path.is_dir():
-        path = path / which
-    if not path.is_file():
-        raise ConvlensError(f"{path}: no checkpoint (train with `convlens jigsaw train` first)")
-    ckpt = read_checkpoint(path)
-    try:
-        cfg = config_from_dict(json.loads(ckpt["config"]))
-        model = build_model(cfg.model)
-        model.load_state_dict(ckpt["model"])
-    except ConvlensError as exc:
-        raise ConvlensError(f"{path}: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - wrong keys, shapes or settings in the user's file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ConvlensError(f"{path}: checkpoint does not fit its own settings ({first})") from exc
-    return model.to(device).eval(), cfg, ckpt
-
-
-def check_training_images(images: np.ndarray, model: ModelConfig) -> None:
-    """VGG's five 2x2 pools need square images whose side is a multiple of 32."""
-    h, w = images.shape[-2:]
-    if h != w or w % 32:
-        raise ConvlensError(
-            f"images must be square with a side that is a multiple of 32 (VGG's five pools), "
-            f"got {h} x {w}"
-        )
-    if w != model.input_size:
-        raise ConvlensError(f"images are {w} px but the model's input_size is {model.input_size}")
-
-
 def train(
     train_images: np.ndarray,
     train_orders: np.ndarray,
@@ -334,7 +142,7 @@ def train(
     if resume and ckpt_path.exists():
         ckpt = read_checkpoint(ckpt_path)
         saved = json.loads(ckpt["config"])
-        if saved != _config_dict(cfg):
+        if saved != config_dict(cfg):
             raise ConvlensError(f"{ckpt_path}: --resume with different settings than the run")
         if ckpt.get("data_digest", digest) != digest:
             raise ConvlensError(
@@ -352,7 +160,7 @@ def train(
     scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
     if rank0:
         run_dir.mkdir(parents=True, exist_ok=True)
-        atomic.write_json(run_dir / "config.json", _config_dict(cfg))
+        atomic.write_json(run_dir / "config.json", config_dict(cfg))
 
     for epoch in range(start_epoch, cfg.epochs):
         started = time.perf_counter()
@@ -420,8 +228,8 @@ def train(
         if rank0:
             saved = (model, optimizer, scheduler, epoch, best, cfg, history, digest)
             if improved:
-                _save(run_dir / BEST, *saved)
-            _save(ckpt_path, *saved)
+                save_checkpoint(run_dir / BEST, *saved)
+            save_checkpoint(ckpt_path, *saved)
             atomic.write_json(run_dir / "history.json", history)
             if progress:
                 tqdm.write(

@@ -8,6 +8,8 @@ import numpy as np
 
 from convlens import atomic, plotting
 from convlens.errors import ConvlensError
+from convlens.jigsaw.checkpoint import load_run
+from convlens.jigsaw.config import TrainConfig, check_training_images
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.permutations import PERMUTATIONS
 from convlens.jigsaw.predict import (
@@ -19,14 +21,9 @@ from convlens.jigsaw.predict import (
     restore,
     score_all,
 )
+from convlens.jigsaw.splits import split_train_val
 from convlens.jigsaw.tiles import deshuffle
-from convlens.jigsaw.train import (
-    TrainConfig,
-    check_training_images,
-    load_run,
-    split_train_val,
-    train,
-)
+from convlens.jigsaw.train import train
 
 
 def _known_groups(data: NpzData) -> np.ndarray | None:

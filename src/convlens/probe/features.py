@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 
 from convlens.distributed import sharded_rows
 from convlens.errors import ConvlensError
-from convlens.jigsaw.train import normalise
+from convlens.jigsaw.inference import normalise
 from convlens.runtime import autocast
 
 LAYERS = ("pool", "fc1", "fc2")

@@ -10,9 +10,9 @@ import torch
 
 from convlens import plotting
 from convlens.errors import ConvlensError
+from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import build_model
-from convlens.jigsaw.train import load_run
 from convlens.probe.features import extract_features, raw_pixels
 from convlens.probe.knn import check_probe_labels, compare
 

@@ -10,8 +10,9 @@ import numpy as np
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.normal_data import make_digits_normal
 from convlens.fingerprint import fingerprint
+from convlens.jigsaw.checkpoint import CHECKPOINT
+from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData, Split, load_npz
-from convlens.jigsaw.train import CHECKPOINT, TrainConfig
 from convlens.jigsaw.workflow import evaluate_run, run_training
 from convlens.probe.workflow import probe_run
 from convlens.report import discussion

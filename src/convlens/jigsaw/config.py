@@ -1,0 +1,78 @@
+"""The de-shuffling run's settings: one dataclass with defaults that work, checked once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from convlens.errors import ConvlensError
+from convlens.jigsaw.model import ARCHS, ModelConfig
+from convlens.runtime import check_precision, resolve_device
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 8
+    batch_size: int = 64
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.05
+    val_fraction: float = 0.1
+    flip: bool = True
+    color_jitter: float = 0.2
+    seed: int = 0
+    precision: str = "auto"  # bf16 where the hardware runs it natively, else fp32
+    device: str = "auto"
+    workers: int = 0  # processes preparing batches; >0 overlaps data work with a GPU
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def validate(self) -> None:
+        """Refuse settings that cannot train, before any file or folder is created."""
+        m = self.model
+        checks = [
+            (self.epochs >= 1, "epochs must be >= 1", self.epochs),
+            (self.batch_size >= 1, "batch_size must be >= 1", self.batch_size),
+            (math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0", self.lr),
+            (
+                math.isfinite(self.weight_decay) and self.weight_decay >= 0,
+                "weight_decay must be a finite number >= 0",
+                self.weight_decay,
+            ),
+            (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)", 0),
+            # 0 would leave no validation split, hence no best.pt for evaluate and probe.
+            (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)", self.val_fraction),
+            (self.workers >= 0, "workers must be >= 0", self.workers),
+            (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
+            (m.hidden >= 1, "hidden must be >= 1", m.hidden),
+            (0 <= m.dropout < 1, "dropout must be in [0, 1)", m.dropout),
+        ]
+        for ok, message, value in checks:
+            if not ok:
+                raise ConvlensError(f"{message}, got {value}")
+        if m.arch not in ARCHS:
+            raise ConvlensError(f"unknown architecture {m.arch!r}; expected one of {ARCHS}")
+        check_precision(resolve_device(self.device), self.precision)
+
+
+def config_dict(cfg: TrainConfig) -> dict:
+    return asdict(cfg)
+
+
+def config_from_dict(d: dict) -> TrainConfig:
+    d = dict(d)
+    d["model"] = ModelConfig(**d["model"])
+    return TrainConfig(**d)
+
+
+def check_training_images(images: np.ndarray, model: ModelConfig) -> None:
+    """VGG's five 2x2 pools need square images whose side is a multiple of 32."""
+    h, w = images.shape[-2:]
+    if h != w or w % 32:
+        raise ConvlensError(
+            f"images must be square with a side that is a multiple of 32 (VGG's five pools), "
+            f"got {h} x {w}"
+        )
+    if w != model.input_size:
+        raise ConvlensError(f"images are {w} px but the model's input_size is {model.input_size}")

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 
 from convlens.data.images import ImageItem, read_image
 from convlens.data.transforms import preprocess
-from convlens.runtime import LOW_PRECISIONS, autocast, prepare_model, resolve_precision
+from convlens.runtime import LOW_PRECISIONS, autocast, placed, resolve_precision
 
 
 class ImageDataset(Dataset):
@@ -43,7 +43,6 @@ def predict_logits(
 ) -> torch.Tensor:
     """N x K float32 logits in the order of `items`, computed in eval mode."""
     device = torch.device(device)
-    model = prepare_model(model.eval(), device, precision)
     loader = DataLoader(
         ImageDataset(items, transform),
         batch_size=batch_size,
@@ -51,7 +50,7 @@ def predict_logits(
         pin_memory=device.type == "cuda",
     )
     out = []
-    with torch.inference_mode():
+    with placed(model, device, precision), torch.inference_mode():
         for x in tqdm(loader, desc="inference", unit="batch", disable=not progress, leave=False):
             x = x.to(device, non_blocking=True)
             if resolve_precision(device, precision) in LOW_PRECISIONS:

@@ -74,6 +74,29 @@ def prepare_model(model: torch.nn.Module, device: torch.device, precision: str) 
     return model
 
 
+@contextlib.contextmanager
+def placed(model: torch.nn.Module, device: torch.device, precision: str = "fp32"):
+    """The model in eval mode on `device` (channels_last for low precision) for the block, and
+    afterwards exactly where and as it was: its device, memory format and train/eval flags."""
+    params = list(model.parameters())
+    home = params[0].device if params else device
+    convs = [p for p in params if p.dim() == 4]
+    was_channels_last = (
+        bool(convs)
+        and convs[0].is_contiguous(memory_format=torch.channels_last)
+        and not convs[0].is_contiguous()
+    )
+    modes = [(m, m.training) for m in model.modules()]
+    try:
+        yield prepare_model(model.eval(), device, precision)
+    finally:
+        model.to(home)
+        if convs and not was_channels_last:
+            model.to(memory_format=torch.contiguous_format)
+        for m, was_training in modes:
+            m.training = was_training
+
+
 def seed_everything(seed: int) -> torch.Generator:
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 - code we do not own may use the global RNG

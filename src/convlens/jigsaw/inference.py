@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 from convlens.data.transforms import normalize
 from convlens.distributed import sharded_rows
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
-from convlens.runtime import LOW_PRECISIONS, autocast, resolve_precision
+from convlens.runtime import LOW_PRECISIONS, autocast, placed, resolve_precision
 
 
 def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -31,7 +31,6 @@ def predict_log_probs(
     """N x 24 log-probabilities over permutation classes, in eval mode (sharded over the
     ranks under torchrun, gathered in order)."""
     device = torch.device(device)
-    model.eval()
     images = torch.as_tensor(shuffled)
 
     def rows(indices: np.ndarray) -> torch.Tensor:
@@ -46,4 +45,5 @@ def predict_log_probs(
                 out.append(torch.log_softmax(model(x).float(), 1).cpu())
         return torch.cat(out)
 
-    return sharded_rows(rows, len(images), distributed)
+    with placed(model, device, precision):
+        return sharded_rows(rows, len(images), distributed)

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from convlens.distributed import sharded_rows
 from convlens.errors import ConvlensError
 from convlens.jigsaw.inference import normalise
-from convlens.runtime import autocast
+from convlens.runtime import autocast, placed
 
 LAYERS = ("pool", "fc1", "fc2")
 
@@ -70,9 +70,7 @@ def extract_features(
     Under torchrun (`distributed`), each rank extracts a contiguous part and every rank gets all
     rows back in order.
     """
-    extractor = feature_extractor(model, layer).to(device)
-    was_training = [(m, m.training) for m in model.modules()]
-    model.eval()
+    extractor = feature_extractor(model, layer)
 
     def rows(indices: np.ndarray) -> torch.Tensor:
         out = []
@@ -83,11 +81,8 @@ def extract_features(
                 out.append(extractor(normalise(torch.as_tensor(chunk).to(device))).float().cpu())
         return torch.cat(out)
 
-    try:
+    with placed(model, torch.device(device), precision):
         return sharded_rows(rows, len(images), distributed).numpy()
-    finally:
-        for m, t in was_training:
-            m.training = t
 
 
 def raw_pixels(images: np.ndarray) -> np.ndarray:

@@ -179,6 +179,10 @@ def _cases():
         ("calibration batch 0", ["calibration", "{p2_valdir}", "--batch-size", "0"], "batch"),
         ("saliency batch 0", ["saliency", "{photo}", "--batch-size", "0"], "--batch-size"),
         ("smoothgrad -2", ["saliency", "{photo}", "--smoothgrad", "-2"], "--smoothgrad"),
+        ("guided-backprop batch 0", ["guided-backprop", "{photo}", "--batch-size", "0"], "batch"),
+        ("explain-eval steps 0", ["explain-eval", "{photo}", "--steps", "0"], "--steps"),
+        ("handin --out file", ["handin", "--candidate", "7", "--out", "{file}"], "is a file"),
+        ("theory weight nan", ["theory", "--weight", "nan"], "weight"),
         ("uncertainty 1 sample", ["uncertainty", "{photo}", "--samples", "1", *model], "samples"),
         ("unknown option", ["theory", "--frobnicate"], "unrecognized"),
     ]

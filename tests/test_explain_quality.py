@@ -5,7 +5,7 @@ import torch
 from scipy import stats
 
 from convlens.explain import guided_backprop, saliency
-from convlens.explain.evaluate import deletion_insertion, randomisation_check, spearman_rows
+from convlens.explain.quality import deletion_insertion, randomisation_check, spearman_rows
 
 
 def test_deletion_curve_matches_a_plain_loop(digits_model):

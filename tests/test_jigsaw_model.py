@@ -16,7 +16,7 @@ from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.inference import predict_log_probs
 from convlens.jigsaw.model import ModelConfig
 from convlens.jigsaw.permutations import PERMUTATIONS
-from convlens.jigsaw.predict import accuracy, restore, tta_log_probs
+from convlens.jigsaw.scoring import accuracy, restore, tta_log_probs
 from convlens.jigsaw.seams import seam_costs
 from convlens.jigsaw.train import train
 

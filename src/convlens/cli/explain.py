@@ -25,7 +25,7 @@ from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
 from convlens.data.transforms import normalized_bounds
 from convlens.errors import ConvlensError
-from convlens.explain.evaluate import explanation_quality
+from convlens.explain.quality import explanation_quality
 from convlens.predict import load_batch
 from convlens.problem2 import class_models, saliency_and_guided_backprop
 from convlens.runtime import resolve_device

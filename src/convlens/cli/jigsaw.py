@@ -19,7 +19,7 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import load_npz
 from convlens.jigsaw.model import ARCHS, ModelConfig
-from convlens.jigsaw.predict import METHODS
+from convlens.jigsaw.scoring import METHODS
 from convlens.jigsaw.workflow import evaluate_run, restore_file, run_training
 from convlens.runtime import resolve_device
 from convlens.tables import format_table

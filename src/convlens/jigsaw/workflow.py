@@ -12,7 +12,7 @@ from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import TrainConfig, check_training_images
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.permutations import PERMUTATIONS
-from convlens.jigsaw.predict import (
+from convlens.jigsaw.scoring import (
     METHODS,
     Combination,
     accuracy,

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from convlens.classification import evaluation, write_predictions_csv
-from convlens.explain.evaluate import explanation_quality
+from convlens.explain.quality import explanation_quality
 from convlens.predict import load_batch
 from convlens.problem2.accuracy import SUMMARY
 from convlens.problem2.class_models import class_models

@@ -32,7 +32,7 @@ def _has_dropout(m: nn.Module) -> bool:
 
 
 @dataclass
-class Split:
+class PrefixSplit:
     prefix: Callable[[torch.Tensor], torch.Tensor]
     suffix: Callable[[torch.Tensor], torch.Tensor]
     where: str
@@ -48,7 +48,7 @@ def _flatten_sequential(seq: nn.Sequential) -> list[tuple[str, nn.Module]]:
     return out
 
 
-def _split_sequence(layers: list[tuple[str, nn.Module]], before=None) -> Split | None:
+def _split_sequence(layers: list[tuple[str, nn.Module]], before=None) -> PrefixSplit | None:
     first = next((i for i, (_, m) in enumerate(layers) if _has_dropout(m)), None)
     if first is None:
         return None
@@ -58,10 +58,10 @@ def _split_sequence(layers: list[tuple[str, nn.Module]], before=None) -> Split |
     def prefix(x):
         return head(before(x) if before else x)
 
-    return Split(prefix, tail, layers[first][0])
+    return PrefixSplit(prefix, tail, layers[first][0])
 
 
-def find_split(model: nn.Module) -> Split | None:
+def find_split(model: nn.Module) -> PrefixSplit | None:
     """A prefix/suffix split for nn.Sequential models and the VGG layout, else None.
 
     VGG layout: `features`, `avgpool` and an nn.Sequential `classifier`, no dropout before the

@@ -130,7 +130,7 @@ def test_summary_links_every_question_and_quotes_results(demo_report):
 
 
 def _numbers(text: str) -> list[str]:
-    text = re.sub(r"<[^>]+>|#\d+|\b[12][a-h]\b|k = \d+|N = \d+", " ", text)
+    text = re.sub(r"<[^>]+>|#\d+|\b[12][a-h]\b|k = \d+|N = \d+|(Table|Figure) \d+", " ", text)
     return re.findall(r"(?<![\w.])-?\d+\.?\d*(?![\w])", text)
 
 

@@ -43,6 +43,7 @@ class Document:
         self.glance: list[dict] = []  # the "at a glance" rows: question, answer, data
         self._tables = 0
         self._figures = 0
+        self._last_table = self._last_figure = -1  # block index of the latest of each
 
     def heading(self, text: str, level: int = 2) -> None:
         self.headings.append(text)
@@ -55,9 +56,15 @@ class Document:
         self.blocks.append(markdown_to_html(text))
 
     def discussion(self, text: str) -> None:
-        """Sentences about the numbers just shown, generated from the results."""
-        if text:
-            self.blocks.append(f'<div class="discussion">{markdown_to_html(text)}</div>')
+        """Sentences about the numbers just shown, generated from the results, opened by a
+        reference to the table (and the figure after it, if any) they discuss."""
+        if not text:
+            return
+        refs = [f"Table {self._tables}"] if self._tables else []
+        if self._figures and self._last_figure > self._last_table:
+            refs.append(f"Figure {self._figures}")
+        lead = f"**{' and '.join(refs)}:** " if refs else ""
+        self.blocks.append(f'<div class="discussion">{markdown_to_html(lead + text)}</div>')
 
     def note(self, text: str, kind: str = "note") -> None:
         self.blocks.append(f'<div class="{kind}">{markdown_to_html(text)}</div>')
@@ -78,6 +85,7 @@ class Document:
                 cells.append(f"<td{cls}>{html.escape(format_number(v))}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         self._tables += 1
+        self._last_table = len(self.blocks)
         cap = f"<caption><b>Table {self._tables}.</b> {html.escape(caption)}</caption>"
         self.blocks.append(
             f'<div class="table-wrap"><table class="numbers">{cap}<thead><tr>{head}</tr>'
@@ -87,6 +95,7 @@ class Document:
     def figure(self, path: str | Path, caption: str = "") -> None:
         path = Path(path)
         self._figures += 1
+        self._last_figure = len(self.blocks)
         label = f"<b>Figure {self._figures}.</b> "
         data = base64.b64encode(path.read_bytes()).decode("ascii")
         mime = "image/svg+xml" if path.suffix == ".svg" else "image/png"

@@ -53,7 +53,7 @@ def test_class_model_discussion_follows_probability_and_energy():
         }
     ]
     text = discussion.class_models_2c({"classes": rows})
-    assert "0.950 with blur, lower than 0.990 without" in text
+    assert "*tench*: probability 0.950 with blur, lower than 0.990 without" in text
     assert "lower with blur for 1 of the 1 classes" in text
     rows[0].update(prob_blur=0.999, hf_energy_blur=0.5)
     text = discussion.class_models_2c({"classes": rows})
@@ -93,13 +93,16 @@ def test_mc_dropout_discussion_names_the_flagged_image_and_changes():
 
 
 def test_deshuffle_discussion_says_whether_the_bar_is_cleared():
-    def ev(acc):
+    def ev(acc, quarters):
         m = {"n": 100, "image_correct": int(acc * 100), "image_accuracy": acc}
-        return {"n_test": 100, "methods": {"network": {**m, "quarter_accuracy": 0.7}}}
+        m |= {"quarter_correct": quarters, "quarter_accuracy": quarters / 400}
+        return {"n_test": 100, "methods": {"network": m}}
 
-    assert "clears the exam's bar" in discussion.deshuffle_3b(ev(0.85))
-    assert "does not reach the exam's bar" in discussion.deshuffle_3b(ev(0.2))
-    _numbers_come_from(discussion.deshuffle_3b(ev(0.85)), {**ev(0.85), "bar": 0.6})
+    assert "clears the exam's bar" in discussion.deshuffle_3b(ev(0.85, 360))
+    assert "does not reach the exam's bar" in discussion.deshuffle_3b(ev(0.2, 100))
+    assert "only some tiles" in discussion.deshuffle_3b(ev(0.85, 360))
+    assert "moved all four" in discussion.deshuffle_3b(ev(0.85, 340))
+    _numbers_come_from(discussion.deshuffle_3b(ev(0.85, 360)), {**ev(0.85, 360), "bar": 0.6})
 
 
 def test_maps_discussion_compares_with_the_random_map():

@@ -39,7 +39,7 @@ def class_models_2c(cv: dict) -> str:
     for r in rows:
         verb = _compare(r["prob_blur"], r["prob_no_blur"])
         parts.append(
-            f"{r['name']}: probability {_f(r['prob_blur'])} with blur, {verb} "
+            f"*{r['name']}*: probability {_f(r['prob_blur'])} with blur, {verb} "
             f"{_f(r['prob_no_blur'])} without"
         )
     text = "At the last step, " + "; ".join(parts) + "."
@@ -49,7 +49,7 @@ def class_models_2c(cv: dict) -> str:
             f" The share of each image's energy in the upper half of its spatial frequencies "
             f"was lower with blur for {lower} of the {len(rows)} classes ("
             + "; ".join(
-                f"{r['name']} {_f(r['hf_energy_blur'])} vs {_f(r['hf_energy_no_blur'])}"
+                f"*{r['name']}* {_f(r['hf_energy_blur'])} vs {_f(r['hf_energy_no_blur'])}"
                 for r in rows
             )
             + "): blurring removes the high-frequency patterns the plain ascent builds up."
@@ -65,14 +65,15 @@ def top5_2d(rows: list[dict]) -> str:
     )
     sure, unsure = rows[hi], rows[lo]
     text = (
-        f"The most certain prediction is for {sure['image']} ({sure['top'][0]['name']}, "
-        f"probability {_f(sure['top'][0]['prob'])}); the least certain is for "
-        f"{unsure['image']} ({unsure['top'][0]['name']}, {_f(unsure['top'][0]['prob'])})"
+        f"The most certain prediction is *{sure['top'][0]['name']}* for {sure['image']}, with "
+        f"probability {_f(sure['top'][0]['prob'])}; the least certain is "
+        f"*{unsure['top'][0]['name']}* for {unsure['image']}, with "
+        f"{_f(unsure['top'][0]['prob'])}"
     )
     if len(unsure["top"]) > 1:
         second = unsure["top"][1]
         text += (
-            f", where the runner-up {second['name']} has {_f(second['prob'])}: for such an image "
+            f", where the runner-up *{second['name']}* has {_f(second['prob'])}: for such an image "
             "the top-5 list, not the single best guess, is the honest answer"
         )
     return text + "."
@@ -100,12 +101,15 @@ def maps_2ef(q: dict) -> str:
             f"the trained model's maps fell to {_f(last['saliency'])} for saliency and "
             f"{_f(last['guided_backprop'])} for guided backpropagation"
         )
-        text += (
-            ": guided backpropagation barely depends on the weights it explains, as Adebayo et "
-            "al. found, while saliency does."
-            if last["guided_backprop"] > last["saliency"]
-            else "."
-        )
+        if last["guided_backprop"] > max(0.5, last["saliency"]):
+            text += (
+                ": guided backpropagation barely depends on the weights it explains, as Adebayo "
+                "et al. found, while saliency does."
+            )
+        elif last["guided_backprop"] > last["saliency"]:
+            text += ": both maps follow the weights, guided backpropagation less than saliency."
+        else:
+            text += ": both maps follow the weights they explain."
     return text.strip()
 
 
@@ -145,11 +149,18 @@ def deshuffle_3b(ev: dict) -> str:
         f"{bar} the exam's bar of 0.60."
     )
     if best["image_correct"] < best["n"]:
-        text += (
-            " Its mistakes still put some quarters right (quarter-level accuracy "
-            f"{_f(best['quarter_accuracy'])} overall): a wrong order usually swaps or cycles a "
-            "few tiles whose seams look alike, such as sky against sky."
-        )
+        if best["quarter_correct"] > 4 * best["image_correct"]:
+            text += (
+                f" Its quarter-level accuracy, {_f(best['quarter_accuracy'])}, is above its "
+                "image-level one: many mistakes swap or cycle only some tiles, typically "
+                "tiles whose seams look alike, such as sky against sky."
+            )
+        else:
+            text += (
+                f" Its quarter-level accuracy equals its image-level one "
+                f"({_f(best['quarter_accuracy'])}): every wrong order it chose moved all four "
+                "tiles, so a mistake is a wholesale misreading of the image, not a local swap."
+            )
     return text
 
 

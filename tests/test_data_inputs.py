@@ -105,3 +105,16 @@ def test_fingerprint_sees_a_replaced_member_inside_the_same_zip(tmp_path):
             first = fingerprint(z)
     assert fingerprint(z) != first
     assert fingerprint(z) == fingerprint(z)
+
+
+def test_output_errors_name_the_file_asked_for_not_a_temporary_one(tmp_path):
+    from convlens import atomic
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    with pytest.raises(ConvlensError) as err:
+        atomic.write_text(blocker / "results.json", "{}")
+    assert str(err.value).startswith(f"{blocker / 'results.json'}: cannot write")
+    assert ".results.json." not in str(err.value)  # mkstemp's temporary name stays hidden
+    with pytest.raises(ConvlensError, match="is a folder"):
+        atomic.write_text(tmp_path, "{}")

@@ -64,4 +64,6 @@ def main(n_train: int = 5000, n_test: int = 2000) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(*(int(a) for a in sys.argv[1:3]))  # e.g. `bench_probe_speed.py 2000 1000`

@@ -108,10 +108,8 @@ def register(sub) -> None:
 
 def _batch_and_targets(args):
     items = list_image_files(args.images)
-    model = model_from(args)
-    device = resolve_device(args.device)
-    model = model.to(device)
-    x = load_batch(items).to(device)
+    model = model_from(args)  # already on --device
+    x = load_batch(items).to(next(model.parameters()).device)
     with torch.no_grad():
         predicted = torch.cat([model(b).argmax(1) for b in x.split(args.batch_size)])
     target = getattr(args, "target", None)

@@ -247,3 +247,65 @@ def test_fp16_is_refused_on_the_cpu(photo_arrays, tmp_path):
             TrainConfig(epochs=1, precision="fp16", device="cpu", model=TINY),
             progress=False,
         )
+
+
+def test_cfn_tile_embedding_depends_on_its_own_tile_only(photo_arrays):
+    """Perturbing one quarter of a real photograph changes that quarter's embedding and no
+    other: no convolution of the context-free network sees two tiles."""
+    from convlens.jigsaw.cfn import CFN
+    from convlens.jigsaw.inference import normalise
+
+    torch.manual_seed(0)
+    model = CFN(width=0.125, hidden=16, embed=8, gap=2).eval()
+    x = normalise(torch.from_numpy(photo_arrays["orig_test"][:3]))
+    before = model.tile_embeddings(x)
+    for slot, (r, c) in enumerate([(0, 0), (0, 1), (1, 0), (1, 1)]):
+        y = x.clone()
+        y[:, :, r * 16 : (r + 1) * 16, c * 16 : (c + 1) * 16] += torch.randn(3, 3, 16, 16)
+        after = model.tile_embeddings(y)
+        changed = (after - before).abs().amax(dim=(0, 2)) > 1e-6
+        assert changed.tolist() == [s == slot for s in range(4)], slot
+    # tiles come out in slot order, cropped `gap` pixels inside each edge in eval mode
+    tiles = CFN(width=0.125, gap=2, tile_norm=False).eval().tiles(x)
+    torch.testing.assert_close(tiles[:, 1], x[:, :, 2:14, 18:30])
+    torch.testing.assert_close(tiles[:, 2], x[:, :, 18:30, 2:14])
+
+
+def test_cfn_defences_are_options(photo_arrays):
+    from convlens.jigsaw.cfn import CFN
+
+    x = torch.from_numpy(photo_arrays["orig_test"][:2]).float() / 255
+    normed = CFN(width=0.125, gap=0, tile_norm=True).eval().tiles(x)
+    torch.testing.assert_close(normed.mean((3, 4)), torch.zeros(2, 4, 3), atol=1e-5, rtol=0)
+    plain = CFN(width=0.125, gap=0, tile_norm=False).eval().tiles(x)
+    assert plain.shape == (2, 4, 3, 16, 16)
+    gray = CFN(width=0.125, gap=0, tile_norm=False, tile_gray=1.0).train().tiles(x)
+    torch.testing.assert_close(gray[:, :, 0], gray[:, :, 1])  # every tile turned grey
+    torch.manual_seed(0)
+    crops = CFN(width=0.125, gap=3, tile_norm=False).train().tiles(x)
+    assert crops.shape == (2, 4, 3, 10, 10)
+    # each training crop is some window of its own tile
+    t = plain[0, 0]
+    windows = [t[:, i : i + 10, j : j + 10] for i in range(7) for j in range(7)]
+    assert any(torch.equal(crops[0, 0], w) for w in windows)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        ModelConfig(arch="edgenet", width=0.25, hidden=64, input_size=64),
+        ModelConfig(arch="vgg11_bn", width=0.25, hidden=128, input_size=64, resolution=32),
+        ModelConfig(arch="cfn", width=0.25, hidden=128, input_size=64, gap=2),
+    ],
+    ids=["edgenet", "vgg11_bn", "cfn"],
+)
+def test_each_architecture_learns_real_photo_puzzles(model, tmp_path):
+    """A small model of each architecture, a few CPU-seconds of training on crops of real
+    photographs, clearly above chance (1/24) on crops of *other* photographs."""
+    data = make_jigsaw_arrays(bundled_photographs(), n_train=600, n_test=192, size=64, seed=2)
+    cfg = TrainConfig(epochs=6, batch_size=32, lr=3e-3, precision="fp32", device="cpu", model=model)
+    train(data["a"], data["b"], tmp_path / "run", cfg, progress=False)
+    net, _, _ = load_run(tmp_path / "run")
+    acc = accuracy(predict_log_probs(net, data["c"]), data["d"])
+    assert acc["image_accuracy"] > 3 / 24, acc  # chance is 1/24
+    assert acc["quarter_accuracy"] > 0.4, acc  # chance is 0.25

@@ -120,3 +120,67 @@ def test_fc_layers_stop_before_the_head():
     assert feature_extractor(edge, "fc1")(x).shape == (2, 16)
     with pytest.raises(ConvlensError, match="fc2.*head"):
         feature_extractor(edge, "fc2")
+
+
+def test_block_features_equal_a_plain_forward_through_each_block(normal):
+    """One hooked pass against running `features` module by module, per image, in eval mode."""
+    from convlens.probe.blocks import block_features
+
+    model = random_network(ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, input_size=32), 4)
+    x = normal["c"][:5]
+    feats = block_features(model, x, batch_size=2)
+    assert list(feats) == [f"block{i}" for i in range(1, 6)]
+    with torch.no_grad():
+        for i in range(5):
+            h, j = normalise(torch.from_numpy(x[i : i + 1])), 0
+            for m in model.features:
+                h = m(h)
+                if isinstance(m, torch.nn.MaxPool2d):
+                    j += 1
+                    np.testing.assert_allclose(feats[f"block{j}"][i], h.mean((2, 3))[0], atol=1e-5)
+    edge = block_features(random_network(CFG, 0), x)  # EdgeNet's last block has no pool
+    assert list(edge) == ["block1", "block2", "block3"]
+
+
+def test_the_probe_choice_never_reads_test_labels(normal, tmp_path):
+    """Shuffling the test labels changes the test scores but not one choice or validation
+    score: block and standardisation are chosen on the training images alone."""
+    from convlens.demo.jigsaw_data import make_jigsaw_arrays
+    from convlens.demo.photos import bundled_photographs
+    from convlens.jigsaw.data import NpzData, Split
+    from convlens.probe.workflow import probe_run
+
+    jig = make_jigsaw_arrays(bundled_photographs(), n_train=96, n_test=24, size=32)
+    cfg = TrainConfig(epochs=1, batch_size=32, precision="fp32", device="cpu", model=CFG)
+    train(jig["a"], jig["b"], tmp_path / "run", cfg, progress=False)
+    rng = np.random.default_rng(0)
+    test_y = normal["d"]
+    results = []
+    for labels in (test_y, rng.permutation(test_y), np.zeros_like(test_y)):
+        data = NpzData(Split(normal["a"], normal["b"]), Split(normal["c"], labels), "d", "uint8")
+        results.append(probe_run(tmp_path / "run", data, progress=False))
+    first = results[0]
+    assert set(first["choices"]) == {"raw pixels", "de-shuffling network", "random network"}
+    for other in results[1:]:
+        assert other["choices"] == first["choices"]
+        assert [r["val_knn"] for r in other["layers"]] == [r["val_knn"] for r in first["layers"]]
+    assert results[1]["table"][0]["knn3"] < first["table"][0]["knn3"]  # test labels were used
+    # the table holds every candidate: raw pixels x 2, three EdgeNet blocks x 2 per network
+    assert len(first["layers"]) == 2 + 2 * 3 * 2
+    chosen = [r for r in first["layers"] if r["chosen"]]
+    assert len(chosen) == 3
+    for row in chosen:  # the chosen row has the best validation score of its network
+        same = [r["val_knn"] for r in first["layers"] if r["network"] == row["network"]]
+        assert row["val_knn"] == max(same)
+        assert first["choices"][row["network"]]["block"] == row["block"]
+    raw = next(r for r in first["table"] if r["features"] == "raw pixels")
+    assert raw["knn3"] > 0.9  # real digits in pixel space
+
+
+def test_validation_split_is_stratified_and_disjoint(normal):
+    from convlens.probe.selection import validation_split
+
+    fit, val = validation_split(normal["b"], seed=0)
+    assert not set(fit) & set(val) and len(fit) + len(val) == len(normal["b"])
+    share = np.bincount(normal["b"][val], minlength=10) / np.bincount(normal["b"], minlength=10)
+    assert share.min() > 0.1 and share.max() < 0.3  # about 20 % of every class

@@ -8,7 +8,7 @@ from convlens.cli.options import add_seed, out_folder, positive_int, print_json
 from convlens.distributed import from_environment, shutdown
 from convlens.jigsaw.data import load_npz
 from convlens.probe.features import LAYERS
-from convlens.probe.workflow import probe_run
+from convlens.probe.workflow import AUTO, probe_run
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
@@ -27,9 +27,11 @@ def register(sub) -> None:
     p.add_argument("--k", type=positive_int, default=3)
     p.add_argument(
         "--layer",
-        choices=LAYERS,
-        default="pool",
-        help="pooled convolutional features (default) or a fully connected layer",
+        choices=(AUTO, *LAYERS),
+        default=AUTO,
+        help="auto (default): every convolutional block, raw and standardised, chosen per "
+        "network on a validation split of the training images; or the pooled convolutional "
+        "features / a fully connected layer",
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--json", action="store_true")
@@ -62,6 +64,9 @@ def run(args) -> int:
         return 0
     cols = ["features", "dim", f"knn{args.k}", "correct", "n", f"cosine_knn{args.k}", "linear"]
     print(format_table(result["table"], cols))
+    if "layers" in result:
+        print("\nevery block (chosen on val_knn; test_knn shown, never used to choose):")
+        print(format_table(result["layers"]))
     print("\nk sweep:")
     print(
         format_table(

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import torch
+import torch.nn.functional as F
+from torch import nn
+
 from convlens.errors import ConvlensError
+from convlens.jigsaw.cfn import CFN
 from convlens.jigsaw.edgenet import EdgeNet
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
 from convlens.models.vgg import BUILDERS, VGG
 
-ARCHS = ("edgenet", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg11")
+ARCHS = ("edgenet", "vgg11_bn", "cfn", "vgg13_bn", "vgg16_bn", "vgg11")
 
 
 @dataclass
@@ -30,12 +35,20 @@ class ModelConfig:
     dropout: float = 0.0
     input_size: int = 96
     border: int = 8  # edgenet: pixels on each side of a seam that the trunk sees
+    # vgg: the side the network first resizes its input to (area average); 0 keeps input_size.
+    # A 96 px puzzle at 64 px costs 2.25x less and VGG's five pools end on a 2x2 grid, one
+    # cell per quarter; the seams stay on pixel boundaries (48 -> 32).
+    resolution: int = 0
+    # cfn: the defences against shortcuts (convlens.jigsaw.cfn), each measurable on and off
+    gap: int = 4
+    tile_norm: bool = True
+    tile_gray: float = 0.3
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
-def build_model(config: ModelConfig | dict) -> VGG | EdgeNet:
+def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
     if isinstance(config, dict):
         config = ModelConfig(**config)
     if config.arch not in ARCHS:
@@ -44,10 +57,39 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet:
         return EdgeNet(
             width=config.width, border=config.border, hidden=config.hidden, dropout=config.dropout
         )
-    return BUILDERS[config.arch](
+    if config.arch == "cfn":
+        return CFN(
+            width=config.width,
+            hidden=config.hidden,
+            dropout=config.dropout,
+            gap=config.gap,
+            tile_norm=config.tile_norm,
+            tile_gray=config.tile_gray,
+        )
+    side = config.resolution or config.input_size
+    model = BUILDERS[config.arch](
         num_classes=NUM_PERMUTATIONS,
         width=config.width,
         hidden=config.hidden,
         dropout=config.dropout,
-        input_size=config.input_size,
+        input_size=side,
     )
+    if side != config.input_size:
+        model.features.insert(0, AreaResize(side))  # no parameters: state-dict keys shift only
+    return model
+
+
+class AreaResize(nn.Module):
+    """Resize to side x side by area averaging (anti-aliased, no parameters)."""
+
+    def __init__(self, side: int):
+        super().__init__()
+        self.side = side
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[-1] == self.side and x.shape[-2] == self.side:
+            return x
+        return F.interpolate(x, size=(self.side, self.side), mode="area")
+
+    def extra_repr(self) -> str:
+        return f"side={self.side}"

@@ -13,8 +13,12 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import build_model
+from convlens.probe.blocks import block_features
 from convlens.probe.features import extract_features, raw_pixels
-from convlens.probe.knn import check_probe_labels, compare
+from convlens.probe.knn import check_probe_labels, compare, knn_accuracy
+from convlens.probe.selection import best, standardise, validation_scores
+
+AUTO = "auto"  # choose block and standardisation on a validation split of the probe's train
 
 
 def random_network(model_config, seed: int):
@@ -28,7 +32,7 @@ def probe_run(
     run: Path,
     data: NpzData,
     k: int = 3,
-    layer: str = "pool",
+    layer: str = AUTO,
     seed: int = 0,
     out: Path | None = None,
     device="cpu",
@@ -54,23 +58,65 @@ def probe_run(
             f"the network was trained on {size} px"
         )
     rand = random_network(cfg.model, seed).to(device)
-    kw = {"layer": layer, "device": device, "progress": progress, "distributed": distributed}
     xtr, xte = data.train.images, data.test.images
-    sets = {
-        "raw pixels": (raw_pixels(xtr), raw_pixels(xte)),
-        "de-shuffling network": (
-            extract_features(trained, xtr, **kw),
-            extract_features(trained, xte, **kw),
-        ),
-        "random network": (extract_features(rand, xtr, **kw), extract_features(rand, xte, **kw)),
-    }
+    networks = {"de-shuffling network": trained, "random network": rand}
+    if layer == AUTO:
+        sets, extra = _chosen_sets(networks, data, k, seed, device, progress)
+    else:
+        kw = {"layer": layer, "device": device, "progress": progress, "distributed": distributed}
+        sets = {"raw pixels": (raw_pixels(xtr), raw_pixels(xte))}
+        for name, net in networks.items():
+            sets[name] = (extract_features(net, xtr, **kw), extract_features(net, xte, **kw))
+        extra = {}
     result = compare(sets, data.train.labels, data.test.labels, k=k, seed=seed)
-    result.update({"layer": layer, "n_train": len(xtr), "n_test": len(xte)})
+    result.update({"layer": layer, "n_train": len(xtr), "n_test": len(xte), **extra})
     if out is not None and len(xte) >= 3:  # a 2-D PCA needs three points to mean anything
         result["figure"] = str(
             embedding_figure(sets, data.test.labels, out / "probe_embedding.png")
         )
     return result
+
+
+def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progress: bool):
+    """Every block of every network (and raw pixels), raw and standardised, scored on a
+    validation split of the training images; each network's best choice is then fitted on all
+    training images and tested. Returns the chosen feature sets and, for the report, the
+    choices and the whole table (test accuracy of every candidate, never used to choose)."""
+    xtr, xte = data.train.images, data.test.images
+    ytr, yte = data.train.labels, data.test.labels
+    candidates = {"raw pixels": {"pixels": (raw_pixels(xtr), raw_pixels(xte))}}
+    for name, net in networks.items():
+        tr = block_features(net, xtr, device=device, progress=progress)
+        te = block_features(net, xte, device=device, progress=progress)
+        candidates[name] = {b: (tr[b], te[b]) for b in tr}
+    sets, choices, table = {}, {}, []
+    for name, blocks in candidates.items():
+        rows = validation_scores({b: tr for b, (tr, _) in blocks.items()}, ytr, k, seed)
+        chosen = best(rows)
+        for row in rows:
+            tr, te = blocks[row["features"]]
+            if row["standardised"]:
+                tr, te = standardise(tr, te)
+            test = knn_accuracy(tr, ytr, te, yte, k=k)["accuracy"]
+            table.append(
+                {
+                    "network": name,
+                    "block": row["features"],
+                    "dim": int(tr.shape[1]),
+                    "standardised": row["standardised"],
+                    "val_knn": row["val_knn"],
+                    "test_knn": test,
+                    "chosen": row is chosen,
+                }
+            )
+            if row is chosen:
+                sets[name] = (tr, te)
+        choices[name] = {
+            "block": chosen["features"],
+            "standardised": chosen["standardised"],
+            "val_knn": chosen["val_knn"],
+        }
+    return sets, {"choices": choices, "layers": table}
 
 
 def embedding_figure(sets: dict, labels: np.ndarray, path: Path) -> Path:

@@ -1,0 +1,61 @@
+"""An in-domain labelled set for the probe, as in the exam (3c's images look like 3b's): one
+class per photograph, training crops from one half of it and test crops from the other half,
+so no test pixel was ever seen in training. The de-shuffling network for this probe is trained
+on puzzles from the *other* photographs (`split_photographs`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from convlens.demo.photos import random_crops
+
+MIN_PUZZLE_PHOTOS = 6
+
+
+def split_photographs(
+    photos: dict[str, np.ndarray], n_classes: int = 40, seed: int = 0
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(probe photographs, puzzle photographs): disjoint, chosen by a seeded shuffle. The probe
+    takes up to `n_classes`, leaving at least half (and MIN_PUZZLE_PHOTOS) for the puzzles."""
+    names = sorted(photos)
+    np.random.default_rng(seed).shuffle(names)
+    n = max(2, min(n_classes, len(names) - max(MIN_PUZZLE_PHOTOS, len(names) // 2)))
+    probe, puzzles = names[:n], names[n:]
+    return {k: photos[k] for k in probe}, {k: photos[k] for k in puzzles}
+
+
+def halves(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The photograph cut across its longer side: (first half, second half)."""
+    h, w = photo.shape[:2]
+    if w >= h:
+        return photo[:, : w // 2], photo[:, w // 2 :]
+    return photo[: h // 2], photo[h // 2 :]
+
+
+def make_photo_probe(
+    photos: dict[str, np.ndarray],
+    n_train: int = 30,
+    n_test: int = 10,
+    size: int = 96,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """DataNormal.npz's layout (a, b, c, d) plus 'names' (the class of each id): per
+    photograph, `n_train` crops of one half (which half is drawn per photograph) and `n_test`
+    of the other."""
+    rng = np.random.default_rng(seed)
+    names = sorted(photos)
+    xs = {"train": [], "test": []}
+    ys = {"train": [], "test": []}
+    for label, name in enumerate(names):
+        first, second = halves(photos[name])
+        train_half, test_half = (first, second) if rng.random() < 0.5 else (second, first)
+        for split, half, count in (("train", train_half, n_train), ("test", test_half, n_test)):
+            xs[split] += list(random_crops(half, count, size, rng, min_frac=0.5))
+            ys[split] += [label] * count
+    return {
+        "a": np.stack(xs["train"]),
+        "b": np.array(ys["train"], dtype=np.int64),
+        "c": np.stack(xs["test"]),
+        "d": np.array(ys["test"], dtype=np.int64),
+        "names": np.array(names),
+    }

@@ -1,0 +1,103 @@
+"""A context-free network (CFN, Noroozi & Favaro 2016) for the exam's 2x2 puzzle.
+
+Each quarter goes *alone* through one shared VGG-11-BN trunk; the four tile embeddings,
+concatenated in slot order, feed an MLP over the 24 orders. No convolution ever sees two tiles
+at once, so the trunk cannot read how edges continue across a seam (the cue EdgeNet is built
+on); it has to recognise what a tile shows and where such content sits in a picture.
+
+Three defences against the remaining shortcuts, each an option so that it can be measured off:
+* `gap`: a random (training) or centred (evaluation) crop `gap` pixels inside each edge of a
+  tile, so lines cannot be followed to the tile's border;
+* `tile_norm`: each tile's channels standardised on their own, removing brightness, contrast and
+  colour-cast differences between quarters (vignetting, low-level statistics);
+* `tile_gray`: during training, a tile is turned grey with this probability, against
+  chromatic aberration (colour fringes that tell a lens's centre from its edge).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from convlens.errors import ConvlensError
+from convlens.models.vgg import CONFIGS, make_features
+
+
+class CFN(nn.Module):
+    def __init__(
+        self,
+        num_classes: int = 24,
+        width: float = 0.5,
+        hidden: int = 512,
+        dropout: float = 0.0,
+        embed: int = 256,
+        gap: int = 4,
+        tile_norm: bool = True,
+        tile_gray: float = 0.3,
+    ):
+        super().__init__()
+        if num_classes != 24:
+            raise ConvlensError("CFN orders the 4 quarters of a 2x2 grid: 24 classes")
+        if gap < 0 or not 0 <= tile_gray <= 1:
+            raise ConvlensError(f"gap must be >= 0 and tile_gray in [0, 1], got {gap}, {tile_gray}")
+        self.gap, self.tile_norm, self.tile_gray = gap, tile_norm, tile_gray
+        self.features = make_features(CONFIGS["vgg11"], batch_norm=True, width=width)
+        for m in self.features:
+            if isinstance(m, nn.MaxPool2d):
+                m.ceil_mode = True  # five pools also fit a small tile (40 -> 20 -> ... -> 2)
+        channels = [m for m in self.features if isinstance(m, nn.Conv2d)][-1].out_channels
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.embed = nn.Sequential(nn.Linear(channels, embed), nn.ReLU(inplace=True))
+        self.classifier = nn.Sequential(
+            nn.Linear(4 * embed, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, num_classes),
+        )
+
+    def tiles(self, x: torch.Tensor) -> torch.Tensor:
+        """B x 3 x H x W -> B x 4 x 3 x h x w: the quarters in slot order (row-major), cropped
+        and normalised as the options say."""
+        b, c, h, w = x.shape
+        t = x.reshape(b, c, 2, h // 2, 2, w // 2).permute(0, 2, 4, 1, 3, 5)
+        t = t.reshape(b * 4, c, h // 2, w // 2)
+        if self.gap:
+            t = self._crop(t)
+        if self.training and self.tile_gray > 0:
+            gray = torch.rand(len(t), 1, 1, 1, device=t.device) < self.tile_gray
+            t = torch.where(gray, t.mean(1, keepdim=True).expand_as(t), t)
+        if self.tile_norm:
+            mean = t.mean((2, 3), keepdim=True)
+            std = t.std((2, 3), keepdim=True)
+            t = (t - mean) / (std + 1e-3)
+        return t.reshape(b, 4, *t.shape[1:])
+
+    def _crop(self, t: torch.Tensor) -> torch.Tensor:
+        n, _, h, w = t.shape
+        g = self.gap
+        if 2 * g >= min(h, w):
+            raise ConvlensError(f"gap {g} leaves nothing of a {h} x {w} tile")
+        sh, sw = h - 2 * g, w - 2 * g
+        if not self.training:
+            return t[:, :, g : g + sh, g : g + sw]
+        oy = torch.randint(0, 2 * g + 1, (n,), device=t.device)
+        ox = torch.randint(0, 2 * g + 1, (n,), device=t.device)
+        iy = oy[:, None] + torch.arange(sh, device=t.device)  # n x sh
+        ix = ox[:, None] + torch.arange(sw, device=t.device)  # n x sw
+        rows = torch.arange(n, device=t.device)[:, None, None]
+        return t.permute(0, 2, 3, 1)[rows, iy[:, :, None], ix[:, None, :]].permute(0, 3, 1, 2)
+
+    def tile_embeddings(self, x: torch.Tensor) -> torch.Tensor:
+        """B x 4 x embed: each quarter's embedding, computed from that quarter alone."""
+        t = self.tiles(x)
+        b = t.shape[0]
+        f = self.avgpool(self.features(t.flatten(0, 1).contiguous())).flatten(1)
+        return self.embed(f).view(b, 4, -1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.tile_embeddings(x).flatten(1))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Whole-image features for probes: the trunk is fully convolutional, so it runs on the
+        unshuffled image and its map is averaged."""
+        return self.avgpool(self.features(x)).flatten(1)

@@ -1,0 +1,65 @@
+"""Choosing what a probe reads (which block, standardised or not) without touching test labels.
+
+The choice is made on a stratified validation split of the probe's *training* images: k-NN is
+fitted on the rest of them and scored on that split. Only then are the chosen features of the
+whole training set used to classify the test set. The functions here never receive test data,
+so the test set cannot leak into the choice.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import StandardScaler
+
+VAL_FRACTION = 0.2
+
+
+def standardise(train_x: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
+    """Each column to zero mean and unit variance, with the statistics of `train_x` only."""
+    scaler = StandardScaler().fit(train_x)
+    return [scaler.transform(x).astype(np.float32) for x in (train_x, *others)]
+
+
+def validation_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(fit rows, validation rows) of the probe's training set, stratified by class when every
+    class has two images."""
+    labels = np.asarray(labels)
+    rows = np.arange(len(labels))
+    counts = np.unique(labels, return_counts=True)[1]
+    stratify = labels if counts.min() >= 2 else None
+    n_val = max(len(counts), int(round(len(labels) * VAL_FRACTION)))
+    if n_val >= len(labels):
+        n_val = max(1, len(labels) // 2)
+        stratify = None
+    fit, val = train_test_split(rows, test_size=n_val, random_state=seed, stratify=stratify)
+    return np.sort(fit), np.sort(val)
+
+
+def knn_score(train_x, train_y, test_x, test_y, k: int) -> float:
+    k = min(k, len(train_y))
+    clf = KNeighborsClassifier(n_neighbors=k).fit(train_x, train_y)
+    return float((clf.predict(test_x) == np.asarray(test_y)).mean())
+
+
+def validation_scores(
+    candidates: dict[str, np.ndarray], labels: np.ndarray, k: int, seed: int
+) -> list[dict]:
+    """k-NN validation accuracy of every candidate feature set (rows of the probe's training
+    images), raw and standardised: rows {'features', 'standardised', 'val_knn'}."""
+    labels = np.asarray(labels)
+    fit, val = validation_split(labels, seed)
+    rows = []
+    for name, x in candidates.items():
+        for standardised in (False, True):
+            xf, xv = standardise(x[fit], x[val]) if standardised else (x[fit], x[val])
+            score = knn_score(xf, labels[fit], xv, labels[val], k)
+            rows.append({"features": name, "standardised": standardised, "val_knn": score})
+    return rows
+
+
+def best(rows: list[dict]) -> dict:
+    """The row with the highest validation accuracy; a tie keeps the earlier (shallower, or
+    unstandardised) candidate, the simpler choice."""
+    return max(rows, key=lambda r: r["val_knn"])

@@ -119,3 +119,40 @@ def test_maps_discussion_compares_with_the_random_map():
     assert "guided backprop order lowered the target probability slower" in text
     assert "barely depends on the weights" in text
     _numbers_come_from(text, {**q, "layers": 1})
+
+
+def _nets(edge, vgg, cfn, gains):
+    def net(acc, minutes, trained, random):
+        methods = {"network": {"image_accuracy": acc}}
+        table = [
+            {"features": "de-shuffling network", "knn3": trained},
+            {"features": "random network", "knn3": random},
+        ]
+        return {
+            "evaluation": {"methods": methods},
+            "training_minutes": minutes,
+            "probe": {"table": table},
+        }
+
+    return {
+        "edgenet": net(edge, 2.5, 0.4 + gains[0], 0.4),
+        "vgg11_bn": net(vgg, 6.1, 0.35 + gains[1], 0.35),
+        "cfn": net(cfn, 4.2, 0.3 + gains[2], 0.3),
+    }
+
+
+def test_study_discussion_names_who_clears_the_bar_and_who_beats_random():
+    low = _nets(0.97, 0.41, 0.12, gains=(-0.05, 0.0, 0.01))
+    high = _nets(0.97, 0.66, 0.12, gains=(-0.05, 0.04, 0.06))
+    a, b = discussion.networks_3b(low), discussion.networks_3b(high)
+    assert "edgenet 0.970 after 2.5 min" in a and "edgenet clears the exam's 0.60" in a
+    assert "vgg11_bn, cfn do not" in a and "edgenet and vgg11_bn clear" in b
+    assert "ahead of the context-free network" in a
+    c, d = discussion.study_3d(low), discussion.study_3d(high)
+    assert "No trained network beats its random twin" not in c and "cfn comes closest" in c
+    assert "vgg11_bn and cfn beat random features by at least 3 points" in d
+    assert "edgenet 0.350 vs 0.400 (lower than random)" in c
+    worst = _nets(0.97, 0.41, 0.12, gains=(-0.05, -0.02, 0.0))
+    assert "No trained network beats its random twin" in discussion.study_3d(worst)
+    for text, nets in ((a, low), (b, high), (c, low), (d, high)):
+        _numbers_come_from(text, {**nets, "bar": 0.6, "points": 3})

@@ -309,3 +309,18 @@ def test_each_architecture_learns_real_photo_puzzles(model, tmp_path):
     acc = accuracy(predict_log_probs(net, data["c"]), data["d"])
     assert acc["image_accuracy"] > 3 / 24, acc  # chance is 1/24
     assert acc["quarter_accuracy"] > 0.4, acc  # chance is 0.25
+
+
+def test_epoch_plan_puts_differently_shuffled_copies_side_by_side():
+    from convlens.jigsaw.train import epoch_plan
+
+    rng = np.random.default_rng(0)
+    order, classes, params = epoch_plan(50, _cfg(shuffles=4), rng)
+    assert len(order) == len(classes) == len(params) == 200
+    groups = order.reshape(50, 4)
+    assert (groups == groups[:, :1]).all() and sorted(groups[:, 0]) == list(range(50))
+    assert all(len(set(c)) == 4 for c in classes.reshape(50, 4))  # four different orders
+    assert (params.reshape(50, 4, -1) == params.reshape(50, 4, -1)[:, :1]).all()
+    # one copy per image: every image once, the 24 orders equally often
+    order, classes, _ = epoch_plan(48, _cfg(), np.random.default_rng(0))
+    assert sorted(order) == list(range(48)) and (np.bincount(classes) == 2).all()

@@ -211,3 +211,24 @@ def embeddings(
     fig.colorbar(sc, ax=axes[0].tolist(), fraction=0.02, label="class")
     fig.suptitle(title)
     return save(fig, path)
+
+
+def curves_with_baselines(
+    series: dict[str, tuple[Sequence[float], Sequence[float]]],
+    baselines: dict[str, float],
+    xlabel: str,
+    ylabel: str,
+    path,
+) -> Path:
+    """Lines with markers (x, y per name) and horizontal dashed baselines in the same colours."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, (xs, ys)) in enumerate(series.items()):
+        ax.plot(xs, ys, marker="o", ms=3, color=colours[i % len(colours)], label=label)
+    for i, (label, y) in enumerate(baselines.items()):
+        ax.axhline(y, ls="--", lw=1, color=colours[i % len(colours)], label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return save(fig, path)

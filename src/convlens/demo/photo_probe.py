@@ -39,23 +39,29 @@ def make_photo_probe(
     size: int = 96,
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
-    """DataNormal.npz's layout (a, b, c, d) plus 'names' (the class of each id): per
-    photograph, `n_train` crops of one half (which half is drawn per photograph) and `n_test`
-    of the other."""
+    """DataNormal.npz's layout (a, b, c, d) plus 'names' (the class of each id) and
+    'source_train' (the region each training crop comes from): per photograph, `n_train` crops
+    of one half (which half is drawn per photograph), half of them from each of its two
+    quarters, and `n_test` crops of the other half. The quarters let a validation split hold
+    out a region instead of crops that overlap the ones it is compared with."""
     rng = np.random.default_rng(seed)
     names = sorted(photos)
-    xs = {"train": [], "test": []}
-    ys = {"train": [], "test": []}
+    xs, ys, regions = {"train": [], "test": []}, {"train": [], "test": []}, []
     for label, name in enumerate(names):
         first, second = halves(photos[name])
         train_half, test_half = (first, second) if rng.random() < 0.5 else (second, first)
-        for split, half, count in (("train", train_half, n_train), ("test", test_half, n_test)):
-            xs[split] += list(random_crops(half, count, size, rng, min_frac=0.5))
-            ys[split] += [label] * count
+        for q, quarter in enumerate(halves(train_half)):
+            count = n_train // 2 + (q < n_train % 2)
+            xs["train"] += list(random_crops(quarter, count, size, rng, min_frac=0.5))
+            regions += [f"{name}:{q}"] * count
+        ys["train"] += [label] * n_train
+        xs["test"] += list(random_crops(test_half, n_test, size, rng, min_frac=0.5))
+        ys["test"] += [label] * n_test
     return {
         "a": np.stack(xs["train"]),
         "b": np.array(ys["train"], dtype=np.int64),
         "c": np.stack(xs["test"]),
         "d": np.array(ys["test"], dtype=np.int64),
         "names": np.array(names),
+        "source_train": np.array(regions),
     }

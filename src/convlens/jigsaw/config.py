@@ -26,6 +26,10 @@ class TrainConfig:
     precision: str = "auto"  # bf16 where the hardware runs it natively, else fp32
     device: str = "auto"
     workers: int = 0  # processes preparing batches; >0 overlaps data work with a GPU
+    # Each training image enters an epoch this many times, each copy in another order, side by
+    # side in one batch: the copies differ only in their arrangement, so the gradient is about
+    # arrangement, not content.
+    shuffles: int = 1
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def validate(self) -> None:
@@ -44,6 +48,7 @@ class TrainConfig:
             # 0 would leave no validation split, hence no best.pt for evaluate and probe.
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)", self.val_fraction),
             (self.workers >= 0, "workers must be >= 0", self.workers),
+            (1 <= self.shuffles <= 24, "shuffles must be in 1..24", self.shuffles),
             (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
             (m.hidden >= 1, "hidden must be >= 1", m.hidden),
             (0 <= m.dropout < 1, "dropout must be in [0, 1)", m.dropout),

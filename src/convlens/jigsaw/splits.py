@@ -14,6 +14,11 @@ def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.permutation(np.resize(np.arange(NUM_PERMUTATIONS), n))
 
 
+def distinct_classes(n: int, per_image: int, rng: np.random.Generator) -> np.ndarray:
+    """n * per_image classes: for each image, `per_image` different orders, drawn at random."""
+    return np.argsort(rng.random((n, NUM_PERMUTATIONS)), axis=1)[:, :per_image].reshape(-1)
+
+
 def split_train_val(
     n: int, fraction: float, seed: int, groups: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

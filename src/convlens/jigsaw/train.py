@@ -28,7 +28,12 @@ from convlens.jigsaw.data import content_digest
 from convlens.jigsaw.inference import predict_log_probs
 from convlens.jigsaw.model import build_model
 from convlens.jigsaw.permutations import PERMUTATIONS
-from convlens.jigsaw.splits import balanced_classes, fixed_shuffles, split_train_val
+from convlens.jigsaw.splits import (
+    balanced_classes,
+    distinct_classes,
+    fixed_shuffles,
+    split_train_val,
+)
 from convlens.jigsaw.tiles import deshuffle, shuffle
 from convlens.runtime import LOW_PRECISIONS, autocast, resolve_device, resolve_precision
 
@@ -54,6 +59,19 @@ def augment(x: torch.Tensor, params: np.ndarray) -> torch.Tensor:
     mean = x.mean((1, 2, 3), keepdim=True)
     x = (mean + (x - mean) * contrast) * brightness
     return x.clamp(0, 1)
+
+
+def epoch_plan(n: int, cfg: TrainConfig, rng: np.random.Generator):
+    """(image at each position, its order class, its augmentation) for one epoch.
+
+    With cfg.shuffles > 1 the copies of an image sit side by side (so in one batch), share one
+    augmentation and get different orders."""
+    order = rng.permutation(n)
+    if cfg.shuffles == 1:
+        return order, balanced_classes(n, rng), augmentation_parameters(n, cfg, rng)
+    classes = distinct_classes(n, cfg.shuffles, rng)
+    params = np.repeat(augmentation_parameters(n, cfg, rng), cfg.shuffles, 0)
+    return np.repeat(order, cfg.shuffles), classes, params
 
 
 def _local_batches(n: int, batch_size: int, distributed) -> list[np.ndarray]:
@@ -138,7 +156,7 @@ def train(
     if low_precision:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(tr_idx) / cfg.batch_size)  # global batches
+    steps_per_epoch = math.ceil(len(tr_idx) * cfg.shuffles / cfg.batch_size)  # global batches
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15
     )
@@ -174,9 +192,7 @@ def train(
         # Randomness per epoch comes from (seed, epoch): a resumed run replays it exactly.
         rng = np.random.default_rng([cfg.seed, epoch])
         torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
-        order = rng.permutation(len(tr_idx))  # the same on every rank
-        classes = balanced_classes(len(tr_idx), rng)
-        params = augmentation_parameters(len(tr_idx), cfg, rng)
+        order, classes, params = epoch_plan(len(tr_idx), cfg, rng)  # the same on every rank
         net.train()
         seen, correct, loss_sum = 0, 0, 0.0
         batches = EpochBatches(

@@ -48,6 +48,7 @@ def run_training(
     resume: bool = False,
     progress: bool = True,
     distributed=None,
+    epoch_probe=None,
 ) -> dict:
     images, orders = labelled_train(data)
     cfg.validate()
@@ -64,6 +65,7 @@ def run_training(
         progress=progress,
         distributed=distributed,
         groups=_known_groups(data),
+        epoch_probe=epoch_probe,
     )
 
 

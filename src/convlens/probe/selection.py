@@ -22,11 +22,19 @@ def standardise(train_x: np.ndarray, *others: np.ndarray) -> list[np.ndarray]:
     return [scaler.transform(x).astype(np.float32) for x in (train_x, *others)]
 
 
-def validation_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def validation_split(
+    labels: np.ndarray, seed: int, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(fit rows, validation rows) of the probe's training set, stratified by class when every
-    class has two images."""
+    class has two images.
+
+    With `groups` (e.g. the region of a photograph each crop was cut from), each class with
+    two or more groups gives one whole group, drawn at random, to validation: overlapping
+    crops of one region on both sides would make validation reward near-duplicates."""
     labels = np.asarray(labels)
     rows = np.arange(len(labels))
+    if groups is not None:
+        return _group_split(labels, np.asarray(groups), seed)
     counts = np.unique(labels, return_counts=True)[1]
     stratify = labels if counts.min() >= 2 else None
     n_val = max(len(counts), int(round(len(labels) * VAL_FRACTION)))
@@ -37,6 +45,17 @@ def validation_split(labels: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndar
     return np.sort(fit), np.sort(val)
 
 
+def _group_split(labels, groups, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    val = np.zeros(len(labels), bool)
+    for c in np.unique(labels):
+        in_class = labels == c
+        names = np.unique(groups[in_class])
+        if len(names) >= 2:
+            val |= in_class & (groups == names[rng.integers(len(names))])
+    return np.flatnonzero(~val), np.flatnonzero(val)
+
+
 def knn_score(train_x, train_y, test_x, test_y, k: int) -> float:
     k = min(k, len(train_y))
     clf = KNeighborsClassifier(n_neighbors=k).fit(train_x, train_y)
@@ -44,12 +63,16 @@ def knn_score(train_x, train_y, test_x, test_y, k: int) -> float:
 
 
 def validation_scores(
-    candidates: dict[str, np.ndarray], labels: np.ndarray, k: int, seed: int
+    candidates: dict[str, np.ndarray],
+    labels: np.ndarray,
+    k: int,
+    seed: int,
+    groups: np.ndarray | None = None,
 ) -> list[dict]:
     """k-NN validation accuracy of every candidate feature set (rows of the probe's training
     images), raw and standardised: rows {'features', 'standardised', 'val_knn'}."""
     labels = np.asarray(labels)
-    fit, val = validation_split(labels, seed)
+    fit, val = validation_split(labels, seed, groups)
     rows = []
     for name, x in candidates.items():
         for standardised in (False, True):

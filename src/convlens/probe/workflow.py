@@ -38,7 +38,10 @@ def probe_run(
     device="cpu",
     progress: bool = True,
     distributed=None,
+    raw: bool = True,
 ) -> dict:
+    """k-NN (and cosine k-NN, a k sweep, a linear probe) on the trained network's features, the
+    same architecture with random weights and (`raw`) raw pixels."""
     if (
         data.train is None
         or data.test is None
@@ -61,10 +64,10 @@ def probe_run(
     xtr, xte = data.train.images, data.test.images
     networks = {"de-shuffling network": trained, "random network": rand}
     if layer == AUTO:
-        sets, extra = _chosen_sets(networks, data, k, seed, device, progress)
+        sets, extra = _chosen_sets(networks, data, k, seed, device, progress, raw)
     else:
         kw = {"layer": layer, "device": device, "progress": progress, "distributed": distributed}
-        sets = {"raw pixels": (raw_pixels(xtr), raw_pixels(xte))}
+        sets = {"raw pixels": (raw_pixels(xtr), raw_pixels(xte))} if raw else {}
         for name, net in networks.items():
             sets[name] = (extract_features(net, xtr, **kw), extract_features(net, xte, **kw))
         extra = {}
@@ -77,21 +80,25 @@ def probe_run(
     return result
 
 
-def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progress: bool):
+def _chosen_sets(
+    networks: dict, data: NpzData, k: int, seed: int, device, progress: bool, raw: bool
+):
     """Every block of every network (and raw pixels), raw and standardised, scored on a
     validation split of the training images; each network's best choice is then fitted on all
     training images and tested. Returns the chosen feature sets and, for the report, the
     choices and the whole table (test accuracy of every candidate, never used to choose)."""
     xtr, xte = data.train.images, data.test.images
     ytr, yte = data.train.labels, data.test.labels
-    candidates = {"raw pixels": {"pixels": (raw_pixels(xtr), raw_pixels(xte))}}
+    candidates = {"raw pixels": {"pixels": (raw_pixels(xtr), raw_pixels(xte))}} if raw else {}
     for name, net in networks.items():
         tr = block_features(net, xtr, device=device, progress=progress)
         te = block_features(net, xte, device=device, progress=progress)
         candidates[name] = {b: (tr[b], te[b]) for b in tr}
     sets, choices, table = {}, {}, []
     for name, blocks in candidates.items():
-        rows = validation_scores({b: tr for b, (tr, _) in blocks.items()}, ytr, k, seed)
+        rows = validation_scores(
+            {b: tr for b, (tr, _) in blocks.items()}, ytr, k, seed, data.train.groups
+        )
         chosen = best(rows)
         for row in rows:
             tr, te = blocks[row["features"]]

@@ -3,18 +3,14 @@ when given, else on exam-format data built from real photographs (and real digit
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
-from convlens.demo.normal_data import make_digits_normal
+from convlens.demo.photo_probe import make_photo_probe, split_photographs
 from convlens.fingerprint import fingerprint
-from convlens.jigsaw.checkpoint import CHECKPOINT
-from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData, Split, load_npz
-from convlens.jigsaw.workflow import evaluate_run, run_training
-from convlens.probe.workflow import probe_run
+from convlens.jigsaw.recipes import NETWORKS, recipe
+from convlens.problem3 import run_study
 from convlens.report import discussion
 from convlens.report.cache import cache_key
 from convlens.report.document import Document, package_text
@@ -41,65 +37,88 @@ def _as_data(arrays: dict, source: str, kind: str) -> NpzData:
     return NpzData(train, split(arrays["c"], arrays["d"]), source, "uint8")
 
 
+# Demo sizes: (puzzles for training, puzzles for testing, probe crops per photograph for
+# training and testing) and epochs per network; the quick report trains one epoch of each.
+DEMO = {"full": (2000, 400, 30, 10), "quick": (300, 96, 8, 4)}
+DEMO_EPOCHS = {"edgenet": 3, "vgg11_bn": 4, "cfn": 3}
+
+
+def _demo_data(ctx) -> tuple[NpzData, NpzData]:
+    folders = (
+        [ctx.problem2 / "validation_images", ctx.problem2 / "test_images"]
+        if (ctx.problem2 and ctx.problem2.is_dir())
+        else []
+    )
+    n_train, n_test, per_train, per_test = DEMO["quick" if ctx.quick else "full"]
+    probe_photos, puzzle_photos = split_photographs(collect_photographs(folders), seed=ctx.seed)
+    arrays = make_jigsaw_arrays(puzzle_photos, n_train=n_train, n_test=n_test, seed=ctx.seed)
+    shuffled = _as_data(arrays, f"random 96x96 crops of {len(puzzle_photos)} photographs", "orders")
+    probe = make_photo_probe(probe_photos, n_train=per_train, n_test=per_test, seed=ctx.seed)
+    normal = _as_data(
+        probe,
+        f"{len(probe_photos)} other photographs, one class each, with training and test crops "
+        "from opposite halves of each photograph",
+        "classes",
+    )
+    return shuffled, normal
+
+
 def compute(ctx) -> dict:
-    quick = ctx.quick
     if ctx.problem3:
         shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
         normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
         mode = "exam"
-        cfg = TrainConfig(seed=ctx.seed, device=ctx.device)
+        epochs = {}
     else:
-        folders = (
-            [ctx.problem2 / "validation_images", ctx.problem2 / "test_images"]
-            if (ctx.problem2 and ctx.problem2.is_dir())
-            else []
-        )
-        photos = collect_photographs(folders)
-        arrays = make_jigsaw_arrays(
-            photos, n_train=300 if quick else 3000, n_test=96 if quick else 600, seed=ctx.seed
-        )
-        shuffled = _as_data(arrays, f"random 96x96 crops of {len(photos)} photographs", "orders")
-        normal = _as_data(
-            make_digits_normal(size=96, seed=ctx.seed),
-            "scikit-learn's handwritten digits at 96x96",
-            "classes",
-        )
+        shuffled, normal = _demo_data(ctx)
         mode = "demo"
-        cfg = TrainConfig(seed=ctx.seed, epochs=1 if quick else 4, device=ctx.device)
+        epochs = {n: 1 if ctx.quick else e for n, e in DEMO_EPOCHS.items()}
+    side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96
+    configs = {
+        name: recipe(
+            name,
+            side,
+            seed=ctx.seed,
+            device=ctx.device,
+            **({"epochs": epochs[name]} if name in epochs else {}),
+        )
+        for name in NETWORKS
+    }
     # One run folder per data and settings: an interrupted report resumes the training where
     # its last checkpoint stopped, and other data never resume a run trained on something else.
     key = cache_key(section="problem3", seed=ctx.seed, quick=ctx.quick, **settings(ctx))
-    run = ctx.out / "runs" / f"jigsaw-{key[:12]}"
-    seconds = {}
-    started = time.perf_counter()
-    ctx.step(f"problem3: 3a training {cfg.model.arch} for {cfg.epochs} epoch(s)")
-    train = run_training(shuffled, run, cfg, resume=(run / CHECKPOINT).exists(), progress=True)
-    device = resolve_device(ctx.device)
-    seconds["3a_training"] = round(time.perf_counter() - started, 2)
-    started = time.perf_counter()
-    ctx.step("problem3: 3b evaluating every de-shuffling method")
-    ev = evaluate_run(run, shuffled, out=ctx.figures, tta=True, device=device, progress=True)
-    ev["figure"] = "jigsaw_examples.png"
-    seconds["3b_evaluation"] = round(time.perf_counter() - started, 2)
-    started = time.perf_counter()
-    ctx.step("problem3: 3c k-NN probe")
-    probe = probe_run(
-        run, normal, k=3, seed=ctx.seed, out=ctx.figures, progress=True, device=device
+    study = run_study(
+        shuffled,
+        normal,
+        ctx.out / "runs" / f"jigsaw-{key[:12]}",
+        configs,
+        figures=ctx.figures,
+        k=3,
+        seed=ctx.seed,
+        device=resolve_device(ctx.device),
+        step=ctx.step,
     )
-    probe["figure"] = "probe_embedding.png"
-    seconds["3c_probe"] = round(time.perf_counter() - started, 2)
+    main = study["networks"][NETWORKS[0]]
+    main["evaluation"]["figure"] = "jigsaw_examples.png"
+    main["probe"]["figure"] = "probe_embedding.png"
+    study["curve_figure"] = "feature_curve.png"
     return {
         "mode": mode,
         "shuffled_source": shuffled.source,
         "normal_source": normal.source,
         "n_train": int(len(shuffled.train.images)),
-        "epochs": cfg.epochs,
-        "arch": cfg.model.arch,
-        "history": train["history"],
-        "training_minutes": round(sum(h["seconds"] for h in train["history"]) / 60, 2),
-        "evaluation": {k: v for k, v in ev.items() if k != "confusion_network"},
-        "probe": probe,
-        "seconds": seconds,
+        "epochs": configs[NETWORKS[0]].epochs,
+        "arch": NETWORKS[0],
+        "history": main["history"],
+        "training_minutes": main["training_minutes"],
+        "evaluation": main["evaluation"],
+        "probe": main["probe"],
+        "study": study,
+        "seconds": {
+            f"{step_} {name}": sec
+            for name, n in study["networks"].items()
+            for step_, sec in n["seconds"].items()
+        },
     }
 
 
@@ -178,3 +197,108 @@ def render(doc: Document, r: dict, ctx) -> None:
         caption="(3c) k-NN accuracy for several k",
     )
     doc.figure(ctx.figures / p["figure"], "(3c) PCA of the test features, coloured by class")
+    if "study" in r:
+        _render_study(doc, r["study"], ctx)
+
+
+def _render_study(doc: Document, study: dict, ctx) -> None:
+    nets = study["networks"]
+    doc.markdown(package_text("study.md"))
+    doc.table(
+        [
+            {
+                "network": name,
+                "settings": n["settings"],
+                "epochs": len(n["history"]),
+                "minutes": n["training_minutes"],
+                **{
+                    m: n["evaluation"]["methods"][m]["image_accuracy"]
+                    for m in ("network", "network+tta", "network+seam", "seam")
+                    if m in n["evaluation"]["methods"]
+                },
+                "quarter-level (network)": n["evaluation"]["methods"]["network"][
+                    "quarter_accuracy"
+                ],
+            }
+            for name, n in nets.items()
+        ],
+        caption="(3a-3b) the three networks on the same puzzles: image-level accuracy of each "
+        "network alone, with test-time augmentation, fused with the seam score, and the seam "
+        "score alone, on the same test images",
+    )
+    doc.discussion(discussion.networks_3b(nets))
+    rows = []
+    for name, n in nets.items():
+        choices = n["probe"]["choices"]
+        table = {t["features"]: t for t in n["probe"]["table"]}
+        for features, weights in (
+            ("de-shuffling network", "trained"),
+            ("random network", "random"),
+        ):
+            c, t = choices[features], table[features]
+            rows.append(
+                {
+                    "network": name,
+                    "weights": weights,
+                    "block": c["block"],
+                    "standardised": "yes" if c["standardised"] else "no",
+                    "validation k-NN": c["val_knn"],
+                    "test k-NN": t["knn3"],
+                    "cosine": t["cosine_knn3"],
+                    "linear": t["linear"],
+                }
+            )
+    raw = next(
+        t for n in nets.values() for t in n["probe"]["table"] if t["features"] == "raw pixels"
+    )
+    raw_choice = next(
+        n["probe"]["choices"]["raw pixels"]
+        for n in nets.values()
+        if "raw pixels" in n["probe"]["choices"]
+    )
+    rows.append(
+        {
+            "network": "raw pixels",
+            "weights": "",
+            "block": "",
+            "standardised": "yes" if raw_choice["standardised"] else "no",
+            "validation k-NN": raw_choice["val_knn"],
+            "test k-NN": raw["knn3"],
+            "cosine": raw["cosine_knn3"],
+            "linear": raw["linear"],
+        }
+    )
+    first = next(iter(nets.values()))["probe"]
+    doc.table(
+        rows,
+        caption=f"(3c) every network against its random twin and raw pixels: the block and "
+        f"standardisation were chosen on a validation split of the {first['n_train']} probe "
+        f"training images, then k-NN (k = 3) was fitted on all of them and tested on "
+        f"{first['n_test']} test images",
+    )
+    doc.discussion(discussion.study_3d(nets))
+    doc.figure(
+        ctx.figures / study["curve_figure"],
+        f"(3c) the features during training: k-NN accuracy of the best block (standardised) on "
+        f"a validation split of {study['curve_images']} probe training images after every "
+        "epoch, against training minutes; dashed: the same architecture with random weights",
+    )
+    doc.table(
+        [
+            {
+                "features": row["network"]
+                if row["network"] == "raw pixels"
+                else f"{name}, {'trained' if row['network'].startswith('de-') else 'random'}",
+                "block": row["block"],
+                "dim": row["dim"],
+                "standardised": "yes" if row["standardised"] else "no",
+                "validation k-NN": row["val_knn"],
+                "test k-NN": row["test_knn"],
+                "chosen": "yes" if row["chosen"] else "",
+            }
+            for name, n in nets.items()
+            for row in n["probe"]["layers"]
+        ],
+        caption="(3c) every candidate of the probe; the test column is shown for completeness "
+        "and was never used to choose",
+    )

@@ -1,0 +1,42 @@
+"""How each de-shuffling network is trained: one recipe per architecture, shared by the CLI's
+defaults, the report and the benchmarks (benchmarks/bench_jigsaw.py measures them)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from convlens.jigsaw.config import TrainConfig
+from convlens.jigsaw.model import ModelConfig
+
+NETWORKS = ("edgenet", "vgg11_bn", "cfn")
+
+RECIPES = {
+    "edgenet": TrainConfig(),
+    # VGG-11-BN over the whole shuffled image: 64 px input (2.2x the images per second of
+    # 96 px on a CPU, and the five pools end on a 2x2 grid, one cell per quarter), half width,
+    # no dropout (labels are unlimited: every epoch re-shuffles), batch 32 (on 2 cores the same
+    # images per second as 64 or 128, so twice the updates).
+    "vgg11_bn": TrainConfig(
+        epochs=20,
+        batch_size=32,
+        lr=1.5e-3,
+        model=ModelConfig(arch="vgg11_bn", width=0.5, hidden=512, resolution=64),
+    ),
+    # The context-free network: tiles alone through a shared VGG-11-BN trunk, with gap crops,
+    # per-tile normalisation and random grey tiles (convlens.jigsaw.cfn).
+    "cfn": TrainConfig(
+        epochs=12,
+        batch_size=32,
+        lr=1.5e-3,
+        model=ModelConfig(arch="cfn", width=0.5, hidden=512),
+    ),
+}
+
+
+def recipe(arch: str, side: int = 96, **overrides) -> TrainConfig:
+    """The recipe of `arch` for images of `side` pixels, with `overrides` (epochs, seed, ...)."""
+    base = RECIPES[arch]
+    model = replace(base.model, input_size=side)
+    if model.resolution:
+        model = replace(model, resolution=min(model.resolution, side))
+    return replace(base, model=model, **overrides)

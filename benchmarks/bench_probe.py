@@ -1,45 +1,92 @@
-"""The Problem 3c comparison on real images available offline: a de-shuffling network trained
-on photographs (skimage, scikit-learn, matplotlib and ../shared/data/problem2), then k-NN
-(k = 3), cosine k-NN and a linear probe on scikit-learn's handwritten digits (upscaled to the
-network's 96x96 input) for raw pixels, the trained network's features and a random network."""
+"""Problem 3c on in-domain probes, as in the exam (the probe's images look like the puzzles'):
 
+* photographs: puzzles from some photographs; the probe has one class per *other* photograph
+  (40 with ../shared/data/problem2), training and test crops from opposite halves;
+* digits: puzzles made from scikit-learn's handwritten digits (training split), the probe on
+  the same digits.
+
+Each network is trained with its recipe (fewer epochs, see --epochs), then every block of it
+and of its random twin, raw and standardised, is scored by k-NN (k = 3) on a validation split
+of the probe's training images; the table shows the test accuracy of every candidate too, and
+which one validation chose."""
+
+import argparse
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from common import PROBLEM2, header
 
-from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.normal_data import make_digits_normal
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.data import NpzData, Split
-from convlens.jigsaw.train import train
-from convlens.probe.workflow import probe_run
+from convlens.demo.photo_probe import as_npz_data, photo_study_data
+from convlens.jigsaw.permutations import PERMUTATIONS
+from convlens.jigsaw.recipes import NETWORKS, recipe
+from convlens.jigsaw.tiles import shuffle
+from convlens.problem3 import run_study
 
 
-def main(n_train: int = 3000, epochs: int = 3) -> None:
-    photos = collect_photographs([PROBLEM2 / "validation_images", PROBLEM2 / "test_images"])
-    jig = make_jigsaw_arrays(photos, n_train=n_train, n_test=100, seed=0)
-    digits = make_digits_normal(size=96, seed=0)
-    normal = NpzData(
-        Split(digits["a"], digits["b"]), Split(digits["c"], digits["d"]), "digits", "uint8"
+def digit_study_data(seed: int = 0):
+    digits = make_digits_normal(size=96, seed=seed)
+    rng = np.random.default_rng(seed)
+    orders = PERMUTATIONS[rng.integers(0, 24, len(digits["a"]) + len(digits["c"]))]
+    n = len(digits["a"])
+    puzzles = {
+        "a": shuffle(digits["a"], orders[:n]),
+        "b": orders[:n],
+        "c": shuffle(digits["c"], orders[n:]),
+        "d": orders[n:],
+    }
+    return (
+        as_npz_data(puzzles, "digit puzzles", "orders"),
+        as_npz_data(digits, "scikit-learn's digits at 96x96", "classes"),
     )
-    header(f"k-NN probe: network trained {epochs} epochs on {n_train} photograph puzzles")
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        train(jig["a"], jig["b"], Path(tmp) / "run", TrainConfig(epochs=epochs), progress=False)
-        print(f"training: {(time.perf_counter() - start) / 60:.1f} min")
-        result = probe_run(Path(tmp) / "run", normal, k=3, progress=False)
-    print(
-        f"{'features':22s} {'dim':>6s} {'k-NN k=3':>9s} {'cosine':>7s} {'linear':>7s}"
-        f"   ({result['n_train']} train / {result['n_test']} test digits)"
-    )
-    base = result["table"][0]["knn3"]
-    for row in result["table"]:
+
+
+def report(name: str, study: dict, seconds: float) -> None:
+    header(f"{name}: {seconds / 60:.1f} min")
+    for arch, n in study["networks"].items():
+        acc = n["evaluation"]["methods"]["network"]["image_accuracy"]
         print(
-            f"{row['features']:22s} {row['dim']:6d} {row['knn3']:9.3f} {row['cosine_knn3']:7.3f} "
-            f"{row['linear']:7.3f}   k-NN x{row['knn3'] / base:4.2f} of raw pixels"
+            f"\n{arch} ({n['settings']}), {len(n['history'])} epochs, {n['training_minutes']} min,"
+            f" de-shuffling image-level {acc:.3f}"
         )
+        curve = ", ".join(f"{h['probe_knn']:.3f}" for h in n["history"])
+        print(
+            f"feature curve (best block, probe validation): {curve}; random {n['random_curve']:.3f}"
+        )
+        print(f"{'features':22s} {'block':7s} {'std':>4s} {'val k-NN':>9s} {'test k-NN':>10s}")
+        for row in n["probe"]["layers"]:
+            mark = "  <- chosen" if row["chosen"] else ""
+            std = "yes" if row["standardised"] else "no"
+            print(
+                f"{row['network']:22s} {row['block']:7s} {std:>4s}"
+                f" {row['val_knn']:9.3f} {row['test_knn']:10.3f}{mark}"
+            )
+        t = {r["features"]: r for r in n["probe"]["table"]}
+        gain = t["de-shuffling network"]["knn3"] - t["random network"]["knn3"]
+        print(f"chosen trained vs random twin on test: {gain:+.3f}")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--epochs", type=int, default=3, help="per network (the recipes use more)")
+    p.add_argument("--archs", default=",".join(NETWORKS))
+    p.add_argument("--domains", default="photos,digits")
+    p.add_argument("--puzzles", type=int, default=2000)
+    args = p.parse_args()
+    archs = args.archs.split(",")
+    for domain in args.domains.split(","):
+        if domain == "photos":
+            folders = [PROBLEM2 / "validation_images", PROBLEM2 / "test_images"]
+            data = photo_study_data(folders, args.puzzles, 400, 30, 10)
+        else:
+            data = digit_study_data()
+        configs = {a: recipe(a, epochs=args.epochs) for a in archs}
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            study = run_study(*data, Path(tmp), configs, progress=False)
+        report(f"{domain}: {data[1].source}", study, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

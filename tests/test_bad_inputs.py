@@ -167,6 +167,9 @@ def _cases():
         ("workers -1", ["jigsaw", "train", n, "--out", "{new}", "--workers", "-1"], "--workers"),
         ("width 0", ["jigsaw", "train", n, "--out", "{new}", "--width", "0"], "--width"),
         ("hidden 0", ["jigsaw", "train", n, "--out", "{new}", "--hidden", "0"], "--hidden"),
+        ("resolution 50", ["jigsaw", "train", n, "--out", "{new}", "--resolution", "50"], "32"),
+        ("tile gray 2", ["jigsaw", "train", n, "--out", "{new}", "--tile-gray", "2"], "tile_gray"),
+        ("shuffles 30", ["jigsaw", "train", n, "--out", "{new}", "--shuffles", "30"], "shuffles"),
         (
             "fp16 on the CPU",
             ["jigsaw", "train", n, "--out", "{new}", "--precision", "fp16"],

@@ -324,3 +324,22 @@ def test_epoch_plan_puts_differently_shuffled_copies_side_by_side():
     # one copy per image: every image once, the 24 orders equally often
     order, classes, _ = epoch_plan(48, _cfg(), np.random.default_rng(0))
     assert sorted(order) == list(range(48)) and (np.bincount(classes) == 2).all()
+
+
+def test_cli_takes_the_recipe_of_the_arch_and_flags_override_it(photo_arrays, tmp_path):
+    npz = tmp_path / "d.npz"
+    np.savez(npz, a=photo_arrays["a"][:64], b=photo_arrays["b"][:64])
+    args = ["--arch", "cfn", "--epochs", "1", "--width", "0.125", "--hidden", "16"]
+    args += ["--gap", "2", "--no-tile-norm", "--tile-gray", "0.5", "--precision", "fp32"]
+    assert main(["jigsaw", "train", str(npz), "--out", str(tmp_path / "run"), *args]) == 0
+    model, cfg, _ = load_run(tmp_path / "run")
+    assert (cfg.model.arch, cfg.model.gap, cfg.model.tile_norm, cfg.model.tile_gray) == (
+        "cfn",
+        2,
+        False,
+        0.5,
+    )
+    assert (model.gap, model.tile_norm, model.tile_gray) == (2, False, 0.5)
+    from convlens.jigsaw.recipes import RECIPES
+
+    assert (cfg.batch_size, cfg.lr) == (RECIPES["cfn"].batch_size, RECIPES["cfn"].lr)

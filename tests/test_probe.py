@@ -184,3 +184,16 @@ def test_validation_split_is_stratified_and_disjoint(normal):
     assert not set(fit) & set(val) and len(fit) + len(val) == len(normal["b"])
     share = np.bincount(normal["b"][val], minlength=10) / np.bincount(normal["b"], minlength=10)
     assert share.min() > 0.1 and share.max() < 0.3  # about 20 % of every class
+
+
+def test_cfn_is_probed_by_block_and_refuses_fc_layers(normal):
+    from convlens.errors import ConvlensError
+    from convlens.probe.blocks import block_features
+    from convlens.probe.features import feature_extractor
+
+    cfn = random_network(ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=32), 0)
+    feats = block_features(cfn, normal["c"][:3])
+    assert [f.shape[1] for f in feats.values()] == [8, 16, 32, 64, 64]
+    with pytest.raises(ConvlensError, match="four tiles"):
+        feature_extractor(cfn, "fc1")
+    assert extract_features(cfn, normal["c"][:3], progress=False).shape == (3, 64)

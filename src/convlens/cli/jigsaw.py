@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+from dataclasses import replace
 from pathlib import Path
 
 from convlens.cli.options import (
@@ -16,13 +18,16 @@ from convlens.cli.options import (
 )
 from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
-from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import load_npz
-from convlens.jigsaw.model import ARCHS, ModelConfig
+from convlens.jigsaw.model import ARCHS
+from convlens.jigsaw.recipes import recipe
 from convlens.jigsaw.scoring import METHODS
 from convlens.jigsaw.workflow import evaluate_run, restore_file, run_training
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
+
+MODEL_FLAGS = ("width", "dropout", "hidden", "resolution", "gap", "tile_norm", "tile_gray")
+TRAIN_FLAGS = ("epochs", "batch_size", "lr", "val_fraction", "shuffles", *MODEL_FLAGS)
 
 
 def register(sub) -> None:
@@ -45,28 +50,60 @@ def register(sub) -> None:
     t.add_argument("data", type=Path, help="DataShuffled.npz, or problem3.zip / its folder")
     t.add_argument("--out", type=out_folder, required=True, metavar="RUN", help="run folder")
     t.add_argument("--resume", action="store_true")
-    d = TrainConfig()
-    m = ModelConfig()
-    t.add_argument("--epochs", type=positive_int, default=d.epochs)
-    t.add_argument("--batch-size", type=positive_int, default=d.batch_size)
-    t.add_argument("--lr", type=positive_float, default=d.lr)
+    # Defaults come from the chosen architecture's recipe (convlens.jigsaw.recipes); any flag
+    # given overrides it.
+    t.add_argument("--epochs", type=positive_int, default=None, help="default: the recipe's")
+    t.add_argument("--batch-size", type=positive_int, default=None)
+    t.add_argument("--lr", type=positive_float, default=None)
     t.add_argument(
         "--arch",
         choices=ARCHS,
-        default=m.arch,
-        help="edgenet (seam-scoring trunk, default) or a VGG-BN over the whole image",
+        default="edgenet",
+        help="edgenet (seam-scoring trunk, default), vgg11_bn over the whole image (the exam's "
+        "suggestion), cfn (context-free: each quarter alone through a shared VGG-11-BN trunk), "
+        "or another VGG-BN",
     )
-    t.add_argument("--width", type=positive_float, default=m.width, help="channel multiplier")
-    t.add_argument("--dropout", type=float, default=m.dropout, help="in [0, 1)")
+    t.add_argument("--width", type=positive_float, default=None, help="channel multiplier")
+    t.add_argument("--dropout", type=float, default=None, help="in [0, 1)")
+    t.add_argument("--hidden", type=positive_int, default=None)
+    t.add_argument(
+        "--resolution",
+        type=nonnegative_int,
+        default=None,
+        help="vgg: side the image is first resized to (recipe: 64; 0 keeps the input size)",
+    )
+    t.add_argument(
+        "--gap",
+        type=nonnegative_int,
+        default=None,
+        help="cfn: pixels cropped off each tile edge (default 4)",
+    )
+    t.add_argument(
+        "--tile-norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="cfn: standardise each tile on its own (default on)",
+    )
+    t.add_argument(
+        "--tile-gray",
+        type=float,
+        default=None,
+        help="cfn: probability that a training tile is turned grey (default 0.3)",
+    )
+    t.add_argument(
+        "--shuffles",
+        type=positive_int,
+        default=None,
+        help="copies of each image per epoch, each in another order (default 1)",
+    )
     t.add_argument(
         "--workers",
         type=nonnegative_int,
-        default=d.workers,
+        default=0,
         help="processes preparing training batches (useful with a GPU; default 0)",
     )
-    t.add_argument("--hidden", type=positive_int, default=m.hidden)
     t.add_argument(
-        "--val-fraction", type=float, default=d.val_fraction, help="in (0, 1); picks best.pt"
+        "--val-fraction", type=float, default=None, help="in (0, 1); picks best.pt (0.1)"
     )
     add_device(t, precision_default="auto")
     add_seed(t)
@@ -111,19 +148,17 @@ def run_train(args) -> int:
         raise ConvlensError(f"{data.source}: no training images (key 'a')")
     size = data.train.images.shape[-1]
     print(f"{data.source}: pixels {data.dtype_found}; {len(data.train.images)} training images")
-    model = ModelConfig(
-        arch=args.arch, width=args.width, hidden=args.hidden, dropout=args.dropout, input_size=size
-    )
-    cfg = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        val_fraction=args.val_fraction,
+    chosen = {k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k) is not None}
+    base = recipe(args.arch, size)
+    model = replace(base.model, **{k: v for k, v in chosen.items() if k in MODEL_FLAGS})
+    cfg = replace(
+        base,
+        model=model,
         seed=args.seed,
         precision=args.precision,
         device=args.device,
-        model=model,
         workers=args.workers,
+        **{k: v for k, v in chosen.items() if k not in MODEL_FLAGS},
     )
     distributed = from_environment(args.device)  # set up by torchrun, else None
     try:

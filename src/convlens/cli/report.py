@@ -1,10 +1,12 @@
 """`convlens report`: the main job."""
 
+import argparse
 from pathlib import Path
 
 from convlens.cli.options import add_seed, out_folder
 from convlens.errors import ConvlensError
 from convlens.handin import pack
+from convlens.jigsaw.recipes import NETWORKS
 from convlens.report import ReportContext, build_report
 
 
@@ -29,6 +31,14 @@ def register(sub) -> None:
         default="auto",
         help="device for Problem 3 training and inference (auto, cpu, cuda:N)",
     )
+    p.add_argument(
+        "--networks",
+        type=network_list,
+        default=NETWORKS,
+        metavar="A,B,...",
+        help=f"de-shuffling networks Problem 3 trains, side by side (default: "
+        f"{','.join(NETWORKS)}; the first gives the detailed figures)",
+    )
     add_seed(p)
     p.set_defaults(func=run)
 
@@ -44,6 +54,16 @@ def register(sub) -> None:
     h.set_defaults(func=run_handin)
 
 
+def network_list(text: str) -> tuple[str, ...]:
+    names = tuple(n.strip() for n in text.split(",") if n.strip())
+    unknown = [n for n in names if n not in NETWORKS]
+    if not names or unknown or len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(
+            f"expected distinct names from {','.join(NETWORKS)}, got {text!r}"
+        )
+    return names
+
+
 def run(args) -> int:
     for name in ("problem2", "problem3"):
         path = getattr(args, name)
@@ -57,6 +77,7 @@ def run(args) -> int:
         weights=args.weights,
         quick=args.quick,
         device=args.device,
+        networks=args.networks,
     )
     built = build_report(ctx)
     for kind, path in built["paths"].items():

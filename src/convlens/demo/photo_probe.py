@@ -5,9 +5,13 @@ on puzzles from the *other* photographs (`split_photographs`)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.photos import random_crops
+from convlens.jigsaw.data import NpzData, Split
 
 MIN_PUZZLE_PHOTOS = 6
 
@@ -65,3 +69,41 @@ def make_photo_probe(
         "names": np.array(names),
         "source_train": np.array(regions),
     }
+
+
+def as_npz_data(arrays: dict, source: str, kind: str) -> NpzData:
+    """Arrays in the exam's layout as loaded data; 'source_train' becomes the training groups
+    (crops of one photograph or region), which validation splits then keep together."""
+
+    def split(x, y, groups=None):
+        known = np.ones(len(x), bool) if kind == "orders" else None
+        return Split(x, y, known, groups)
+
+    train = split(arrays["a"], arrays["b"], arrays.get("source_train"))
+    return NpzData(train, split(arrays["c"], arrays["d"]), source, "uint8")
+
+
+def photo_study_data(
+    folders: list[Path],
+    n_train: int,
+    n_test: int,
+    per_train: int,
+    per_test: int,
+    seed: int = 0,
+) -> tuple[NpzData, NpzData]:
+    """(puzzles, labelled probe) from disjoint photographs: the bundled ones plus every image
+    in `folders` (e.g. the problem2 folder). Puzzles are split by photograph; the probe has one
+    class per photograph, train and test crops from opposite halves."""
+    probe_photos, puzzle_photos = split_photographs(collect_photographs(folders), seed=seed)
+    arrays = make_jigsaw_arrays(puzzle_photos, n_train=n_train, n_test=n_test, seed=seed)
+    shuffled = as_npz_data(
+        arrays, f"random 96x96 crops of {len(puzzle_photos)} photographs", "orders"
+    )
+    probe = make_photo_probe(probe_photos, n_train=per_train, n_test=per_test, seed=seed)
+    normal = as_npz_data(
+        probe,
+        f"{len(probe_photos)} other photographs, one class each, with training and test crops "
+        "from opposite halves of each photograph",
+        "classes",
+    )
+    return shuffled, normal

@@ -52,6 +52,13 @@ class TrainConfig:
             (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
             (m.hidden >= 1, "hidden must be >= 1", m.hidden),
             (0 <= m.dropout < 1, "dropout must be in [0, 1)", m.dropout),
+            (
+                m.resolution >= 0 and m.resolution % 32 == 0,
+                "resolution must be 0 or a multiple of 32 (VGG's five pools)",
+                m.resolution,
+            ),
+            (m.gap >= 0, "gap must be >= 0", m.gap),
+            (0 <= m.tile_gray <= 1, "tile_gray must be in [0, 1]", m.tile_gray),
         ]
         for ok, message, value in checks:
             if not ok:

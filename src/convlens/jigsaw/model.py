@@ -6,8 +6,10 @@
 * "vgg11_bn" (the exam's suggestion): our VGG-11 with batch norm and a 24-way head over the
   whole shuffled image. The task is local (do edges continue across the seams?) and global
   (which tile holds the sky), which 3x3 convolutions with pooling can capture; batch norm lets
-  an 11-layer network train from scratch; VGG-11 is the smallest VGG. On a CPU it learns
-  slowly: it first has to discover that the seams matter (0.158 after the same 8 epochs).
+  an 11-layer network train from scratch; VGG-11 is the smallest VGG. It learns slowly: it
+  first has to discover that the seams matter (its recipe: convlens.jigsaw.recipes).
+* "cfn": the context-free network (convlens.jigsaw.cfn): each quarter alone through a shared
+  VGG-11-BN trunk, so it cannot use the seams at all.
 """
 
 from __future__ import annotations

@@ -44,6 +44,11 @@ def _cut(model: nn.Module, layer: str) -> int:
     feature layer."""
     if layer == "pool":
         return 0
+    if hasattr(model, "tile_embeddings"):
+        raise ConvlensError(
+            f"layer {layer}: the context-free network's fully connected layers read four tiles "
+            "at once, not one image; choose auto (its blocks) or pool"
+        )
     n = int(layer.removeprefix("fc"))
     linear = [i for i, m in enumerate(model.classifier) if isinstance(m, nn.Linear)]
     if n >= len(linear):

@@ -31,6 +31,7 @@ def run_study(
     device="cpu",
     progress: bool = True,
     step: Callable[[str], None] = lambda _: None,
+    tta: bool = True,
 ) -> dict:
     """{'networks': {name: {...}}, 'curve': {...}}; `runs/<name>` holds each run (an interrupted
     study resumes every training where its checkpoint stopped)."""
@@ -52,7 +53,7 @@ def run_study(
         )
         clock.lap("3a_training")
         step(f"problem3: 3b evaluating {name}")
-        ev = evaluate_run(run, shuffled, out=out, tta=True, device=device, progress=progress)
+        ev = evaluate_run(run, shuffled, out=out, tta=tta, device=device, progress=progress)
         clock.lap("3b_evaluation")
         step(f"problem3: 3c probing {name}")
         probe = probe_run(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convlens import __version__, atomic
+from convlens.jigsaw.recipes import NETWORKS
 from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached
 from convlens.report.document import Document
@@ -22,6 +23,7 @@ class ReportContext:
     weights: str | None = None
     device: str = "auto"
     quick: bool = False  # tiny settings for tests
+    networks: tuple[str, ...] = NETWORKS  # Problem 3's de-shuffling networks, side by side
 
     def step(self, text: str) -> None:
         """One line on stderr as each step starts, so a long report never runs in silence."""

@@ -1,15 +1,12 @@
 """Report section for Problem 3: de-shuffling and the k-NN probe, on the exam's problem3 data
-when given, else on exam-format data built from real photographs (and real digits)."""
+when given, else on exam-format data built from real photographs."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
-from convlens.demo.photo_probe import make_photo_probe, split_photographs
+from convlens.demo.photo_probe import photo_study_data
 from convlens.fingerprint import fingerprint
-from convlens.jigsaw.data import NpzData, Split, load_npz
-from convlens.jigsaw.recipes import NETWORKS, recipe
+from convlens.jigsaw.data import NpzData, load_npz
+from convlens.jigsaw.recipes import recipe
 from convlens.problem3 import run_study
 from convlens.report import discussion
 from convlens.report.cache import cache_key
@@ -24,17 +21,8 @@ def settings(ctx) -> dict:
         "problem2": str(ctx.problem2),
         # the demo's puzzles include the problem2 photographs when they are present
         "problem2_content": None if ctx.problem3 else fingerprint(ctx.problem2),
+        "networks": list(ctx.networks),
     }
-
-
-def _as_data(arrays: dict, source: str, kind: str) -> NpzData:
-    def split(x, y, groups=None):
-        known = np.ones(len(x), bool) if kind == "orders" else None
-        return Split(x, y, known, groups)
-
-    # The demo's crops know their photograph: validation then holds out whole photographs.
-    train = split(arrays["a"], arrays["b"], arrays.get("source_train"))
-    return NpzData(train, split(arrays["c"], arrays["d"]), source, "uint8")
 
 
 # Demo sizes: (puzzles for training, puzzles for testing, probe crops per photograph for
@@ -50,17 +38,7 @@ def _demo_data(ctx) -> tuple[NpzData, NpzData]:
         else []
     )
     n_train, n_test, per_train, per_test = DEMO["quick" if ctx.quick else "full"]
-    probe_photos, puzzle_photos = split_photographs(collect_photographs(folders), seed=ctx.seed)
-    arrays = make_jigsaw_arrays(puzzle_photos, n_train=n_train, n_test=n_test, seed=ctx.seed)
-    shuffled = _as_data(arrays, f"random 96x96 crops of {len(puzzle_photos)} photographs", "orders")
-    probe = make_photo_probe(probe_photos, n_train=per_train, n_test=per_test, seed=ctx.seed)
-    normal = _as_data(
-        probe,
-        f"{len(probe_photos)} other photographs, one class each, with training and test crops "
-        "from opposite halves of each photograph",
-        "classes",
-    )
-    return shuffled, normal
+    return photo_study_data(folders, n_train, n_test, per_train, per_test, seed=ctx.seed)
 
 
 def compute(ctx) -> dict:
@@ -82,7 +60,7 @@ def compute(ctx) -> dict:
             device=ctx.device,
             **({"epochs": epochs[name]} if name in epochs else {}),
         )
-        for name in NETWORKS
+        for name in ctx.networks
     }
     # One run folder per data and settings: an interrupted report resumes the training where
     # its last checkpoint stopped, and other data never resume a run trained on something else.
@@ -98,7 +76,7 @@ def compute(ctx) -> dict:
         device=resolve_device(ctx.device),
         step=ctx.step,
     )
-    main = study["networks"][NETWORKS[0]]
+    main = study["networks"][ctx.networks[0]]
     main["evaluation"]["figure"] = "jigsaw_examples.png"
     main["probe"]["figure"] = "probe_embedding.png"
     study["curve_figure"] = "feature_curve.png"
@@ -107,8 +85,8 @@ def compute(ctx) -> dict:
         "shuffled_source": shuffled.source,
         "normal_source": normal.source,
         "n_train": int(len(shuffled.train.images)),
-        "epochs": configs[NETWORKS[0]].epochs,
-        "arch": NETWORKS[0],
+        "epochs": configs[ctx.networks[0]].epochs,
+        "arch": ctx.networks[0],
         "history": main["history"],
         "training_minutes": main["training_minutes"],
         "evaluation": main["evaluation"],

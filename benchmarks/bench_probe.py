@@ -85,7 +85,7 @@ def main() -> None:
         configs = {a: recipe(a, epochs=args.epochs) for a in archs}
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            study = run_study(*data, Path(tmp), configs, progress=False)
+            study = run_study(*data, Path(tmp), configs, progress=False, tta=False)
         report(f"{domain}: {data[1].source}", study, time.perf_counter() - start)
 
 

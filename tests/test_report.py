@@ -57,11 +57,11 @@ def _check_figures(page: str, out: Path) -> None:
 @pytest.fixture(scope="module")
 def demo_report(problem2_dir, tmp_path_factory):
     """The quick demo report, interrupted once after the jigsaw training and then resumed."""
-    from convlens.report import problem3
+    from convlens.problem3 import study
 
     out = tmp_path_factory.mktemp("report")
     calls = {"n": 0}
-    real_evaluate = problem3.evaluate_run
+    real_evaluate = study.evaluate_run
 
     def interrupted(*args, **kw):
         calls["n"] += 1
@@ -71,7 +71,7 @@ def demo_report(problem2_dir, tmp_path_factory):
 
     ctx = ReportContext(out=out, quick=True, problem2=problem2_dir)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(problem3, "evaluate_run", interrupted)
+        mp.setattr(study, "evaluate_run", interrupted)
         with pytest.raises(KeyboardInterrupt):
             build_report(ctx)
         cache = out / "cache"
@@ -79,7 +79,8 @@ def demo_report(problem2_dir, tmp_path_factory):
             "problem1": (cache / "problem1.json").exists(),
             "problem2_at": (cache / "problem2.json").stat().st_mtime_ns,
         }
-        (run,) = (out / "runs").glob("jigsaw-*")  # one run folder per data and settings
+        (runs,) = (out / "runs").glob("jigsaw-*")  # one run folder per data and settings
+        run = runs / "edgenet"  # the first network of the study
         first["trained_at"] = (run / "checkpoint.pt").stat().st_mtime_ns
         built = build_report(ctx)  # continues: nothing already computed is redone
     return {"out": out, "built": built, "first": first, "run": run}

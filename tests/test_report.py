@@ -44,7 +44,7 @@ def _check_numbers(page: str, results: dict) -> None:
         if value != value:
             assert "NaN" in flat or "null" in flat  # results.json is strict JSON
             continue
-        assert any(abs(s - value) <= 5e-4 * max(1.0, abs(value)) for s in stored), cell
+        assert any(abs(s - value) <= 5e-4 * max(1.0, abs(value)) + 1e-9 for s in stored), cell
 
 
 def _check_figures(page: str, out: Path) -> None:

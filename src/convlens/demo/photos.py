@@ -63,7 +63,8 @@ def random_crops(
     short = min(h, w)
     img = Image.fromarray(photo)
     for _ in range(n):
-        s = int(rng.integers(max(size // 2, int(short * min_frac)), short + 1))
+        low = min(short, max(size // 2, int(short * min_frac)))  # a small region: its side
+        s = int(rng.integers(low, short + 1))
         y, x = int(rng.integers(0, h - s + 1)), int(rng.integers(0, w - s + 1))
         crop = img.crop((x, y, x + s, y + s)).resize((size, size), Image.BILINEAR)
         yield np.asarray(crop).transpose(2, 0, 1)

@@ -18,12 +18,19 @@ from convlens.probe.selection import knn_score, standardise, validation_split
 
 class FeatureCurve:
     def __init__(
-        self, images: np.ndarray, labels: np.ndarray, k: int = 3, size: int = 600, seed: int = 0
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        k: int = 3,
+        size: int = 600,
+        seed: int = 0,
+        groups: np.ndarray | None = None,
     ):
         rng = np.random.default_rng(seed)
         rows = np.sort(rng.permutation(len(labels))[: min(size, len(labels))])
         self.images, self.labels, self.k = images[rows], np.asarray(labels)[rows], k
-        self.fit, self.val = validation_split(self.labels, seed)
+        groups = None if groups is None else np.asarray(groups)[rows]
+        self.fit, self.val = validation_split(self.labels, seed, groups)
 
     def __call__(self, model: nn.Module) -> dict:
         """{'probe_knn': best block's accuracy, 'probe_block': its name}."""

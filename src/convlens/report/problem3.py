@@ -191,14 +191,17 @@ def _render_study(doc: Document, study: dict, ctx) -> None:
                 "minutes": n["training_minutes"],
                 # EdgeNet's test-time augmentation equals the network exactly (tested)
                 **{
-                    m: n["evaluation"]["methods"].get(m, n["evaluation"]["methods"]["network"])[
-                        "image_accuracy"
-                    ]
-                    for m in ("network", "network+tta", "network+seam", "seam")
+                    column: n["evaluation"]["methods"].get(
+                        m, n["evaluation"]["methods"]["network"]
+                    )["image_accuracy"]
+                    for column, m in (
+                        ("alone", "network"),
+                        ("with TTA", "network+tta"),
+                        ("with seam score", "network+seam"),
+                        ("seam score only", "seam"),
+                    )
                 },
-                "quarter-level (network)": n["evaluation"]["methods"]["network"][
-                    "quarter_accuracy"
-                ],
+                "quarter-level (alone)": n["evaluation"]["methods"]["network"]["quarter_accuracy"],
             }
             for name, n in nets.items()
         ],

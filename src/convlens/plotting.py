@@ -229,6 +229,6 @@ def curves_with_baselines(
         ax.axhline(y, ls="--", lw=1, color=colours[i % len(colours)], label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # off the lines
     ax.grid(alpha=0.3)
     return save(fig, path)

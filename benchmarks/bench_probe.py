@@ -85,7 +85,14 @@ def main() -> None:
         configs = {a: recipe(a, epochs=args.epochs) for a in archs}
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
-            study = run_study(*data, Path(tmp), configs, progress=False, tta=False)
+            study = run_study(
+                *data,
+                Path(tmp),
+                configs,
+                progress=False,
+                tta=False,
+                step=lambda s: print(s, flush=True),
+            )
         report(f"{domain}: {data[1].source}", study, time.perf_counter() - start)
 
 

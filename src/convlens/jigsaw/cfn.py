@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
+from convlens.jigsaw.tiles import to_tiles
 from convlens.models.vgg import CONFIGS, make_features
 
 
@@ -58,9 +59,8 @@ class CFN(nn.Module):
     def tiles(self, x: torch.Tensor) -> torch.Tensor:
         """B x 3 x H x W -> B x 4 x 3 x h x w: the quarters in slot order (row-major), cropped
         and normalised as the options say."""
-        b, c, h, w = x.shape
-        t = x.reshape(b, c, 2, h // 2, 2, w // 2).permute(0, 2, 4, 1, 3, 5)
-        t = t.reshape(b * 4, c, h // 2, w // 2)
+        b = x.shape[0]
+        t = to_tiles(x).flatten(0, 1)
         if self.gap:
             t = self._crop(t)
         if self.training and self.tile_gray > 0:

@@ -20,6 +20,7 @@ from torch import nn
 
 from convlens.errors import ConvlensError
 from convlens.jigsaw.permutations import PERMUTATIONS, inverse
+from convlens.jigsaw.tiles import to_tiles
 
 _PAIRS = np.array([p for p in itertools.permutations(range(4), 2)])  # 12 ordered pairs
 _PAIR_INDEX = {tuple(p): i for i, p in enumerate(_PAIRS.tolist())}
@@ -59,10 +60,8 @@ class EdgeNet(nn.Module):
 
     def strips(self, x: torch.Tensor) -> torch.Tensor:
         """B x 24 x C x H/2 x 2k: 12 left-right then 12 top-bottom (transposed) strips."""
-        b, c, h, w = x.shape
         k = self.border
-        t = x.reshape(b, c, 2, h // 2, 2, w // 2).permute(0, 2, 4, 1, 3, 5)
-        t = t.reshape(b, 4, c, h // 2, w // 2)
+        t = to_tiles(x)
         a, z = torch.from_numpy(_PAIRS[:, 0]), torch.from_numpy(_PAIRS[:, 1])
         lr = torch.cat([t[:, a, :, :, -k:], t[:, z, :, :, :k]], dim=-1)
         tb = torch.cat([t[:, a, :, -k:, :], t[:, z, :, :k, :]], dim=-2).transpose(-1, -2)

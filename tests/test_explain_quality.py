@@ -5,7 +5,13 @@ import torch
 from scipy import stats
 
 from convlens.explain import guided_backprop, saliency
-from convlens.explain.quality import deletion_insertion, randomisation_check, spearman_rows
+from convlens.explain.blur import gaussian_blur
+from convlens.explain.quality import (
+    deletion_insertion,
+    deletion_insertion_curves,
+    randomisation_check,
+    spearman_rows,
+)
 
 
 def test_deletion_curve_matches_a_plain_loop(digits_model):
@@ -60,3 +66,50 @@ def test_spearman_rows_against_scipy():
     ours = spearman_rows(a, b)
     for i in range(3):
         assert abs(ours[i] - stats.spearmanr(a[i].flatten(), b[i].flatten()).statistic) < 1e-12
+
+
+def test_curves_of_several_maps_equal_one_map_at_a_time(digits_model):
+    """The batched, de-duplicated path against the old per-image, per-map loop."""
+    model, data = digits_model
+    x, t = data.x_test[:5], data.y_test[:5]
+    gen = torch.Generator().manual_seed(1)
+    maps = {"saliency": saliency(model, x, t), "random": torch.rand(5, 32, 32, generator=gen)}
+    together = deletion_insertion_curves(model, x, maps, t, steps=6, max_batch=7)
+    blurred = gaussian_blur(x, 5.0)
+    for name, m in maps.items():
+        order = m.flatten(1).argsort(dim=1, descending=True)
+        for i in range(5):
+            for s in range(7):
+                chosen = torch.zeros(32 * 32)
+                chosen[order[i, : round(32 * 32 * s / 6)]] = 1
+                chosen = chosen.view(1, 32, 32)
+                frames = torch.stack(
+                    [x[i] * (1 - chosen), blurred[i] * (1 - chosen) + x[i] * chosen]
+                )
+                with torch.no_grad():
+                    p = torch.softmax(model(frames), 1)[:, t[i]]
+                assert abs(together[name]["deletion"][i, s] - p[0]) < 1e-5
+                assert abs(together[name]["insertion"][i, s] - p[1]) < 1e-5
+    # the map-free endpoints are shared: the same numbers in both maps' curves
+    for kind, s in (("deletion", 0), ("deletion", 6), ("insertion", 0), ("insertion", 6)):
+        a, b = together["saliency"][kind][:, s], together["random"][kind][:, s]
+        assert torch.equal(a, b)
+
+
+def test_randomisation_reuses_given_originals(digits_model):
+    model, data = digits_model
+    x, t = data.x_test[:4], data.y_test[:4]
+    methods = {"saliency": saliency}
+    plain = randomisation_check(model, x, t, methods, seed=0, max_layers=3)
+    given = randomisation_check(
+        model, x, t, methods, seed=0, max_layers=3, originals={"saliency": saliency(model, x, t)}
+    )
+    assert plain == given
+    # originals that are not the model's maps change every correlation
+    wrong = randomisation_check(
+        model, x, t, methods, seed=0, max_layers=3, originals={"saliency": torch.rand(4, 32, 32)}
+    )
+    assert all(
+        abs(a["saliency"] - b["saliency"]) > 1e-3
+        for a, b in zip(plain["rows"], wrong["rows"], strict=True)
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
@@ -70,6 +71,7 @@ def class_model_visualisation(
     seed: int = 0,
     device: torch.device | str = "cpu",
     blur_images=None,
+    progress: bool = False,
     **overrides,
 ) -> ClassVizResult:
     """Optimise one image per class, all classes together as one batch.
@@ -102,7 +104,8 @@ def class_model_visualisation(
     result = ClassVizResult(images=img, classes=[int(c) for c in targets])
     start = time.perf_counter()
     with preserved(model), torch.enable_grad():
-        for step in range(cfg.steps):
+        bar = tqdm(range(cfg.steps), desc="class models", disable=not progress, leave=False)
+        for step in bar:
             opt.zero_grad(set_to_none=True)
             shift = (0, 0)
             if cfg.jitter:
@@ -123,6 +126,7 @@ def class_model_visualisation(
                     .tolist()
                 )
                 grad = img.grad.clone()
+                bar.set_postfix(lowest_prob=f"{min(result.prob[-1]):.3f}", refresh=False)
             opt.step()
             with torch.no_grad():
                 if cfg.decay:

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from scipy import stats
 from torch import nn
+from tqdm.auto import tqdm
 
 from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
@@ -28,7 +29,6 @@ def _trapezoid_area(curve: torch.Tensor) -> torch.Tensor:
     return torch.trapezoid(curve, dx=1.0 / (curve.shape[1] - 1), dim=1)
 
 
-@torch.no_grad()
 def deletion_insertion(
     model: nn.Module,
     images: torch.Tensor,
@@ -44,47 +44,101 @@ def deletion_insertion(
     a strongly blurred copy and restores the original pixels. `maps` is B x H x W (or
     B x C x H x W, reduced by the absolute maximum over channels).
     """
+    curves = deletion_insertion_curves(
+        model, images, {"map": maps}, target, steps, blur_sigma, max_batch
+    )
+    return curves["map"]
+
+
+@torch.no_grad()
+def deletion_insertion_curves(
+    model: nn.Module,
+    images: torch.Tensor,
+    maps: dict[str, torch.Tensor],
+    target,
+    steps: int = 32,
+    blur_sigma: float = 5.0,
+    max_batch: int = 32,
+    progress: bool = False,
+) -> dict[str, dict[str, torch.Tensor]]:
+    """`deletion_insertion` for several maps of the same images at once, per map name.
+
+    Every frame of every image, kind and map goes through the model in batches of
+    `max_batch`. The frames that do not depend on the map (the original image, which starts
+    deletion and ends insertion, the all-removed image and the fully blurred one) run once
+    per image instead of once per map and curve.
+    """
     images = check_images(images)
-    if maps.ndim == 4:
-        maps = maps.abs().amax(1)
     b, c, h, w = images.shape
-    if maps.shape != (b, h, w):
-        raise ConvlensError(f"maps must be {b} x {h} x {w}, got {tuple(maps.shape)}")
+    flat_maps = {}
+    for name, m in maps.items():
+        m = m.abs().amax(1) if m.ndim == 4 else m
+        if m.shape != (b, h, w):
+            raise ConvlensError(f"maps must be {b} x {h} x {w}, got {tuple(m.shape)}")
+        flat_maps[name] = m.flatten(1)
     targets = as_targets(target, b, images.device)
-    order = maps.flatten(1).argsort(dim=1, descending=True)  # most important first
     n_pix = h * w
     counts = [round(n_pix * s / steps) for s in range(steps + 1)]
-    # rank[b, p] = position of pixel p in the order; a pixel is "chosen" at step s when its
-    # rank is below counts[s]. Built once, then each step is a comparison (no Python loop
-    # over pixels).
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(n_pix, device=images.device).expand(b, -1))
     blurred = gaussian_blur(images, blur_sigma)
-    curves = {"deletion": [], "insertion": []}
+    # rank[p] = position of pixel p in the map's order (most important first); a pixel is
+    # "chosen" at step s when its rank is below counts[s]: one comparison per frame.
+    ranks = {}
+    for name, m in flat_maps.items():
+        order = m.argsort(dim=1, descending=True)
+        rank = torch.empty_like(order)
+        rank.scatter_(1, order, torch.arange(n_pix, device=images.device).expand(b, -1))
+        ranks[name] = rank
+
+    def key(name: str, kind: str, i: int, s: int) -> tuple:
+        n = counts[s]
+        if (kind == "deletion" and n == 0) or (kind == "insertion" and n == n_pix):
+            return ("original", i)
+        if n == n_pix:
+            return ("removed", i)
+        if n == 0:
+            return ("blurred", i)
+        return (name, kind, i, s)
+
+    def frame(name: str, kind: str, i: int, s: int) -> torch.Tensor:
+        chosen = (ranks[name][i] < counts[s]).view(1, h, w).float()
+        if kind == "deletion":
+            return images[i] * (1 - chosen)
+        return blurred[i] * (1 - chosen) + images[i] * chosen
+
+    specs = [
+        (name, kind, i, s)
+        for name in flat_maps
+        for kind in ("deletion", "insertion")
+        for i in range(b)
+        for s in range(steps + 1)
+    ]
+    unique: dict[tuple, tuple] = {}
+    for spec in specs:
+        unique.setdefault(key(*spec), spec)
+    todo = list(unique.items())
+    probs: dict[tuple, float] = {}
+    chunks = range(0, len(todo), max_batch)
     with preserved(model):
-        for kind in curves:
-            probs = torch.empty(b, steps + 1)
-            for i in range(b):
-                frames = []
-                for s in range(steps + 1):
-                    chosen = (rank[i] < counts[s]).view(1, h, w).float()
-                    if kind == "deletion":
-                        frames.append(images[i] * (1 - chosen))
-                    else:
-                        frames.append(blurred[i] * (1 - chosen) + images[i] * chosen)
-                frames = torch.stack(frames)
-                out = []
-                for start in range(0, frames.shape[0], max_batch):
-                    logits = model(frames[start : start + max_batch]).float()
-                    out.append(torch.softmax(logits, 1)[:, targets[i]])
-                probs[i] = torch.cat(out).cpu()
-            curves[kind] = probs
-    return {
-        "deletion": curves["deletion"],
-        "insertion": curves["insertion"],
-        "deletion_auc": _trapezoid_area(curves["deletion"]),
-        "insertion_auc": _trapezoid_area(curves["insertion"]),
-    }
+        for start in tqdm(chunks, desc="deletion/insertion", disable=not progress, leave=False):
+            part = todo[start : start + max_batch]
+            frames = torch.stack([frame(*spec) for _, spec in part])
+            t = targets[[spec[2] for _, spec in part]]
+            p = torch.softmax(model(frames).float(), 1).gather(1, t.view(-1, 1)).squeeze(1)
+            probs.update(zip([k for k, _ in part], p.cpu().tolist(), strict=True))
+    out = {}
+    for name in flat_maps:
+        curves = {
+            kind: torch.tensor(
+                [[probs[key(name, kind, i, s)] for s in range(steps + 1)] for i in range(b)]
+            )
+            for kind in ("deletion", "insertion")
+        }
+        out[name] = {
+            **curves,
+            "deletion_auc": _trapezoid_area(curves["deletion"]),
+            "insertion_auc": _trapezoid_area(curves["insertion"]),
+        }
+    return out
 
 
 def _weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -107,9 +161,12 @@ def randomisation_check(
     model: nn.Module,
     images: torch.Tensor,
     target,
-    methods: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]],
+    methods: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]]
+    | Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]],
     seed: int = 0,
     max_layers: int | None = None,
+    originals: dict[str, torch.Tensor] | None = None,
+    progress: bool = False,
 ) -> dict:
     """Cascading randomisation from the output layer down (Adebayo et al. 2018, section 4).
 
@@ -117,16 +174,31 @@ def randomisation_check(
     top 1, 2, ... weighted layers (cumulatively, on a copy). Returns the per-layer mean
     Spearman correlation of the absolute maps with the originals. The target stays the class
     the original model was explained for.
+
+    `methods` is {name: fn(model, images, targets) -> maps}, or one function returning
+    {name: maps} (several methods sharing a pass). `originals` are the trained model's maps
+    when the caller already has them.
     """
     targets = as_targets(target, images.shape[0], images.device)
-    original = {name: fn(model, images, targets).abs() for name, fn in methods.items()}
+    if callable(methods):
+        compute = methods
+    else:
+
+        def compute(m, x, t):
+            return {name: fn(m, x, t) for name, fn in methods.items()}
+
+    if originals is None:
+        originals = compute(model, images, targets)
+    original = {name: v.abs() for name, v in originals.items()}
     rand = copy.deepcopy(model)
     layers = list(reversed(_weighted_layers(rand)))[:max_layers]
     gen_state = torch.random.get_rng_state()
     torch.manual_seed(seed)
     rows = []
     try:
-        for layer_name, layer in layers:
+        for layer_name, layer in tqdm(
+            layers, desc="randomisation check", disable=not progress, leave=False
+        ):
             if hasattr(layer, "reset_parameters"):
                 layer.reset_parameters()
             else:  # a module with weights but no reset: Gaussian like a default init
@@ -134,9 +206,8 @@ def randomisation_check(
                     for p in layer.parameters():
                         p.normal_(0, 0.02)
             row = {"layer": layer_name}
-            for name, fn in methods.items():
-                corr = spearman_rows(original[name], fn(rand, images, targets).abs())
-                row[name] = float(np.nanmean(corr))
+            for name, maps in compute(rand, images, targets).items():
+                row[name] = float(np.nanmean(spearman_rows(original[name], maps.abs())))
             rows.append(row)
     finally:
         torch.random.set_rng_state(gen_state)
@@ -150,24 +221,35 @@ def explanation_quality(
     steps: int = 24,
     max_layers: int | None = None,
     seed: int = 0,
+    maps: dict[str, torch.Tensor] | None = None,
+    progress: bool = False,
 ) -> dict:
     """Both checks for saliency and guided backprop, with a seeded random map as the floor:
-    mean deletion/insertion areas and curves, and the cascading randomisation rows."""
-    from convlens.explain.guided_backprop import guided_backprop
-    from convlens.explain.saliency import saliency
+    mean deletion/insertion areas and curves, and the cascading randomisation rows.
+
+    `maps` ({"saliency": B x H x W, "guided backprop": B x C x H x W}) are the trained model's
+    maps of these images and targets when the caller has them already (the report's 2e/2f);
+    otherwise both come from one shared forward pass."""
+    from convlens.explain.gradient_pair import saliency_and_guided
 
     targets = as_targets(target, images.shape[0], images.device)
+
+    def both(m, x, t):
+        pair = saliency_and_guided(m, x, t)
+        return {"saliency": pair.saliency, "guided_backprop": pair.guided_backprop}
+
+    if maps is None:
+        computed = both(model, images, targets)
+        maps = {"saliency": computed["saliency"], "guided backprop": computed["guided_backprop"]}
     gen = torch.Generator().manual_seed(seed)
     maps = {
-        "saliency": saliency(model, images, targets),
-        "guided backprop": guided_backprop(model, images, targets),
+        "saliency": maps["saliency"],
+        "guided backprop": maps["guided backprop"],
         "random map": torch.rand(images.shape[0], *images.shape[-2:], generator=gen).to(
             images.device
         ),
     }
-    curves = {
-        k: deletion_insertion(model, images, m, targets, steps=steps) for k, m in maps.items()
-    }
+    curves = deletion_insertion_curves(model, images, maps, targets, steps, progress=progress)
     rows = [
         {
             "method": k,
@@ -180,9 +262,11 @@ def explanation_quality(
         model,
         images,
         targets,
-        {"saliency": saliency, "guided_backprop": guided_backprop},
+        both,
         seed=seed,
         max_layers=max_layers,
+        originals={"saliency": maps["saliency"], "guided_backprop": maps["guided backprop"]},
+        progress=progress,
     )
     return {
         "deletion_insertion": rows,

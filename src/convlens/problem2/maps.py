@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 
 from convlens import plotting
 from convlens.explain import guided_backprop, saliency
+from convlens.explain.gradient_pair import saliency_and_guided
 from convlens.explain.guided_backprop import positive_magnitude, to_displayable
 
 
@@ -29,13 +30,19 @@ def saliency_and_guided_backprop(
 ) -> dict:
     """{"rows": per image {"image", "class_id", "name", "saliency_max", "guided_positive_max"},
     "figure": name or None, "saliency": B x H x W, "guided_backprop": B x C x H x W}, in fp32
-    and in batches of `batch_size` (SmoothGrad batch i is seeded with seed + i)."""
+    and in batches of `batch_size` (SmoothGrad batch i is seeded with seed + i). Without
+    SmoothGrad both maps of a batch come from one shared forward pass."""
     sal, gbp = [], []
     batches = list(zip(images.split(batch_size), targets.split(batch_size), strict=True))
     bar = tqdm(batches, desc="saliency and guided backprop", disable=not progress, leave=False)
     for i, (xb, tb) in enumerate(bar):
-        sal.append(saliency(model, xb, tb, smoothgrad_samples=smoothgrad, seed=seed + i))
-        gbp.append(guided_backprop(model, xb, tb))
+        if smoothgrad:
+            sal.append(saliency(model, xb, tb, smoothgrad_samples=smoothgrad, seed=seed + i))
+            gbp.append(guided_backprop(model, xb, tb))
+        else:
+            pair = saliency_and_guided(model, xb, tb)
+            sal.append(pair.saliency)
+            gbp.append(pair.guided_backprop)
     sal, gbp = torch.cat(sal).cpu(), torch.cat(gbp).cpu()
     rows = [
         {

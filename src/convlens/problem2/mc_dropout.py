@@ -10,6 +10,7 @@ import torch
 
 from convlens import plotting
 from convlens.uncertainty import mc_dropout
+from convlens.uncertainty.mc_dropout import MCResult
 from convlens.uncertainty.report import per_image_rows
 
 
@@ -24,9 +25,11 @@ def mc_dropout_rows(
     samples: int = 50,
     seed: int = 0,
     progress: bool = False,
+    result: MCResult | None = None,
 ) -> dict:
-    """{"images": per-image rows, "figures": names, "samples", "path", "notes"}."""
-    r = mc_dropout(model, images, samples=samples, seed=seed, progress=progress)
+    """{"images": per-image rows, "figures": names, "samples", "path", "notes"}; `result` is
+    `mc_dropout(model, images, samples, seed)` when the caller has run it already."""
+    r = result or mc_dropout(model, images, samples=samples, seed=seed, progress=progress)
     out = {
         "images": per_image_rows(r, names, files),
         "figures": [],

@@ -79,6 +79,9 @@ def run_problem2(
         )
 
     timed("2d_top5", "2d top-5 predictions")
+    # The test images' one deterministic pass: Monte Carlo dropout (2h) computes the dropout-off
+    # output on the way, which is 2d's prediction; 2h's samples cost only the classifier head.
+    mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, progress=True)
     t5 = top5(
         model,
         s.images,
@@ -87,6 +90,7 @@ def run_problem2(
         s.display,
         figures if s.mode == "imagenet" else None,
         prefix=f"{s.prefix}_top5",
+        probs=mc_test.deterministic,
     )
     out["top5"], out["top5_figures"] = t5["rows"], t5["figures"]
     targets = torch.tensor(t5["predicted"])
@@ -107,9 +111,13 @@ def run_problem2(
     done("2ef_maps")
 
     timed("explanation_checks", "deletion/insertion and randomisation checks")
-    x_eval = s.eval_images if s.eval_images is not None else s.images
-    with torch.no_grad():
-        eval_targets = model(x_eval).argmax(1) if s.eval_images is not None else targets
+    if s.eval_images is not None:  # the demo checks more labelled images than its five
+        x_eval, given = s.eval_images, None
+        with torch.no_grad():
+            eval_targets = model(x_eval).argmax(1)
+    else:  # the test images: 2e/2f's maps are the trained model's maps
+        x_eval, eval_targets = s.images, targets
+        given = {"saliency": maps["saliency"], "guided backprop": maps["guided_backprop"]}
     q = explanation_quality(
         model,
         x_eval,
@@ -117,6 +125,8 @@ def run_problem2(
         steps=s.quality["steps"],
         max_layers=s.quality["max_layers"],
         seed=seed,
+        maps=given,
+        progress=True,
     )
     q.pop("mean_curves")
     out["quality"] = q
@@ -135,6 +145,7 @@ def run_problem2(
             s.display,
             figures / f"{s.prefix}_{name}.png",
             seed=seed,
+            progress=True,
             **s.class_viz,
         )
         out[key] = {k: v for k, v in cv.items() if not k.startswith("images_")}
@@ -151,7 +162,7 @@ def run_problem2(
         prefix=f"{s.prefix}_uncertainty",
         samples=s.samples,
         seed=seed,
-        progress=True,
+        result=mc_test,
     )
     done("2h_mc_dropout")
     out["seconds"] = seconds

@@ -10,7 +10,7 @@ import torch
 from convlens import plotting
 from convlens.errors import ConvlensError
 from convlens.explain.model_state import preserved
-from convlens.predict import topk
+from convlens.predict import TopK, topk
 from convlens.runtime import autocast
 
 
@@ -25,20 +25,25 @@ def top5(
     k: int = 5,
     batch_size: int = 64,
     precision: str = "fp32",
+    probs: torch.Tensor | None = None,
 ) -> dict:
     """{"rows": per image {"image", "top": [{"class_id", "name", "prob"}]}, "predicted": ids,
     "figures": names}; a figure per image (the image beside its bar chart) when `figures`
-    and `display` are given."""
+    and `display` are given. `probs` (B x K softmax) skips the forward pass when the caller
+    has the model's probabilities for these images already."""
     if not 1 <= k <= len(names):
         raise ConvlensError(f"top-k: k must be in 1..{len(names)} (the number of classes), got {k}")
-    device = next(model.parameters()).device
-    with preserved(model), torch.no_grad():
-        model.eval()
-        logits = []
-        for chunk in images.split(batch_size):
-            with autocast(device, precision):
-                logits.append(model(chunk.to(device)).float().cpu())
+    if probs is None:
+        device = next(model.parameters()).device
+        with preserved(model), torch.no_grad():
+            logits = []
+            for chunk in images.split(batch_size):
+                with autocast(device, precision):
+                    logits.append(model(chunk.to(device)).float().cpu())
         top = topk(torch.cat(logits), k)
+    else:
+        best = probs.float().topk(min(k, probs.shape[1]), dim=1)
+        top = TopK(best.indices, best.values)
     rows = [
         {
             "image": f,

@@ -3,8 +3,8 @@ Captum, for every way a model may call its ReLUs, on real photographs."""
 
 import pytest
 import torch
-from PIL import Image
 from captum.attr import GuidedBackprop, Saliency
+from PIL import Image
 from test_explain import Net
 
 from convlens.data.transforms import preprocess
@@ -17,7 +17,9 @@ from convlens.models import vgg11
 
 def _photographs(size=32):
     photos = bundled_photographs()
-    x = torch.stack([preprocess(Image.fromarray(photos[n])) for n in ("astronaut", "chelsea", "coffee")])
+    x = torch.stack(
+        [preprocess(Image.fromarray(photos[n])) for n in ("astronaut", "chelsea", "coffee")]
+    )
     return torch.nn.functional.interpolate(x, size=(size, size), mode="area")
 
 

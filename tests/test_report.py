@@ -238,6 +238,25 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     for key in ("top1_correct", "top5_correct", "misclassified"):
         assert cli[key] == results["validation"][key], key
     assert results["calibration"]["n"] == 95
+    # 2d's top-5 comes from 2h's dropout-off pass, and the checks reuse 2e/2f's maps: both equal
+    # what the stand-alone functions compute from scratch.
+    from convlens.explain.quality import explanation_quality
+    from convlens.problem2 import top5
+    from convlens.problem2.setup import imagenet_setup
+
+    setup = imagenet_setup(load_weights(tiny(False), weights).eval(), problem2_dir, 0, True)
+    alone = top5(setup.model, setup.images, setup.files, setup.names)["rows"]
+    for ours, ref in zip(results["top5"], alone, strict=True):
+        assert [t["class_id"] for t in ours["top"]] == [t["class_id"] for t in ref["top"]]
+        for a, b in zip(ours["top"], ref["top"], strict=True):
+            assert abs(a["prob"] - b["prob"]) < 1e-6
+    targets = torch.tensor([r["top"][0]["class_id"] for r in alone])
+    q = explanation_quality(setup.model, setup.images, targets, **setup.quality)
+    for key in ("deletion_insertion", "randomisation"):
+        for ours, ref in zip(results["quality"][key], q[key], strict=True):
+            assert ours.keys() == ref.keys()
+            for k, v in ours.items():
+                assert v == ref[k] if isinstance(v, str) else abs(v - ref[k]) < 1e-6, (key, k)
     doc = Document("t")
     problem2.render(doc, json.loads(json.dumps(results)), ctx)
     page = doc.to_html()

@@ -226,3 +226,16 @@ def test_mc_dropout_on_trained_digits_model(digits_model):
     # pure noise is far less certain than real digits
     assert r_noise.predictive_entropy.mean() > r.predictive_entropy.mean()
     assert wrong.sum() < 10
+
+
+def test_rows_from_a_given_result_equal_rows_computed_inside(digits_model):
+    from convlens.problem2 import mc_dropout_rows
+
+    model, data = digits_model
+    x = data.x_test[:3]
+    names, files = data.names, ["a", "b", "c"]
+    inside = mc_dropout_rows(model, x, files, names, None, samples=8, seed=3)
+    given = mc_dropout(model, x, samples=8, seed=3)
+    assert mc_dropout_rows(model, x, files, names, None, samples=8, seed=3, result=given) == inside
+    other = mc_dropout(model, x, samples=8, seed=4)
+    assert mc_dropout_rows(model, x, files, names, None, samples=8, result=other) != inside

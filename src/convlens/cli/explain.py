@@ -165,6 +165,7 @@ def run_class_viz(args) -> int:
         blur_every=args.blur_every,
         seed=args.seed,
         device=resolve_device(args.device),
+        precision=args.precision,
         steps=args.steps,
         lr=args.lr,
         l2=args.l2,

@@ -10,6 +10,7 @@ small norm or a small contribution may be set to zero, and the image may be jitt
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field, fields, replace
 
@@ -20,6 +21,7 @@ from tqdm.auto import tqdm
 from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, preserved
+from convlens.runtime import LOW_PRECISIONS, autocast, placed, resolve_precision
 
 
 @dataclass
@@ -72,6 +74,7 @@ def class_model_visualisation(
     device: torch.device | str = "cpu",
     blur_images=None,
     progress: bool = False,
+    precision: str = "fp32",
     **overrides,
 ) -> ClassVizResult:
     """Optimise one image per class, all classes together as one batch.
@@ -79,7 +82,11 @@ def class_model_visualisation(
     `blur_images` (one bool per class, default all) says which images the blur every
     `blur_every` steps applies to, so blurred and unblurred runs can share one batch: each
     image's optimisation is independent of the others (Adam is per pixel, the objective a
-    sum over images), so the result equals separate runs."""
+    sum over images), so the result equals separate runs.
+
+    `precision` "bf16" (or "auto" where bf16 is native) runs the model's passes under bf16
+    autocast with channels_last; the image, its gradient and the optimiser stay in fp32.
+    `benchmarks/bench_class_models.py` measures how far the outcome moves from fp32."""
     unknown = sorted(set(overrides) - {f.name for f in fields(ClassVizConfig)})
     if unknown:
         raise ConvlensError(f"unknown class visualisation option(s) {unknown}")
@@ -103,7 +110,9 @@ def class_model_visualisation(
         raise ConvlensError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
     result = ClassVizResult(images=img, classes=[int(c) for c in targets])
     start = time.perf_counter()
-    with preserved(model), torch.enable_grad():
+    low = resolve_precision(device, precision) in LOW_PRECISIONS
+    placement = placed(model, device, precision) if low else contextlib.nullcontext()
+    with preserved(model), placement, torch.enable_grad():
         bar = tqdm(range(cfg.steps), desc="class models", disable=not progress, leave=False)
         for step in bar:
             opt.zero_grad(set_to_none=True)
@@ -113,7 +122,10 @@ def class_model_visualisation(
                     torch.randint(-cfg.jitter, cfg.jitter + 1, (2,), generator=gen).tolist()
                 )
             x = torch.roll(img, shifts=shift, dims=(2, 3)) if cfg.jitter else img
-            scores = model(x)
+            if low:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(device, precision):
+                scores = model(x).float()
             target_scores = scores.gather(1, targets.view(-1, 1)).squeeze(1)
             objective = target_scores - cfg.l2 * img.pow(2).flatten(1).sum(1)
             (-objective.sum()).backward()  # minimise the negative: gradient *ascent*

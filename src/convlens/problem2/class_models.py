@@ -11,6 +11,7 @@ import torch
 from convlens import plotting
 from convlens.explain import class_model_visualisation
 from convlens.explain.class_model import ClassVizResult, high_frequency_share
+from convlens.runtime import resolve_precision
 
 
 def class_models(
@@ -26,7 +27,7 @@ def class_models(
     **settings,
 ) -> dict:
     """{"classes": per class {"class_id", "name", "prob_no_blur", "prob_blur", "score_no_blur",
-    "score_blur", "steps_to_0.9_blur"}, "figure", "steps", "blur_every", "seconds"}.
+    "score_blur", "steps_to_0.9_blur"}, "figure", "steps", "blur_every", "seconds", "precision"}.
 
     `settings` go to class_model_visualisation (steps, lr, l2, blur_sigma, jitter, clamp...)."""
     n = len(classes)
@@ -63,6 +64,8 @@ def class_models(
         "steps": len(plain.prob),
         "blur_every": blur_every,
         "seconds": round(both.seconds, 1),
+        # what the model's passes ran in ("auto" resolved: bf16 only where it is native)
+        "precision": resolve_precision(torch.device(device), settings.get("precision", "fp32")),
         "images_no_blur": plain.images.cpu(),
         "images_blur": blurred.images.cpu(),
     }

@@ -82,6 +82,9 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, quick: bo
             "blur_sigma": 1.0,
             "jitter": 4,
             "clamp": normalized_bounds(),
+            # bf16 where the hardware runs it natively (bench_class_models.py measures the
+            # outcome against fp32 on a trained model); fp32 everywhere else
+            "precision": "auto",
         },
         classes=sorted(random.Random(seed).sample(range(1000), 3)),
         samples=10 if quick else 50,
@@ -92,8 +95,22 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, quick: bo
     )
 
 
+def demo_class_viz(steps: int) -> dict:
+    """2c's settings for the digits classifier (its inputs are normalised 0-1 grey pixels)."""
+    from convlens.demo.digits import MEAN, STD
+
+    return {
+        "steps": steps,
+        "l2": 0.1,
+        "decay": 0.02,
+        "jitter": 2,
+        "blur_sigma": 0.7,
+        "clamp": (-MEAN / STD, (1 - MEAN) / STD),
+    }
+
+
 def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> Problem2Setup:
-    from convlens.demo.digits import MEAN, STD, to_display, train_digits_classifier
+    from convlens.demo.digits import to_display, train_digits_classifier
     from convlens.models import vgg16
 
     model, data, metrics = train_digits_classifier(seed=seed, epochs=2 if quick else 20)
@@ -119,14 +136,7 @@ def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> P
         files=[f"digit #{i} (true {int(data.y_test[i])})" for i in idx],
         display=to_display,
         prefix="demo",
-        class_viz={
-            "steps": 15 if quick else 150,
-            "l2": 0.1,
-            "decay": 0.02,
-            "jitter": 2,
-            "blur_sigma": 0.7,
-            "clamp": (-MEAN / STD, (1 - MEAN) / STD),
-        },
+        class_viz=demo_class_viz(15 if quick else 150),
         classes=sorted(random.Random(seed).sample(range(10), 3)),
         samples=20 if quick else 100,
         quality={"steps": 8 if quick else 32, "max_layers": None},

@@ -108,8 +108,9 @@ def render(doc: Document, r: dict, ctx) -> None:
     cv = r["class_viz"]
     doc.table(
         cv["classes"],
-        caption=f"(2c) {cv['steps']} steps of gradient ascent per image, "
-        "target class probability and score at the end, without and with blurring",
+        caption=f"(2c) {cv['steps']} steps of gradient ascent per image "
+        f"({cv.get('precision', 'fp32')} network passes), target class probability and score "
+        "at the end, without and with blurring",
     )
     _fig(
         doc,

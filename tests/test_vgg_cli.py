@@ -1,4 +1,5 @@
-"""Integration: all 100 real problem2 images through `evaluate` and `classify` (random weights)."""
+"""Integration: all 100 real problem2 images through `evaluate` and `classify` (random weights;
+VGG11, half VGG16's arithmetic: what is tested is the commands' path, not the network)."""
 
 import csv
 import json
@@ -11,7 +12,8 @@ from convlens.cli import main
 @pytest.mark.slow
 def test_evaluate_and_classify_every_real_image(problem2_dir, tmp_path, capsys):
     out = tmp_path / "eval"
-    args = ["--weights", "random", "--batch-size", "24", "--precision", "auto", "--json"]
+    args = ["--arch", "vgg11", "--weights", "random", "--batch-size", "24", "--precision", "auto"]
+    args.append("--json")
     assert main(["evaluate", str(problem2_dir), *args, "--out", str(out)]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["n"] == 95
@@ -25,7 +27,8 @@ def test_evaluate_and_classify_every_real_image(problem2_dir, tmp_path, capsys):
 
     figs = tmp_path / "figs"
     images = [str(problem2_dir / "test_images"), gray_path(problem2_dir)]
-    assert main(["classify", *images, "--weights", "random", "--json", "--out", str(figs)]) == 0
+    cmd = ["classify", *images, "--arch", "vgg11", "--weights", "random", "--json"]
+    assert main([*cmd, "--out", str(figs)]) == 0
     results = json.loads(capsys.readouterr().out)
     assert len(results) == 6
     for r in results:

@@ -17,31 +17,46 @@ from torch.overrides import TorchFunctionMode
 from convlens.explain.model_state import check_images, class_score_gradient, preserved
 
 
-class _GuidedReLU(torch.autograd.Function):
+class ReLURule:
+    """Which backward rule the intercepted ReLUs apply, read when the backward pass runs (so
+    one forward pass can serve a plain and a guided backward pass)."""
+
+    def __init__(self, guided: bool = True):
+        self.guided = guided
+
+
+def _backward(ctx, grad):
     # The mask of positive inputs is saved rather than the output, so later in-place ops on
     # the output (legal in the user's model) cannot invalidate the backward pass.
+    (positive,) = ctx.saved_tensors
+    if ctx.rule.guided:
+        return grad.clamp_min(0).mul_(positive), None
+    # PyTorch's own ReLU backward (threshold_backward): the gradient where the input was > 0
+    return torch.where(positive, grad, torch.zeros((), dtype=grad.dtype)), None
+
+
+class _ReLU(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, rule):
         positive = x > 0
         ctx.save_for_backward(positive)
+        ctx.rule = rule
         return x.clamp(min=0)
 
-    @staticmethod
-    def backward(ctx, grad):
-        (positive,) = ctx.saved_tensors
-        return grad.clamp_min(0).mul_(positive)
+    backward = staticmethod(_backward)
 
 
-class _GuidedReLUInplace(torch.autograd.Function):
+class _ReLUInplace(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, rule):
         positive = x > 0
         x.clamp_(min=0)
         ctx.mark_dirty(x)
         ctx.save_for_backward(positive)
+        ctx.rule = rule
         return x
 
-    backward = _GuidedReLU.backward
+    backward = staticmethod(_backward)
 
 
 _OUT_OF_PLACE = {torch.relu, F.relu, torch.Tensor.relu}
@@ -49,16 +64,21 @@ _IN_PLACE = {torch.relu_, torch.Tensor.relu_, F.relu_}
 
 
 class guided_relus(TorchFunctionMode):
-    """Within this context every ReLU call is a guided ReLU."""
+    """Within this context every ReLU call is a guided ReLU (or, with `ReLURule(False)`, a
+    plain one whose rule may be switched to guided before a later backward pass)."""
+
+    def __init__(self, rule: ReLURule | None = None):
+        super().__init__()
+        self.rule = rule or ReLURule()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if func is F.relu and kwargs.get("inplace", args[1] if len(args) > 1 else False):
-            return _GuidedReLUInplace.apply(args[0])
+            return _ReLUInplace.apply(args[0], self.rule)
         if func in _OUT_OF_PLACE:
-            return _GuidedReLU.apply(args[0])
+            return _ReLU.apply(args[0], self.rule)
         if func in _IN_PLACE:
-            return _GuidedReLUInplace.apply(args[0])
+            return _ReLUInplace.apply(args[0], self.rule)
         return func(*args, **kwargs)
 
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from convlens.errors import ConvlensError
 from convlens.explain.guided_backprop import ReLURule, guided_relus
-from convlens.explain.model_state import as_targets, check_images, preserved
+from convlens.explain.model_state import check_images, preserved, target_score_sum
 
 
 @dataclass
@@ -35,14 +34,9 @@ def saliency_and_guided(model: nn.Module, images: torch.Tensor, target=None) -> 
     with preserved(model), torch.enable_grad():
         with guided_relus(rule):
             scores = model(x)
-        if scores.ndim != 2:
-            raise ConvlensError(f"model must return B x K scores, got {tuple(scores.shape)}")
-        if target is None:
+        if target is None and scores.ndim == 2:  # else target_score_sum names the problem
             target = scores.detach().argmax(1)
-        t = as_targets(target, x.shape[0], x.device)
-        if int(t.max()) >= scores.shape[1] or int(t.min()) < 0:
-            raise ConvlensError(f"target out of range 0..{scores.shape[1] - 1}")
-        chosen = scores.gather(1, t.view(-1, 1)).sum()
+        chosen = target_score_sum(scores, target)
         (plain,) = torch.autograd.grad(chosen, x, retain_graph=True)
         rule.guided = True
         (guided,) = torch.autograd.grad(chosen, x)

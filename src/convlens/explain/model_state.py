@@ -62,12 +62,17 @@ def class_score_gradient(model: nn.Module, x: torch.Tensor, target) -> torch.Ten
     do not interact, so each image receives exactly the gradient of its own score.
     """
     x = check_images(x).detach().float().requires_grad_(True)
-    t = as_targets(target, x.shape[0], x.device)
     with torch.enable_grad():
-        scores = model(x)
-        if scores.ndim != 2:
-            raise ConvlensError(f"model must return B x K scores, got {tuple(scores.shape)}")
-        if int(t.max()) >= scores.shape[1] or int(t.min()) < 0:
-            raise ConvlensError(f"target out of range 0..{scores.shape[1] - 1}")
-        (grad,) = torch.autograd.grad(scores.gather(1, t.view(-1, 1)).sum(), x)
+        (grad,) = torch.autograd.grad(target_score_sum(model(x), target), x)
     return grad
+
+
+def target_score_sum(scores: torch.Tensor, target) -> torch.Tensor:
+    """The sum over images of each image's target-class score, after checking that the model
+    gave B x K scores and that every target is one of the K classes."""
+    if scores.ndim != 2:
+        raise ConvlensError(f"model must return B x K scores, got {tuple(scores.shape)}")
+    t = as_targets(target, scores.shape[0], scores.device)
+    if int(t.max()) >= scores.shape[1] or int(t.min()) < 0:
+        raise ConvlensError(f"target out of range 0..{scores.shape[1] - 1}")
+    return scores.gather(1, t.view(-1, 1)).sum()

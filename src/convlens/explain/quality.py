@@ -239,8 +239,8 @@ def explanation_quality(
         return {"saliency": pair.saliency, "guided_backprop": pair.guided_backprop}
 
     if maps is None:
-        computed = both(model, images, targets)
-        maps = {"saliency": computed["saliency"], "guided backprop": computed["guided_backprop"]}
+        pair = saliency_and_guided(model, images, targets)
+        maps = {"saliency": pair.saliency, "guided backprop": pair.guided_backprop}
     gen = torch.Generator().manual_seed(seed)
     maps = {
         "saliency": maps["saliency"],

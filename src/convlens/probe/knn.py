@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier, NearestNeighbors
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import Normalizer, StandardScaler, normalize
 
 from convlens.errors import ConvlensError
+from convlens.probe.search import knn_predictions
 
+SWEEP = (1, 3, 5, 10, 20)  # the k sweep beside the exam's k
 LINEAR_MAX_DIM = 1024  # wider inputs are reduced before the linear probe
 LINEAR_PCA = 256
 
@@ -60,31 +62,15 @@ def _summary(pred, truth) -> dict:
     }
 
 
-def neighbours(train_x, test_x, ks, cosine: bool = False) -> dict[int, np.ndarray]:
-    """{k: n_test x k indices of each test row's nearest training rows, nearest first}, for
-    the largest k and the smallest (Euclidean, or cosine through L2-normalised rows, which
-    are normalised once). The index is built once; the smaller k gets its own query because
-    among training rows at exactly equal distance, the one kept depends on the k asked for."""
-    if cosine:
-        train_x, test_x = normalize(train_x), normalize(test_x)
-    search = NearestNeighbors().fit(train_x)
-    return {k: search.kneighbors(test_x, n_neighbors=k, return_distance=False) for k in set(ks)}
-
-
-def vote(neighbour_labels: np.ndarray, k: int, n_classes: int) -> np.ndarray:
-    """Majority label among the first k neighbours; a tie goes to the smallest class index,
-    as in KNeighborsClassifier (scipy's mode)."""
-    votes = np.zeros((len(neighbour_labels), n_classes), dtype=np.int64)
-    rows = np.arange(len(neighbour_labels))
-    for j in range(k):
-        np.add.at(votes, (rows, neighbour_labels[:, j]), 1)
-    return votes.argmax(1)
-
-
 def linear_probe_input(train_x: np.ndarray, max_dim: int = LINEAR_MAX_DIM) -> str:
     if train_x.shape[1] <= max_dim:
         return "as is"
     return f"PCA to {min(LINEAR_PCA, *np.shape(train_x))} dimensions (fitted on train)"
+
+
+def searched_ks(k: int, n_train: int, sweep=SWEEP) -> list[int]:
+    """The exam's k and every k of the sweep that the training rows allow."""
+    return sorted({k} | {int(kk) for kk in sweep if kk <= n_train})
 
 
 def compare(
@@ -92,25 +78,25 @@ def compare(
     train_y,
     test_y,
     k: int = 3,
-    sweep=(1, 3, 5, 10, 20),
+    sweep=SWEEP,
     seed: int = 0,
+    predictions: dict[str, dict[int, np.ndarray]] | None = None,
 ) -> dict:
     """Every probe on every feature set: {'table': rows, 'sweep': {name: {k: acc}}, ...}.
 
-    Per feature set: one neighbour query with the exam's k (identical to
-    KNeighborsClassifier(n_neighbors=k), ties included), one with the sweep's largest k from
-    which every other k is read off (identical too unless training rows lie at exactly equal
-    distances), and one cosine query. Tests check each against KNeighborsClassifier."""
+    Per feature set, one neighbour search gives the exam's k and every k of the sweep, and one
+    more on L2-normalised rows the cosine k-NN; each equals KNeighborsClassifier with that k,
+    ties included (`search.nearest_sets`). `predictions` ({name: {k: labels}}) passes in
+    Euclidean predictions already made for some sets, with every k needed."""
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     check_probe_labels(train_y, test_y, k)
-    classes, encoded = np.unique(train_y, return_inverse=True)
-    ks = sorted({k} | {int(kk) for kk in sweep if kk <= len(train_y)})
+    ks = searched_ks(k, len(train_y), sweep)
     rows, sweep_out = [], {}
     for name, (tr, te) in feature_sets.items():
-        near = {kk: encoded[ix] for kk, ix in neighbours(tr, te, (k, max(ks))).items()}
-        near_cos = encoded[neighbours(tr, te, (k,), cosine=True)[k]]
-        exam = _summary(classes[vote(near[k], k, len(classes))], test_y)
-        cos = _summary(classes[vote(near_cos, k, len(classes))], test_y)
+        given = (predictions or {}).get(name)
+        pred = given if given is not None else knn_predictions(tr, train_y, te, ks)
+        cos_pred = knn_predictions(normalize(tr), train_y, normalize(te), (k,))[k]
+        exam = _summary(pred[k], test_y)
         lin = linear_probe_accuracy(tr, train_y, te, test_y, seed)
         rows.append(
             {
@@ -119,17 +105,11 @@ def compare(
                 f"knn{k}": exam["accuracy"],
                 "correct": exam["correct"],
                 "n": exam["n"],
-                f"cosine_knn{k}": cos["accuracy"],
+                f"cosine_knn{k}": float((cos_pred == test_y).mean()),
                 "linear": lin["accuracy"],
                 "linear_input": linear_probe_input(tr),
                 "per_class": exam["per_class"],
             }
         )
-        sweep_out[name] = {
-            kk: exam["accuracy"]
-            if kk == k
-            else float((classes[vote(near[max(ks)], kk, len(classes))] == test_y).mean())
-            for kk in ks
-            if kk in sweep
-        }
+        sweep_out[name] = {kk: float((pred[kk] == test_y).mean()) for kk in ks if kk in sweep}
     return {"k": k, "table": rows, "sweep": sweep_out}

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.model_selection import train_test_split
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.preprocessing import StandardScaler
+
+from convlens.probe.search import knn_predictions
 
 VAL_FRACTION = 0.2
 
@@ -57,9 +58,9 @@ def _group_split(labels, groups, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def knn_score(train_x, train_y, test_x, test_y, k: int) -> float:
+    """KNeighborsClassifier(n_neighbors=k)'s accuracy (k capped at the training rows)."""
     k = min(k, len(train_y))
-    clf = KNeighborsClassifier(n_neighbors=k).fit(train_x, train_y)
-    return float((clf.predict(test_x) == np.asarray(test_y)).mean())
+    return float((knn_predictions(train_x, train_y, test_x, (k,))[k] == np.asarray(test_y)).mean())
 
 
 def validation_scores(

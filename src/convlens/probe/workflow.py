@@ -15,7 +15,8 @@ from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import build_model
 from convlens.probe.blocks import block_features
 from convlens.probe.features import extract_features, raw_pixels
-from convlens.probe.knn import check_probe_labels, compare, knn_accuracy
+from convlens.probe.knn import check_probe_labels, compare, searched_ks
+from convlens.probe.search import knn_predictions
 from convlens.probe.selection import best, standardise, validation_scores
 
 AUTO = "auto"  # choose block and standardisation on a validation split of the probe's train
@@ -64,14 +65,16 @@ def probe_run(
     xtr, xte = data.train.images, data.test.images
     networks = {"de-shuffling network": trained, "random network": rand}
     if layer == AUTO:
-        sets, extra = _chosen_sets(networks, data, k, seed, device, progress, raw)
+        sets, predictions, extra = _chosen_sets(networks, data, k, seed, device, progress, raw)
     else:
         kw = {"layer": layer, "device": device, "progress": progress, "distributed": distributed}
         sets = {"raw pixels": (raw_pixels(xtr), raw_pixels(xte))} if raw else {}
         for name, net in networks.items():
             sets[name] = (extract_features(net, xtr, **kw), extract_features(net, xte, **kw))
-        extra = {}
-    result = compare(sets, data.train.labels, data.test.labels, k=k, seed=seed)
+        predictions, extra = {}, {}
+    result = compare(
+        sets, data.train.labels, data.test.labels, k=k, seed=seed, predictions=predictions
+    )
     result.update({"layer": layer, "n_train": len(xtr), "n_test": len(xte), **extra})
     if out is not None and len(xte) >= 3:  # a 2-D PCA needs three points to mean anything
         result["figure"] = str(
@@ -85,7 +88,8 @@ def _chosen_sets(
 ):
     """Every block of every network (and raw pixels), raw and standardised, scored on a
     validation split of the training images; each network's best choice is then fitted on all
-    training images and tested. Returns the chosen feature sets and, for the report, the
+    training images and tested. Returns the chosen feature sets, their test predictions for
+    every k of the sweep (one search each, reused by `compare`) and, for the report, the
     choices and the whole table (test accuracy of every candidate, never used to choose)."""
     xtr, xte = data.train.images, data.test.images
     ytr, yte = data.train.labels, data.test.labels
@@ -94,7 +98,8 @@ def _chosen_sets(
         tr = block_features(net, xtr, device=device, progress=progress)
         te = block_features(net, xte, device=device, progress=progress)
         candidates[name] = {b: (tr[b], te[b]) for b in tr}
-    sets, choices, table = {}, {}, []
+    sets, predictions, choices, table = {}, {}, {}, []
+    ks = searched_ks(k, len(ytr))
     for name, blocks in candidates.items():
         rows = validation_scores(
             {b: tr for b, (tr, _) in blocks.items()}, ytr, k, seed, data.train.groups
@@ -104,7 +109,8 @@ def _chosen_sets(
             tr, te = blocks[row["features"]]
             if row["standardised"]:
                 tr, te = standardise(tr, te)
-            test = knn_accuracy(tr, ytr, te, yte, k=k)["accuracy"]
+            pred = knn_predictions(tr, ytr, te, ks if row is chosen else (k,))
+            test = float((pred[k] == yte).mean())
             table.append(
                 {
                     "network": name,
@@ -117,13 +123,13 @@ def _chosen_sets(
                 }
             )
             if row is chosen:
-                sets[name] = (tr, te)
+                sets[name], predictions[name] = (tr, te), pred
         choices[name] = {
             "block": chosen["features"],
             "standardised": chosen["standardised"],
             "val_knn": chosen["val_knn"],
         }
-    return sets, {"choices": choices, "layers": table}
+    return sets, predictions, {"choices": choices, "layers": table}
 
 
 def embedding_figure(sets: dict, labels: np.ndarray, path: Path) -> Path:

@@ -9,52 +9,74 @@ so the probe chooses it on a validation split of the probe's own training images
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import torch
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from tqdm.auto import tqdm
 
 from convlens.errors import ConvlensError
 from convlens.jigsaw.inference import normalise
-from convlens.runtime import placed
 
 
-def block_ends(model: nn.Module) -> list[nn.Module]:
-    """The modules whose outputs end each convolutional block, in order."""
+def block_ends(model: nn.Module) -> list[int]:
+    """The positions in `model.features` of the modules that end each convolutional block."""
     features = getattr(model, "features", None)
     if not isinstance(features, nn.Sequential):
         raise ConvlensError(f"{type(model).__name__} has no `features` stack to probe by block")
-    ends = [m for m in features if isinstance(m, nn.MaxPool2d)]
+    ends = [i for i, m in enumerate(features) if isinstance(m, nn.MaxPool2d)]
     if not isinstance(features[-1], nn.MaxPool2d):
-        ends.append(features[-1])
+        ends.append(len(features) - 1)
     return ends
+
+
+def inference_copy(features: nn.Sequential, ends: list[int]) -> tuple[list[nn.Module], list[int]]:
+    """An eval-mode copy of `features` for inference only, each convolution folded together
+    with the batch norm after it, and the block ends' positions in the copy. Folding saves a
+    pass over every feature map; the outputs agree with the unfolded ones to float32 rounding."""
+    layers, positions, i = [], [], 0
+    original = list(copy.deepcopy(features).eval())
+    while i < len(original):
+        m = original[i]
+        if (
+            isinstance(m, nn.Conv2d)
+            and i + 1 < len(original)
+            and isinstance(original[i + 1], nn.BatchNorm2d)
+            and original[i + 1].track_running_stats
+            and i not in ends
+        ):
+            m, i = fuse_conv_bn_eval(m, original[i + 1]), i + 1
+        layers.append(m)
+        if i in ends:
+            positions.append(len(layers) - 1)
+        i += 1
+    return layers, positions
 
 
 @torch.no_grad()
 def block_features(
     model: nn.Module,
     images: np.ndarray,
-    batch_size: int = 128,
+    batch_size: int = 64,  # smaller maps stay in cache: 10 % faster than 128 on a CPU
     device="cpu",
     progress: bool = False,
 ) -> dict[str, np.ndarray]:
     """{'block1': N x C1, ...}: each block's output averaged over space, in eval mode, from one
-    pass of the whole (unshuffled) images through `features`."""
-    ends = block_ends(model)
+    pass of the whole (unshuffled) images through `features`. It runs on a folded copy in
+    channels_last (1.8x faster on a CPU, `bench_probe_speed.py --features`); the model itself
+    is not touched."""
     device = torch.device(device)
-    caught: list[torch.Tensor] = []
-    hooks = [m.register_forward_hook(lambda _m, _i, out: caught.append(out)) for m in ends]
+    layers, ends = inference_copy(model.features, block_ends(model))
+    layers = [m.to(device, memory_format=torch.channels_last) for m in layers]
     out: list[list[torch.Tensor]] = [[] for _ in ends]
-    try:
-        with placed(model, device, "fp32"):
-            batches = range(0, len(images), batch_size)
-            for start in tqdm(batches, desc="block features", disable=not progress, leave=False):
-                x = normalise(torch.as_tensor(images[start : start + batch_size]).to(device))
-                caught.clear()
-                model.features(x)
-                for j, fmap in enumerate(caught):
-                    out[j].append(fmap.float().mean((2, 3)).cpu())
-    finally:
-        for h in hooks:
-            h.remove()
+    batches = range(0, len(images), batch_size)
+    for start in tqdm(batches, desc="block features", disable=not progress, leave=False):
+        x = normalise(torch.as_tensor(images[start : start + batch_size]).to(device))
+        x = x.contiguous(memory_format=torch.channels_last)
+        for i, layer in enumerate(layers):
+            x = layer(x)
+            if i in ends:
+                out[ends.index(i)].append(x.float().mean((2, 3)).cpu())
     return {f"block{j + 1}": torch.cat(parts).numpy() for j, parts in enumerate(out)}

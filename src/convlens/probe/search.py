@@ -9,6 +9,10 @@ settle are redone in float64 with a much smaller bound. What is still open then 
 (training rows at equal distances), and those rows are answered by KNeighborsClassifier itself,
 whose tie-breaking nobody else reproduces.
 
+Cosine k-NN (Euclidean k-NN on L2-normalised rows, as a Normalizer pipeline does it) reads its
+first pass off the same float32 product: a normalised row is its row times one number, up to
+one rounding per entry, and the bound widens by that rounding.
+
 The bound (Higham, *Accuracy and Stability of Numerical Algorithms*, ch. 3) holds for sums in
 any order: a sum of n products is off by at most gamma_n = n u / (1 - n u) times the sum of
 their absolute values, which is at most |q| |x|. Each block of `CHUNK` columns is a separate
@@ -25,51 +29,63 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from sklearn.neighbors import KNeighborsClassifier
+from sklearn.preprocessing import normalize
 
 CHUNK = 128  # columns per partial product
 ROWS_TIMES_TRAIN = 2**22  # query rows per pass x training rows: about 100 MB of float64 tables
+U32, U64 = 2.0**-24, 2.0**-53
 
 
 @dataclass
 class NeighbourSets:
-    """{k: n_query x k training-row indices} and how many (row, k) pairs each stage settled."""
+    """{k: n_query x k training-row indices}, Euclidean and cosine, and how many (row, k)
+    pairs each stage settled."""
 
     sets: dict[int, np.ndarray]
+    cosine: dict[int, np.ndarray] = field(default_factory=dict)
     settled: dict[str, int] = field(default_factory=dict)
 
 
-def nearest_sets(train_x: np.ndarray, query_x: np.ndarray, ks) -> NeighbourSets:
-    """For each k in `ks`, each query row's k nearest training rows (Euclidean), as a set: the
-    indices may come in any order. Equal, as sets, to KNeighborsClassifier(n_neighbors=k)'s
-    neighbours, ties included."""
+def nearest_sets(train_x: np.ndarray, query_x: np.ndarray, ks, cosine_ks=()) -> NeighbourSets:
+    """For each k in `ks` (and in `cosine_ks`, on L2-normalised rows), each query row's k
+    nearest training rows, as a set: the indices may come in any order. Equal, as sets, to
+    KNeighborsClassifier(n_neighbors=k)'s neighbours (after a Normalizer for cosine), ties
+    included."""
     train = np.ascontiguousarray(train_x)
     query = np.ascontiguousarray(query_x)
-    ks = sorted({int(k) for k in ks})
-    if not 1 <= ks[0] <= ks[-1] <= len(train):
-        raise ValueError(f"every k must be in 1..{len(train)} (the training rows), got {ks}")
-    sets = {k: np.empty((len(query), k), dtype=np.int64) for k in ks}
-    open_ = {k: np.arange(len(query)) for k in ks}  # rows whose k-set is not yet proven
-    settled = {}
+    every = sorted({int(k) for k in (*ks, *cosine_ks)})
+    if not every or not 1 <= every[0] <= every[-1] <= len(train):
+        raise ValueError(f"every k must be in 1..{len(train)} (the training rows), got {every}")
+    euclidean = _Search(train, query, ks) if len(ks) else None
+    cosine = _Search(normalize(train), normalize(query), cosine_ks) if len(cosine_ks) else None
+    searches = [s for s in (euclidean, cosine) if s is not None]
+    total = sum(s.n_open() for s in searches)
     fast = train.dtype == np.float32 and query.dtype == np.float32
-    for stage, dtype in (("float32", torch.float32), ("float64", torch.float64)):
-        before = sum(map(len, open_.values()))
-        if stage == "float64" or (fast and torch.get_float32_matmul_precision() == "highest"):
-            open_ = _settle(train, query, open_, sets, dtype)
-        settled[stage] = before - sum(map(len, open_.values()))
-    for k, rows in open_.items():  # real ties: the reference decides
-        if len(rows):
-            clf = KNeighborsClassifier(n_neighbors=k).fit(train, np.zeros(len(train)))
-            sets[k][rows] = clf.kneighbors(query[rows], return_distance=False)
-    settled["scikit-learn"] = sum(map(len, open_.values()))
-    return NeighbourSets(sets, settled)
+    if fast and torch.get_float32_matmul_precision() == "highest":
+        # one float32 product of the rows as given serves both searches
+        _settle(train, query, [(s, s is cosine) for s in searches])
+    settled = {"float32": total - sum(s.n_open() for s in searches)}
+    for s in searches:  # float64, each search on its own rows
+        _settle(s.train, s.query, [(s, False)], torch.float64)
+    settled["float64"] = total - settled["float32"] - sum(s.n_open() for s in searches)
+    settled["scikit-learn"] = sum(s.n_open() for s in searches)
+    for s in searches:  # real ties: the reference decides
+        s.by_reference()
+    return NeighbourSets(
+        euclidean.sets if euclidean else {}, cosine.sets if cosine else {}, settled
+    )
 
 
-def knn_predictions(train_x, train_y, query_x, ks) -> dict[int, np.ndarray]:
-    """{k: predicted label of every query row}: KNeighborsClassifier(n_neighbors=k)'s
-    predictions (uniform weights), from one search for all k."""
+def knn_predictions(train_x, train_y, query_x, ks, cosine_ks=()) -> dict[str, dict]:
+    """{'euclidean': {k: predicted labels}, 'cosine': {k: ...}}: KNeighborsClassifier's
+    predictions (uniform weights) for every k, from one search."""
     classes, encoded = np.unique(np.asarray(train_y), return_inverse=True)
-    found = nearest_sets(train_x, query_x, ks).sets
-    return {k: classes[vote(encoded[ix], len(classes))] for k, ix in found.items()}
+    found = nearest_sets(train_x, query_x, ks, cosine_ks)
+
+    def labels(sets):
+        return {k: classes[vote(encoded[ix], len(classes))] for k, ix in sets.items()}
+
+    return {"euclidean": labels(found.sets), "cosine": labels(found.cosine)}
 
 
 def vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:
@@ -82,44 +98,88 @@ def vote(neighbour_labels: np.ndarray, n_classes: int) -> np.ndarray:
     return votes.reshape(len(neighbour_labels), n_classes).argmax(1)
 
 
-def _settle(train, query, open_: dict, sets: dict, dtype) -> dict:
-    """Fill `sets` for the (row, k) pairs the bound settles at this precision; return the
-    rows still open for each k."""
-    rows = np.unique(np.concatenate(list(open_.values())))
+class _Search:
+    """One k-NN problem: the rows as scikit-learn sees them, and which (row, k) are open."""
+
+    def __init__(self, train: np.ndarray, query: np.ndarray, ks):
+        self.train, self.query, self.ks = train, query, sorted({int(k) for k in ks})
+        self.sets = {k: np.empty((len(query), k), dtype=np.int64) for k in self.ks}
+        self.open = {k: np.arange(len(query)) for k in self.ks}
+        self.x_sq = _squared_norms(torch.from_numpy(train))
+        self.q_sq = _squared_norms(torch.from_numpy(query))
+
+    def n_open(self) -> int:
+        return sum(map(len, self.open.values()))
+
+    def prove(self, here: np.ndarray, dist: torch.Tensor, error: torch.Tensor) -> None:
+        """Settle every open k of the query rows `here` whose k nearest are proven: each of
+        them nearer, even at the far end of its bound, than every other row at its near end."""
+        nearest = torch.topk(dist, self.ks[-1], dim=1, largest=False, sorted=True).indices
+        upper, lower = dist + error, dist - error
+        for k in self.ks:
+            chosen = nearest[:, :k]
+            ok = upper.gather(1, chosen).amax(1) < lower.scatter(1, chosen, torch.inf).amin(1)
+            ok = ok.numpy() & np.isin(here, self.open[k])
+            self.sets[k][here[ok]] = chosen[torch.from_numpy(ok)].numpy()
+            self.open[k] = np.setdiff1d(self.open[k], here[ok])
+
+    def by_reference(self) -> None:
+        for k, rows in self.open.items():
+            if len(rows):
+                clf = KNeighborsClassifier(n_neighbors=k).fit(self.train, np.zeros(len(self.train)))
+                self.sets[k][rows] = clf.kneighbors(self.query[rows], return_distance=False)
+                self.open[k] = rows[:0]
+
+
+def _settle(train, query, searches: list[tuple[_Search, bool]], dtype=torch.float32) -> None:
+    """One pass of `dtype` products of `train` and `query` rows, for every search's open rows.
+    A search flagged True holds L2-normalised copies of these rows (cosine)."""
+    opened = [r for s, _ in searches for r in s.open.values()]
+    rows = np.unique(np.concatenate(opened)) if opened else np.array([], dtype=np.int64)
     if not len(rows):
-        return open_
-    ks = sorted(open_)
-    x = torch.from_numpy(train)
-    q = torch.from_numpy(query[rows])
-    x_sq, q_sq = _squared_norms(x), _squared_norms(q)
+        return
+    tiny = 4 * _gamma(train.shape[1] + 2, U64)  # float64 rounding, ours and scikit-learn's
+    scales = [
+        (s, _scale(s.q_sq, query), _scale(s.x_sq, train)) if n else (s, None, None)
+        for s, n in searches
+    ]
+    for start, product, gamma in bounded_products(train, query[rows], dtype):
+        here = rows[start : start + len(product)]
+        for search, q_scale, x_scale in scales:
+            qh, xh = search.q_sq[here, None], search.x_sq[None]
+            if q_scale is None:
+                dist, widen = qh + xh - 2 * product, 0.0
+            else:  # normalised rows: a row times one number, each entry rounded once
+                dist, widen = (
+                    qh + xh - 2 * q_scale[here, None] * x_scale[None] * product,
+                    4.001 * U32,
+                )
+            error = 2 * (gamma + widen) * (qh * xh).sqrt() + tiny * (qh + xh)
+            search.prove(here, dist, error)
+
+
+def bounded_products(train: np.ndarray, query: np.ndarray, dtype=torch.float32):
+    """Yields (first row, query rows x train rows products as float64, gamma) for blocks of
+    query rows: each product is within gamma |q| |x| of the exact one."""
+    x, q = torch.from_numpy(train), torch.from_numpy(query)
     width = x.shape[1]
     x_chunks = [x[:, s : s + CHUNK].to(dtype).contiguous() for s in range(0, width, CHUNK)]
-    u = 2.0**-24 if dtype == torch.float32 else 2.0**-53
+    u = U32 if dtype == torch.float32 else U64
     gamma = _gamma(min(width, CHUNK) + 2 * math.ceil(math.log2(len(x_chunks))) + 1, u)
-    # scikit-learn's float64 distances are off by at most this much from the exact ones, and
-    # so are the float64 squared norms and sums here; the margin covers both
-    tiny = 4 * _gamma(width + 2, 2.0**-53)
-    proven = {k: np.zeros(len(rows), dtype=bool) for k in ks}
     step = max(1, ROWS_TIMES_TRAIN // len(x))
     for start in range(0, len(q), step):
-        here = rows[start : start + step]
         qb = q[start : start + step]
         product = _pairwise_sum(
             qb[:, s : s + CHUNK].to(dtype) @ xc.T
             for s, xc in zip(range(0, width, CHUNK), x_chunks, strict=True)
-        ).double()
-        qs = q_sq[start : start + step, None]
-        dist = qs + x_sq[None] - 2 * product
-        error = 2 * gamma * qs.sqrt() * x_sq.sqrt()[None] + tiny * (qs + x_sq[None])
-        nearest = torch.topk(dist, ks[-1], dim=1, largest=False, sorted=True).indices
-        upper, lower = dist + error, dist - error
-        for k in ks:
-            chosen = nearest[:, :k]
-            ok = upper.gather(1, chosen).amax(1) < lower.scatter(1, chosen, torch.inf).amin(1)
-            ok = ok.numpy() & np.isin(here, open_[k])
-            sets[k][here[ok]] = chosen[torch.from_numpy(ok)].numpy()
-            proven[k][start : start + step] = ok
-    return {k: np.setdiff1d(open_[k], rows[proven[k]]) for k in ks}
+        )
+        yield start, product.double(), gamma
+
+
+def _scale(normalised_sq: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+    """|normalised row| / |row| (0 for a zero row, which normalising leaves at zero)."""
+    sq = _squared_norms(torch.from_numpy(rows))
+    return torch.where(sq > 0, (normalised_sq / sq.clamp_min(1e-300)).sqrt(), 0.0)
 
 
 def _pairwise_sum(parts) -> torch.Tensor:
@@ -139,8 +199,8 @@ def _pairwise_sum(parts) -> torch.Tensor:
 
 
 def _squared_norms(x: torch.Tensor) -> torch.Tensor:
-    """Float64 squared row norms, a few hundred rows at a time (no float64 copy of `x`)."""
-    return torch.cat([r.double().square().sum(1) for r in x.split(256)])
+    """Float64 squared row norms (accumulated in float64, without a float64 copy of `x`)."""
+    return torch.linalg.vector_norm(x, dim=1, dtype=torch.float64).square()
 
 
 def _gamma(n: int, u: float) -> float:

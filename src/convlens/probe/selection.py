@@ -60,7 +60,8 @@ def _group_split(labels, groups, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def knn_score(train_x, train_y, test_x, test_y, k: int) -> float:
     """KNeighborsClassifier(n_neighbors=k)'s accuracy (k capped at the training rows)."""
     k = min(k, len(train_y))
-    return float((knn_predictions(train_x, train_y, test_x, (k,))[k] == np.asarray(test_y)).mean())
+    predicted = knn_predictions(train_x, train_y, test_x, (k,))["euclidean"][k]
+    return float((predicted == np.asarray(test_y)).mean())
 
 
 def validation_scores(

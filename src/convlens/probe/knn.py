@@ -89,9 +89,9 @@ def compare(
 ) -> dict:
     """Every probe on every feature set: {'table': rows, 'sweep': {name: {k: acc}}, ...}.
 
-    Per feature set, one neighbour search gives the exam's k and every k of the sweep, and one
-    more on L2-normalised rows the cosine k-NN; each equals KNeighborsClassifier with that k,
-    ties included (`search.nearest_sets`). `predictions` ({name: knn_predictions(...)}) passes
+    Per feature set, one neighbour search gives the exam's k, every k of the sweep and the
+    cosine k-NN (L2-normalised rows); each equals KNeighborsClassifier with that k, ties
+    included (`search.nearest_sets`). `predictions` ({name: knn_predictions(...)}) passes
     in predictions already made for some sets, with every k needed."""
     train_y, test_y = np.asarray(train_y), np.asarray(test_y)
     check_probe_labels(train_y, test_y, k)

@@ -7,6 +7,7 @@ from convlens.demo.photo_probe import photo_study_data
 from convlens.fingerprint import fingerprint
 from convlens.jigsaw.data import NpzData, load_npz
 from convlens.jigsaw.recipes import recipe
+from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
 from convlens.problem3 import run_study
 from convlens.report import discussion
 from convlens.report.cache import cache_key
@@ -164,10 +165,14 @@ def render(doc: Document, r: dict, ctx) -> None:
                 c: row[c]
                 for c in ("features", "dim", "knn3", "correct", "n", "cosine_knn3", "linear")
             }
+            | {"linear probe reads": row.get("linear_input", "not recorded")}
             for row in p["table"]
         ],
         caption=f"(3c) test accuracy of k-NN (k = 3, the exam's setting), cosine k-NN and a "
-        f"linear probe; {p['n_train']} training and {p['n_test']} test images, "
+        f"linear probe (standardised inputs, logistic regression; inputs wider than "
+        f"{LINEAR_MAX_DIM} columns first through a randomized PCA fitted on the training "
+        f"images only, {LINEAR_PCA_POWER} power iterations); {p['n_train']} training and "
+        f"{p['n_test']} test images, "
         f"features from the layer '{p['layer']}'",
     )
     doc.discussion(discussion.probe_3c(p))

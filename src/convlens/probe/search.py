@@ -63,7 +63,8 @@ def nearest_sets(train_x: np.ndarray, query_x: np.ndarray, ks, cosine_ks=()) -> 
     fast = train.dtype == np.float32 and query.dtype == np.float32
     if fast and torch.get_float32_matmul_precision() == "highest":
         # one float32 product of the rows as given serves both searches
-        _settle(train, query, [(s, s is cosine) for s in searches])
+        given = searches[0] if euclidean else _Search(train, query, ())
+        _settle(train, query, [(s, s is cosine) for s in searches], given=given)
     settled = {"float32": total - sum(s.n_open() for s in searches)}
     for s in searches:  # float64, each search on its own rows
         _settle(s.train, s.query, [(s, False)], torch.float64)
@@ -131,16 +132,19 @@ class _Search:
                 self.open[k] = rows[:0]
 
 
-def _settle(train, query, searches: list[tuple[_Search, bool]], dtype=torch.float32) -> None:
+def _settle(
+    train, query, searches: list[tuple[_Search, bool]], dtype=torch.float32, given=None
+) -> None:
     """One pass of `dtype` products of `train` and `query` rows, for every search's open rows.
-    A search flagged True holds L2-normalised copies of these rows (cosine)."""
+    A search flagged True holds L2-normalised copies of these rows (cosine); `given` is the
+    search of the rows as they are, whose norms scale them."""
     opened = [r for s, _ in searches for r in s.open.values()]
     rows = np.unique(np.concatenate(opened)) if opened else np.array([], dtype=np.int64)
     if not len(rows):
         return
     tiny = 4 * _gamma(train.shape[1] + 2, U64)  # float64 rounding, ours and scikit-learn's
     scales = [
-        (s, _scale(s.q_sq, query), _scale(s.x_sq, train)) if n else (s, None, None)
+        (s, _scale(s.q_sq, given.q_sq), _scale(s.x_sq, given.x_sq)) if n else (s, None, None)
         for s, n in searches
     ]
     for start, product, gamma in bounded_products(train, query[rows], dtype):
@@ -176,9 +180,8 @@ def bounded_products(train: np.ndarray, query: np.ndarray, dtype=torch.float32):
         yield start, product.double(), gamma
 
 
-def _scale(normalised_sq: torch.Tensor, rows: np.ndarray) -> torch.Tensor:
+def _scale(normalised_sq: torch.Tensor, sq: torch.Tensor) -> torch.Tensor:
     """|normalised row| / |row| (0 for a zero row, which normalising leaves at zero)."""
-    sq = _squared_norms(torch.from_numpy(rows))
     return torch.where(sq > 0, (normalised_sq / sq.clamp_min(1e-300)).sqrt(), 0.0)
 
 

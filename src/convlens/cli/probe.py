@@ -62,8 +62,8 @@ def run(args) -> int:
     if args.json:
         print_json(result)
         return 0
-    cols = ["features", "dim", f"knn{args.k}", "correct", "n", f"cosine_knn{args.k}", "linear"]
-    cols.append("linear_input")
+    cols = ["features", "dim", f"knn{args.k}", "correct", "n", f"cosine_knn{args.k}"]
+    cols += ["linear", "linear_input"]
     print(format_table(result["table"], cols))
     if "layers" in result:
         print("\nevery block (chosen on val_knn; test_knn shown, never used to choose):")

@@ -1,7 +1,7 @@
 """The k nearest training rows of every query row: the sets KNeighborsClassifier votes with, fast.
 
 scikit-learn's brute-force search multiplies in float64. Here the distance matrix comes from a
-float32 matrix product (about twice as fast), and every entry carries a proven error bound. A
+float32 matrix product (the CPU's fastest), and every entry carries a proven error bound. A
 row's k nearest are taken from this fast pass only when the bound proves the set: every one of
 the k is nearer, by more than both this product's and scikit-learn's own rounding, than every
 other training row. So the set is the one scikit-learn finds too. The few rows the bound cannot

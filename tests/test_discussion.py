@@ -61,6 +61,10 @@ def test_class_model_discussion_follows_probability_and_energy():
     rows[0].update(prob_blur=0.999, hf_energy_blur=0.5)
     text = discussion.class_models_2c({"classes": rows})
     assert "higher than 0.990" in text and "lower with blur for 0 of the 1" in text
+    assert "blurring removes" not in text and "did not lower it" in text
+    two = [dict(rows[0]), dict(rows[0], hf_energy_blur=0.1)]
+    text = discussion.class_models_2c({"classes": two})
+    assert "lower with blur for 1 of the 2" in text and "not uniform" in text
 
 
 def _uncertainty(same_top1: bool) -> dict:

@@ -215,7 +215,34 @@ def test_blurred_and_plain_variants_in_one_batch_equal_separate_runs(digits_mode
         for i, row in enumerate(step["classes"]):
             assert abs(row["prob_no_blur"] - plain.prob[-1][i]) < 0.05
             assert abs(row["prob_blur"] - blurred.prob[-1][i]) < 0.05
-        assert all(r["hf_energy_blur"] < r["hf_energy_no_blur"] for r in step["classes"])
+        # Adam's per-pixel steps build fine texture that the blur removes, on any model. Plain
+        # ascent follows the network's own gradient, which for a small digits model is already
+        # smooth: whether blur lowers its share then depends on the trained weights (it did for
+        # one class and not the other on an AMX machine), so nothing is asserted for it.
+        if optimizer == "adam":
+            assert all(r["hf_energy_blur"] < r["hf_energy_no_blur"] for r in step["classes"])
+
+
+def test_high_frequency_share_falls_when_a_photograph_is_blurred():
+    """The measure itself: a Gaussian blur damps high frequencies more than low ones, so the
+    share above half Nyquist must fall for any image, and more for a wider blur."""
+    from skimage import data
+
+    from convlens.explain.blur import gaussian_blur
+    from convlens.explain.class_model import high_frequency_share
+
+    photos = [data.astronaut(), data.chelsea(), data.coffee(), data.rocket()]
+    x = torch.stack(
+        [torch.from_numpy(p[:256, :256]).permute(2, 0, 1).float() / 255 for p in photos]
+    )
+    noise = torch.rand(1, 3, 256, 256, generator=torch.Generator().manual_seed(0))
+    x = torch.cat([x, noise])
+    sharp = high_frequency_share(x)
+    mild = high_frequency_share(gaussian_blur(x, 0.5))
+    strong = high_frequency_share(gaussian_blur(x, 1.5))
+    for s, m, b in zip(sharp, mild, strong, strict=True):
+        assert b < m < s
+    assert sharp[-1] > 0.5  # white noise spreads its energy evenly: 3/4 of it above half Nyquist
 
 
 def test_blur_every_k_removes_high_frequencies(digits_model):

@@ -52,8 +52,17 @@ def class_models_2c(cv: dict) -> str:
                 f"*{r['name']}* {_f(r['hf_energy_blur'])} vs {_f(r['hf_energy_no_blur'])}"
                 for r in rows
             )
-            + "): blurring removes the high-frequency patterns the plain ascent builds up."
+            + ")"
         )
+        if lower == len(rows):
+            text += ": blurring removes the high-frequency patterns the unblurred ascent builds up."
+        elif lower == 0:
+            text += ": here the blur did not lower it for any class."
+        else:
+            text += (
+                ": for the others the unblurred ascent itself ended no rougher, so the blur's "
+                "effect on texture is not uniform here."
+            )
     return text
 
 

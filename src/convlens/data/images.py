@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from convlens.errors import ConvlensError
 
@@ -37,17 +37,30 @@ def read_image(item: ImageItem | str | os.PathLike) -> Image.Image:
         item = file_item(item)
     with _opened(item) as img:
         img.load()
-        return _to_rgb(img, item.name)
+        # As every photo viewer shows it: a camera held upright writes its pixels sideways and
+        # says so in the EXIF orientation tag.
+        return _to_rgb(ImageOps.exif_transpose(img), item.name)
 
 
 def check_image_header(item: ImageItem) -> None:
-    """Read only the header: an unreadable or oversized image is refused before any work."""
-    with _opened(item):
+    """Read the header and look for the format's end marker, without decoding: an unreadable,
+    truncated or oversized image is refused before any work."""
+    with _opened(item, check_end=True):
         pass
 
 
+def _truncated(data: bytes, fmt: str | None) -> bool:
+    """Might the file be cut off? JPEG and PNG files end with a marker (EOI, IEND) that a cut-off
+    download lacks; JPEG stuffs every 0xFF in its compressed data, so FF D9 is a real marker."""
+    if fmt == "JPEG":
+        return data.rfind(b"\xff\xd9") < len(data) - 4096
+    if fmt == "PNG":
+        return b"IEND" not in data[-4096:]
+    return False
+
+
 @contextlib.contextmanager
-def _opened(item: ImageItem) -> Iterator[Image.Image]:
+def _opened(item: ImageItem, check_end: bool = False) -> Iterator[Image.Image]:
     """The image, opened lazily (header only) and within the pixel limit; every failure, in
     here or in the caller's decoding, becomes one ConvlensError naming the item."""
     try:
@@ -63,6 +76,14 @@ def _opened(item: ImageItem) -> Iterator[Image.Image]:
             w, h = img.size
             if w * h > MAX_PIXELS:
                 raise _too_large(item.name, w, h)
+            if check_end and _truncated(data, img.format):
+                # Some cameras append data after the end marker: only a decode can tell.
+                try:
+                    img.load()
+                except (OSError, SyntaxError, ValueError) as exc:
+                    raise ConvlensError(
+                        f"{item.name}: truncated or damaged {img.format} file ({exc})"
+                    ) from exc
             yield img
     except ConvlensError:
         raise
@@ -130,15 +151,20 @@ def read_regular_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def zip_item(archive: zipfile.ZipFile, member: str, label: int | None = None) -> ImageItem:
-    # Re-open by name on each read so items stay usable after the caller's `with` block.
-    filename = archive.filename
+# One image file: far above any photograph (a 9,459 x 9,459 RGB PNG is about 270 MB raw).
+MAX_IMAGE_FILE_BYTES = 512 << 20
+
+
+def zip_item(path: str | os.PathLike, member: str, label: int | None = None) -> ImageItem:
+    """A member of the zip at `path` (by the name a user sees), re-opened on each read so the
+    item stays usable after the caller's archive is closed."""
+    from convlens import archive
 
     def read() -> bytes:
-        with zipfile.ZipFile(filename) as z:
-            return z.read(member)
+        with archive.open_archive(path) as z:
+            return z.read(member, MAX_IMAGE_FILE_BYTES)
 
-    return ImageItem(f"{filename}:{member}", read, label)
+    return ImageItem(f"{path}:{member}", read, label)
 
 
 def list_image_files(paths: list[str | os.PathLike], check: bool = True) -> list[ImageItem]:

@@ -12,10 +12,12 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from convlens import archive
 from convlens.data.imagenet import imagenet_classes
 from convlens.data.images import (
     IMAGE_SUFFIXES,
     ImageItem,
+    check_image_header,
     file_item,
     read_regular_file,
     zip_item,
@@ -36,6 +38,10 @@ def _natural_key(name: str):
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
+# val.txt and synset_words.txt: 1,000 lines of names, far below this.
+_MAX_TEXT_BYTES = 16 << 20
+
+
 class _Tree:
     """The same questions asked of a folder or of a zip file."""
 
@@ -45,11 +51,8 @@ class _Tree:
         if path.is_file():
             if not zipfile.is_zipfile(path):
                 raise ConvlensError(f"{path}: expected the problem2 folder or problem2.zip")
-            try:
-                self.zip = zipfile.ZipFile(path)
-            except (zipfile.BadZipFile, OSError) as exc:
-                raise ConvlensError(f"{path}: damaged zip ({exc})") from exc
-            self.members = {n.rstrip("/") for n in self.zip.namelist()}
+            self.zip = archive.open_archive(path)
+            self.members = set(self.zip.names())
             hits = [n for n in self.members if PurePosixPath(n).name == "val.txt"]
             if not hits:
                 raise ConvlensError(f"{path}: zip has no val.txt")
@@ -70,16 +73,13 @@ class _Tree:
         if self.zip is None:
             data = read_regular_file(self.path / rel)
         else:
-            try:
-                data = self.zip.read(self.root + rel)
-            except (zipfile.BadZipFile, OSError, KeyError) as exc:
-                raise ConvlensError(f"{self.path}: cannot read {rel} ({exc})") from exc
+            data = self.zip.read(self.root + rel, _MAX_TEXT_BYTES)
         return data.decode("utf-8-sig", errors="replace")
 
     def item(self, rel: str, label: int | None = None) -> ImageItem:
         if self.zip is None:
             return file_item(self.path / rel, label)
-        return zip_item(self.zip, self.root + rel, label)
+        return zip_item(self.path, self.root + rel, label)
 
     def images_in(self, folder: str) -> list[str]:
         if self.zip is None:
@@ -139,11 +139,20 @@ def load_problem2(path: str | os.PathLike) -> Problem2:
         wnids, names = list(classes.wnids), list(classes.names)
     validation = []
     for name, label in parse_val_txt(tree.text("val.txt"), f"{path}/val.txt", len(wnids)):
+        parts = PurePosixPath(name).parts
+        if PurePosixPath(name).is_absolute() or ".." in parts:
+            raise ConvlensError(
+                f"{path}/val.txt names {name}, a path that leaves validation_images/"
+            )
         rel = f"validation_images/{name}"
         if not tree.exists(rel):
             raise ConvlensError(f"{path}/val.txt names {name}, which is not in validation_images/")
         validation.append(tree.item(rel, label))
     test = [tree.item(f"test_images/{n}") for n in tree.images_in("test_images")]
+    # Every image is checked now (header and end marker, no decoding), so a damaged file stops
+    # the command before a model is loaded rather than halfway through inference.
+    for item in validation + test:
+        check_image_header(item)
     return Problem2(validation, test, wnids, names, str(path))
 
 

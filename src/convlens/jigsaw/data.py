@@ -4,14 +4,15 @@ problem3.zip. Images are N x 3 x H x W with values 0-255 (uint8 or float)."""
 from __future__ import annotations
 
 import hashlib
-import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from convlens import archive
 from convlens.errors import ConvlensError
 from convlens.jigsaw.permutations import validate_orders
 
@@ -36,43 +37,28 @@ class NpzData:
 
 
 def _open_npz(path: Path, member: str) -> tuple[dict[str, np.ndarray], str]:
-    """Every array of the npz, read and checked now, so a damaged or unsafe file fails here with
-    one message, and the digest of its contents (for resuming and caching)."""
+    """Every array of the npz, read and checked now (convlens.archive: sizes before allocation,
+    no object arrays), so a damaged or unsafe file fails here with one message, and the digest
+    of its contents (for resuming and caching)."""
     # An .npz is itself a zip of .npy files: only other zips are containers (problem3.zip).
     if path.suffix != ".npz" and path.is_file() and zipfile.is_zipfile(path):
-        where = f"{path}:{member}"
-        try:
-            with zipfile.ZipFile(path) as z:
-                names = [n for n in z.namelist() if PurePosixPath(n).name == member]
-                if not names:
-                    raise ConvlensError(f"{path}: zip has no {member}")
-                blob = z.read(names[0])
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise ConvlensError(f"{path}: damaged zip ({exc})") from exc
-        return _read_arrays(io.BytesIO(blob), where)
+        with archive.open_archive(path) as z:
+            names = [n for n in z.names() if PurePosixPath(n).name == member]
+            if not names:
+                raise ConvlensError(f"{path}: zip has no {member}")
+            arrays = archive.read_npz_member(z, sorted(names, key=len)[0])
+        return arrays, content_digest(arrays)
     if path.is_dir():
         path = path / member
     if not path.is_file():
         raise ConvlensError(f"{path}: {'not a regular file' if path.exists() else 'no such file'}")
-    with open(path, "rb") as handle:
-        return _read_arrays(handle, str(path))
-
-
-def _read_arrays(handle, where: str) -> tuple[dict[str, np.ndarray], str]:
-    try:
-        loaded = np.load(handle, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ConvlensError(f"{where}: a single .npy array, expected an .npz with keys a-d")
-        with loaded:
-            arrays = {k: loaded[k] for k in loaded.files}
-    except ConvlensError:
-        raise
-    except ValueError as exc:
-        if "allow_pickle" in str(exc):  # object arrays would need unpickling: never
-            raise ConvlensError(f"{where}: holds Python objects, expected numeric arrays") from exc
-        raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as handle:
+            magic = handle.read(6)
+        if magic == b"\x93NUMPY":
+            raise ConvlensError(f"{path}: a single .npy array, expected an .npz with keys a-d")
+        raise ConvlensError(f"{path}: not a readable .npz file (not a zip archive)")
+    arrays = archive.read_npz(path, str(path))
     return arrays, content_digest(arrays)
 
 
@@ -87,74 +73,87 @@ def content_digest(arrays: dict[str, np.ndarray]) -> str:
     return h.hexdigest()
 
 
-def _images(arr: np.ndarray, key: str, source: str, scale: float) -> tuple[np.ndarray, str]:
+def _real_numbers(arr: np.ndarray, what: str) -> None:
+    """Integers or floats only: strings, objects and complex numbers have no pixel or label
+    meaning (numpy would drop an imaginary part with only a warning)."""
+    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ConvlensError(f"{what}: expected integer or float numbers, got {arr.dtype}")
+
+
+def _images(arr: np.ndarray, key: str, source: str) -> tuple[np.ndarray, str]:
+    """uint8 images; float images in 0-1 are scaled to 0-255 (decided per array, and said in
+    the returned description), other numbers must already be 0-255."""
+    where = f"{source} key '{key}'"
     if arr.ndim != 4 or arr.shape[1] != 3:
-        raise ConvlensError(f"{source} key '{key}': images must be N x 3 x H x W, got {arr.shape}")
+        raise ConvlensError(f"{where}: images must be N x 3 x H x W, got {arr.shape}")
     if arr.shape[2] % 2 or arr.shape[3] % 2:
-        raise ConvlensError(f"{source} key '{key}': height and width must be even, got {arr.shape}")
+        raise ConvlensError(f"{where}: height and width must be even, got {arr.shape}")
     found = str(arr.dtype)
     if arr.dtype == np.uint8:
         return arr, found
-    if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ConvlensError(f"{source} key '{key}': expected numeric pixels, got {arr.dtype}")
+    _real_numbers(arr, where)
+    if arr.size == 0:
+        return np.zeros(arr.shape, np.uint8), found
     flat = arr.reshape(len(arr), -1)
-    if not np.all(np.isfinite(flat)):
-        bad = int(np.flatnonzero(~np.isfinite(flat).all(1))[0])
-        raise ConvlensError(f"{source} key '{key}': image {bad} has NaN or inf pixels")
-    if flat.size and (flat.min() < 0 or flat.max() > 255):
+    finite = np.isfinite(flat).all(1)
+    if not finite.all():
+        bad = int(np.flatnonzero(~finite)[0])
+        raise ConvlensError(f"{where}: image {bad} has NaN or inf pixels")
+    lo, hi = flat.min(), flat.max()
+    if lo < 0 or hi > 255:
         bad = int(np.flatnonzero((flat < 0).any(1) | (flat > 255).any(1))[0])
-        raise ConvlensError(f"{source} key '{key}': image {bad} has pixels outside 0-255")
-    if scale != 1:
-        found += " in 0-1, scaled to 0-255"
+        raise ConvlensError(f"{where}: image {bad} has pixels outside 0-255")
+    scale = 1.0
+    # Exam data are 0-255; float images that never exceed 1 are 0-1 images (read as 0-255 they
+    # would be black). Decided per array: a file may hold one of each.
+    if np.issubdtype(arr.dtype, np.floating) and hi <= 1.0:
+        scale, found = 255.0, f"{found} in 0-1 (key '{key}'), scaled to 0-255"
     return np.rint(arr.astype(np.float64) * scale).astype(np.uint8), found
-
-
-def _pixel_scale(arrays: dict[str, np.ndarray]) -> float:
-    """255 when every image array is floating point within 0-1, else 1.
-
-    Exam data are 0-255. Float images that never exceed 1 are 0-1 images: read as 0-255 they
-    would be black. Decided over all image arrays together, so train and test agree."""
-    images = [arrays[k] for k in ("a", "c") if k in arrays]
-    if images and all(np.issubdtype(a.dtype, np.floating) and a.size for a in images):
-        finite = [a[np.isfinite(a)] for a in images]
-        if all(f.size for f in finite) and max(float(f.max()) for f in finite) <= 1.0:
-            if min(float(f.min()) for f in finite) >= 0:
-                return 255.0
-    return 1.0
 
 
 def _orders(arr: np.ndarray, key: str, n: int, source: str) -> tuple[np.ndarray, np.ndarray]:
     """Validated orders and a mask of known rows (rows of -1 or NaN mean 'not kept')."""
+    where = f"{source} key '{key}'"
     if arr.ndim != 2 or arr.shape[1] != 4:
-        raise ConvlensError(f"{source} key '{key}': orders must be N x 4, got {arr.shape}")
+        raise ConvlensError(f"{where}: orders must be N x 4, got {arr.shape}")
     if len(arr) != n:
-        raise ConvlensError(f"{source} key '{key}': {len(arr)} orders for {n} images")
+        raise ConvlensError(f"{where}: {len(arr)} orders for {n} images")
+    _real_numbers(arr, where)
     f = arr.astype(np.float64)
     unknown = np.isnan(f).all(1) | (f == -1).all(1)
     orders = np.zeros((n, 4), dtype=np.int64)
+    known_rows = np.flatnonzero(~unknown)
     try:
-        orders[~unknown] = validate_orders(arr[~unknown], name=f"{source} key '{key}'")
+        orders[~unknown] = validate_orders(arr[~unknown], name=where)
     except ValueError as exc:
-        # re-index the row number to the original array
-        rows = np.flatnonzero(~unknown)
+        # name the row of the file, not of the known rows
         msg = str(exc)
-        import re
-
         m = re.search(r"row (\d+)", msg)
         if m:
-            msg = msg.replace(f"row {m.group(1)}", f"row {rows[int(m.group(1))]}")
+            msg = msg.replace(f"row {m.group(1)}", f"row {known_rows[int(m.group(1))]}")
         raise ConvlensError(msg) from exc
     orders[unknown] = -1
     return orders, ~unknown
 
 
+# Class ids: any integer a person would use as a label, stored exactly in int64 and float64.
+_MAX_CLASS_ID = 2**31 - 1
+
+
 def _class_ids(arr: np.ndarray, key: str, n: int, source: str) -> np.ndarray:
+    where = f"{source} key '{key}'"
     arr = np.asarray(arr).reshape(-1) if arr.ndim == 2 and 1 in arr.shape else np.asarray(arr)
     if arr.ndim != 1 or len(arr) != n:
-        raise ConvlensError(f"{source} key '{key}': expected {n} class ids, got shape {arr.shape}")
-    if not np.all(np.equal(np.mod(arr, 1), 0)):
-        bad = int(np.flatnonzero(np.mod(arr, 1) != 0)[0])
-        raise ConvlensError(f"{source} key '{key}': row {bad} is not an integer class id")
+        raise ConvlensError(f"{where}: expected {n} class ids, got shape {arr.shape}")
+    _real_numbers(arr, where)
+    f = arr.astype(np.float64)
+    bad = ~np.isfinite(f) | (np.mod(f, 1) != 0) | (np.abs(f) > _MAX_CLASS_ID)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ConvlensError(
+            f"{where}: row {row} holds {arr[row]!r}, not an integer class id "
+            f"(expected whole numbers within +-{_MAX_CLASS_ID})"
+        )
     return arr.astype(np.int64)
 
 
@@ -165,13 +164,12 @@ def load_npz(
     path = Path(path).expanduser()
     source = f"{path}" if path.suffix == ".npz" else f"{path}:{member}"
     data, digest = _open_npz(path, member)
-    scale = _pixel_scale(data)
     splits, found = {}, set()
     for img_key, lab_key, split in (("a", "b", "train"), ("c", "d", "test")):
         if img_key not in data:
             splits[split] = None
             continue
-        images, dtype = _images(data[img_key], img_key, source, scale)
+        images, dtype = _images(data[img_key], img_key, source)
         found.add(dtype)
         labels = known = None
         if lab_key in data:

@@ -25,6 +25,9 @@ def validate_orders(orders, name: str = "orders") -> np.ndarray:
     arr = np.asarray(orders)
     if arr.ndim != 2 or arr.shape[1] != 4:
         raise ConvlensError(f"{name} must have shape (N, 4), got {arr.shape}")
+    real = np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)
+    if arr.size and not real:
+        raise ConvlensError(f"{name}: expected integer orders, got {arr.dtype}")
     if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
         bad = int(np.flatnonzero(~np.isfinite(arr.astype(np.float64)).all(1))[0])
         raise ConvlensError(f"{name} row {bad} is not a permutation of 0..3: {arr[bad].tolist()}")

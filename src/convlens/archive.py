@@ -1,0 +1,301 @@
+"""The one way convlens reads zip archives (problem2.zip, problem3.zip, and .npz files, which are
+zips of .npy members): nothing is trusted before it is checked.
+
+* Sizes: a member's declared size is checked against a stated limit and against the bytes it
+  occupies on disk (deflate cannot expand more than about 1,032 to 1), and an array's shape
+  against its member's size, all *before* anything is allocated; members are then streamed,
+  never read whole and copied.
+* Names: decoded as the zip specification says (UTF-8 when the archive flags it, else the
+  Info-ZIP Unicode Path field when present, else cp437 unless the bytes are UTF-8), so a name
+  matches what `unzip` shows.
+* Every failure (damage, encryption, an unknown compression method, a lie about sizes) is one
+  ConvlensError naming the archive, the member and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from convlens.errors import ConvlensError
+
+# Deflate's best case is 258 bytes from about 2 bits: 1,032 to 1. bzip2 and LZMA can do more,
+# so their members are held to the size limit only.
+_DEFLATE_MAX_RATIO = 1100
+_READABLE = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+_UNICODE_PATH_FIELD = 0x7075  # Info-ZIP's Unicode Path extra field (APPNOTE 4.6.9)
+_UTF8_FLAG = 0x800
+
+
+def max_bytes() -> int:
+    """How much convlens reads out of one archive: half of this machine's memory, or
+    $CONVLENS_MAX_BYTES."""
+    env = os.environ.get("CONVLENS_MAX_BYTES")
+    if env:
+        try:
+            return max(1, int(float(env)))
+        except ValueError as exc:
+            raise ConvlensError(f"CONVLENS_MAX_BYTES={env!r}: expected a number of bytes") from exc
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):  # not POSIX: a fixed 8 GiB
+        return 8 << 30
+
+
+def _size(n: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n}"
+
+
+def _limit_text(limit: int) -> str:
+    source = "CONVLENS_MAX_BYTES" if os.environ.get("CONVLENS_MAX_BYTES") else "half the memory"
+    return f"{_size(limit)} ({source})"
+
+
+def display_name(info: zipfile.ZipInfo) -> str:
+    """The member's name as a user sees it after unzipping."""
+    if info.flag_bits & _UTF8_FLAG:
+        return info.filename
+    raw = info.orig_filename.encode("cp437")
+    extra = info.extra
+    while len(extra) >= 4:
+        kind, size = struct.unpack("<HH", extra[:4])
+        body = extra[4 : 4 + size]
+        # version 1, the CRC-32 of the raw name (so a renamed entry's stale field is ignored)
+        if kind == _UNICODE_PATH_FIELD and len(body) >= 5 and body[0] == 1:
+            if struct.unpack("<I", body[1:5])[0] == zlib.crc32(raw):
+                try:
+                    return body[5:].decode("utf-8")
+                except UnicodeDecodeError:
+                    break
+        extra = extra[4 + size :]
+    try:
+        return raw.decode("utf-8")  # what Linux and macOS tools show for such bytes
+    except UnicodeDecodeError:
+        return info.filename  # cp437, as the specification says
+
+
+class Archive:
+    """A zip opened for reading, with members looked up by the names a user sees."""
+
+    def __init__(self, path: str | os.PathLike, what: str = "zip"):
+        self.path = Path(path)
+        self.limit = max_bytes()
+        try:
+            self.zip = zipfile.ZipFile(self.path)
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
+            raise ConvlensError(f"{self.path}: damaged {what} ({exc})") from exc
+        except (ValueError, NotImplementedError, RuntimeError) as exc:
+            raise ConvlensError(f"{self.path}: unreadable {what} ({exc})") from exc
+        self.size_on_disk = self.path.stat().st_size
+        self.members = {display_name(i).rstrip("/"): i for i in infos if not i.is_dir()}
+
+    def close(self) -> None:
+        self.zip.close()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def names(self) -> list[str]:
+        return list(self.members)
+
+    def where(self, name: str) -> str:
+        return f"{self.path}:{name}"
+
+    def check(self, name: str, limit: int | None = None) -> zipfile.ZipInfo:
+        """The member's entry, after every check that needs no decompression."""
+        info = self.members.get(name)
+        if info is None:
+            raise ConvlensError(f"{self.path}: zip has no {name}")
+        where = self.where(name)
+        if info.flag_bits & 0x1:
+            raise ConvlensError(f"{where}: encrypted; unzip it with its password first")
+        if info.compress_type not in _READABLE:
+            raise ConvlensError(
+                f"{where}: compression method {info.compress_type} is not one convlens reads "
+                f"({', '.join(_READABLE.values())}); re-zip it with deflate"
+            )
+        limit = self.limit if limit is None else min(limit, self.limit)
+        if info.file_size > limit:
+            raise ConvlensError(
+                f"{where}: declares {_size(info.file_size)} unpacked, more than convlens reads "
+                f"from one archive, {_limit_text(limit)}"
+            )
+        if info.header_offset + info.compress_size > self.size_on_disk:
+            raise ConvlensError(
+                f"{where}: declares {_size(info.compress_size)} packed, past the end of the file"
+            )
+        stored = info.compress_type == zipfile.ZIP_STORED
+        inflated_too_far = info.compress_type == zipfile.ZIP_DEFLATED and (
+            info.file_size > _DEFLATE_MAX_RATIO * info.compress_size + 1024
+        )
+        if (stored and info.file_size != info.compress_size) or inflated_too_far:
+            raise ConvlensError(
+                f"{where}: declares {_size(info.file_size)} unpacked from only "
+                f"{_size(info.compress_size)} on disk, which its compression cannot produce"
+            )
+        return info
+
+    @contextmanager
+    def open(self, name: str, limit: int | None = None) -> Iterator[IO[bytes]]:
+        """The member as a stream (its declared size checked first); read failures become one
+        ConvlensError naming the member."""
+        info = self.check(name, limit)
+        try:
+            with self.zip.open(info) as stream:
+                yield stream
+        except ConvlensError:
+            raise
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            raise ConvlensError(f"{self.where(name)}: damaged ({exc})") from exc
+        except (RuntimeError, NotImplementedError, ValueError) as exc:
+            raise ConvlensError(f"{self.where(name)}: unreadable ({exc})") from exc
+
+    def read(self, name: str, limit: int) -> bytes:
+        """A small member whole (a text file, one image), refused above `limit` bytes."""
+        with self.open(name, limit) as stream:
+            return stream.read()
+
+
+def open_archive(path: str | os.PathLike, what: str = "zip") -> Archive:
+    return Archive(path, what)
+
+
+def read_npz(
+    source: IO[bytes] | str | os.PathLike, where: str, size: int | None = None
+) -> dict[str, np.ndarray]:
+    """Every array of an .npz (a path, or a seekable stream of `size` bytes), each member's
+    header checked against its size (and the total against the limit) before any array is
+    allocated; object arrays are refused."""
+    archive = _NpzArchive(source, where, size)
+    arrays = {}
+    with archive:
+        plans = [archive.plan(name) for name in archive.names()]
+        total = sum(nbytes for _, _, nbytes in plans)
+        if total > archive.limit:
+            raise ConvlensError(
+                f"{where}: its arrays take {_size(total)}, more than convlens reads from one "
+                f"archive, {_limit_text(archive.limit)}"
+            )
+        for name, key, _ in plans:
+            with archive.open(name) as member:
+                try:
+                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
+                except ValueError as exc:
+                    raise ConvlensError(
+                        f"{where} key '{key}': not a readable array ({exc})"
+                    ) from exc
+    return arrays
+
+
+class _NpzArchive(Archive):
+    """An .npz (itself a zip), read from a path or from a stream such as a member of a zip."""
+
+    def __init__(self, source, where: str, size: int | None = None):
+        self.path = Path(where)
+        self.limit = max_bytes()
+        try:
+            self.zip = zipfile.ZipFile(source)
+            infos = self.zip.infolist()
+            self.size_on_disk = size if size is not None else _stream_size(source)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
+            raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
+        except (ValueError, NotImplementedError, RuntimeError) as exc:
+            raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
+        self.members = {display_name(i): i for i in infos if not i.is_dir()}
+
+    def where(self, name: str) -> str:
+        return f"{self.path} member {name}"
+
+    def plan(self, name: str) -> tuple[str, str, int]:
+        """(member, key, bytes its array takes), from the .npy header alone."""
+        info = self.check(name)
+        key = name[:-4] if name.endswith(".npy") else name
+        with self.open(name) as member:
+            try:
+                version = np.lib.format.read_magic(member)
+                read_header = (
+                    np.lib.format.read_array_header_1_0
+                    if version == (1, 0)
+                    else np.lib.format.read_array_header_2_0
+                )
+                shape, _, dtype = read_header(member)
+                header = member.tell()
+            except ValueError as exc:
+                raise ConvlensError(f"{self.path} key '{key}': not a .npy array ({exc})") from exc
+        if dtype.hasobject:
+            raise ConvlensError(f"{self.path} key '{key}': holds Python objects, expected numbers")
+        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
+        if header + nbytes != info.file_size:
+            raise ConvlensError(
+                f"{self.path} key '{key}': its header declares a {' x '.join(map(str, shape))} "
+                f"{dtype} array ({_size(nbytes)}) but the member holds "
+                f"{_size(info.file_size - header)}"
+            )
+        return name, key, nbytes
+
+
+def _stream_size(source) -> int:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).stat().st_size
+    here = source.tell()
+    end = source.seek(0, os.SEEK_END)
+    source.seek(here)
+    return end
+
+
+def read_npz_member(archive: Archive, name: str) -> dict[str, np.ndarray]:
+    """The arrays of an .npz stored inside a zip (problem3.zip's DataShuffled.npz).
+
+    A stored member is read in place. A compressed one is first unpacked to a temporary file:
+    reading an .npz seeks back and forth, and each backward seek in a compressed stream starts
+    its decompression again from the beginning."""
+    info = archive.check(name)
+    where = archive.where(name)
+    if info.compress_type != zipfile.ZIP_STORED:
+        try:
+            spool = tempfile.TemporaryFile()
+        except OSError:
+            spool = None
+        if spool is not None:
+            with spool:
+                if _copy(archive, name, spool):
+                    return read_npz(spool, where, info.file_size)
+    with archive.open(name) as stream:
+        return read_npz(stream, where, info.file_size)
+
+
+def _copy(archive: Archive, name: str, spool: IO[bytes]) -> bool:
+    """Unpack the member into `spool`; False when the copy cannot be written (a full disk)."""
+    with archive.open(name) as stream:
+        while chunk := stream.read(1 << 20):
+            try:
+                spool.write(chunk)
+            except OSError:
+                return False
+    try:
+        spool.flush()
+    except OSError:
+        return False
+    return True

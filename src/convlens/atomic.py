@@ -18,19 +18,27 @@ from convlens.errors import ConvlensError
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path in the target's folder; rename it onto `path` on success."""
+    """Yield a temporary path in the target's folder; rename it onto `path` on success.
+
+    This is where every output file of convlens is written, so every way a write can fail (a
+    full disk, a read-only folder, torch's RuntimeError for either) becomes one ConvlensError
+    naming `path`; the temporary file, and any folders made for it that stay empty, are
+    removed."""
     path = Path(path)
     if path.is_dir():
         raise ConvlensError(f"{path}: is a folder; expected the name of a file to write")
+    made = missing_parents(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp"
         )
     except OSError as exc:  # name the file the user asked for, not our temporary one
+        _remove_empty(made)
         raise ConvlensError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     os.close(fd)
     tmp_path = Path(tmp)
+    done = False
     try:
         yield tmp_path
         # mkstemp creates 0600 files; give the result the permissions a plain open() would.
@@ -38,9 +46,31 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         os.umask(umask)
         os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
+        done = True
+    except OSError as exc:
+        raise ConvlensError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+        if not done:
+            _remove_empty(made)
+
+
+def missing_parents(path: Path) -> list[Path]:
+    """The folders above `path` that do not exist yet, deepest first."""
+    missing, parent = [], path.parent
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty, or never made
 
 
 # mkstemp's names: "." + target name + "." + 8 random characters + suffix.
@@ -80,7 +110,11 @@ def torch_save(obj: Any, path: str | os.PathLike) -> Path:
     import torch
 
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        try:
+            torch.save(obj, tmp)
+        except RuntimeError as exc:  # torch reports a failed write (a full disk) this way
+            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "write failed"
+            raise ConvlensError(f"{path}: cannot write ({reason})") from exc
     return Path(path)
 
 

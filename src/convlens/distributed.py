@@ -38,6 +38,11 @@ class Distributed:
         dist.all_reduce(t, op=dist.ReduceOp.SUM)
         return t.cpu()
 
+    def all_reduce_max(self, t: torch.Tensor) -> torch.Tensor:
+        t = t.to(self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return t.cpu()
+
     def gather(self, t: torch.Tensor) -> list[torch.Tensor]:
         """Every rank's tensor, in rank order (sizes may differ)."""
         objs: list = [None] * self.world_size

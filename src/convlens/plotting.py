@@ -28,9 +28,11 @@ CMAP_HEAT = "inferno"
 
 def save(fig, path: str | Path) -> Path:
     path = Path(path)
-    with atomic.atomic_path(path, suffix=".png") as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight")
-    plt.close(fig)
+    try:
+        with atomic.atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png", bbox_inches="tight")
+    finally:
+        plt.close(fig)
     return path
 
 

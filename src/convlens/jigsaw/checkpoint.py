@@ -10,7 +10,7 @@ from convlens import atomic
 from convlens.errors import ConvlensError
 from convlens.jigsaw.config import TrainConfig, config_dict, config_from_dict
 from convlens.jigsaw.model import build_model
-from convlens.safe_load import load_tensors_file
+from convlens.safe_load import check_finite, load_tensors_file
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
@@ -26,7 +26,9 @@ def save_checkpoint(
     cfg: TrainConfig,
     history: list[dict],
     data_digest: str,
+    **extra,
 ) -> None:
+    """`extra`: plain values kept beside the weights (the epochs planned, why training stopped)."""
     state = {k.removeprefix("module."): v for k, v in model.state_dict().items()}
     atomic.torch_save(
         {
@@ -38,6 +40,7 @@ def save_checkpoint(
             "config": json.dumps(config_dict(cfg)),
             "history": json.dumps(history),
             "data_digest": data_digest,
+            **extra,
         },
         path,
     )
@@ -59,6 +62,8 @@ def load_run(run: str | Path, which: str = BEST, device="cpu"):
     if not path.is_file():
         raise ConvlensError(f"{path}: no checkpoint (train with `convlens jigsaw train` first)")
     ckpt = read_checkpoint(path)
+    if isinstance(ckpt["model"], dict):
+        check_finite(ckpt["model"], path)
     try:
         cfg = config_from_dict(json.loads(ckpt["config"]))
         model = build_model(cfg.model)

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.model import ARCHS, ModelConfig
+from convlens.jigsaw.model import ARCHS, HEADS, ModelConfig
 from convlens.runtime import check_precision, resolve_device
 
 
@@ -30,6 +30,11 @@ class TrainConfig:
     # side in one batch: the copies differ only in their arrangement, so the gradient is about
     # arrangement, not content.
     shuffles: int = 1
+    # A time budget: > 0 plans the epochs after the first one, from its measured speed, so the
+    # schedule ends within this many minutes (at most `epochs`); the plan is kept for --resume.
+    minutes: float = 0.0
+    # Stop after this many epochs in a row at perfect validation accuracy (0: never).
+    patience: int = 3
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def validate(self) -> None:
@@ -60,9 +65,20 @@ class TrainConfig:
             (m.gap >= 0, "gap must be >= 0", m.gap),
             (0 <= m.tile_gray <= 1, "tile_gray must be in [0, 1]", m.tile_gray),
         ]
+        checks += [
+            (
+                math.isfinite(self.minutes) and 0 <= self.minutes <= MAX_MINUTES,
+                f"minutes must be in 0..{MAX_MINUTES} (0: train all epochs)",
+                self.minutes,
+            ),
+            (self.patience >= 0, "patience must be >= 0", self.patience),
+        ]
+        checks += _size_checks(self)
         for ok, message, value in checks:
             if not ok:
                 raise ConvlensError(f"{message}, got {value}")
+        if m.head not in HEADS:
+            raise ConvlensError(f"unknown head {m.head!r}; expected one of {HEADS}")
         if m.arch not in ARCHS:
             raise ConvlensError(f"unknown architecture {m.arch!r}; expected one of {ARCHS}")
         check_precision(resolve_device(self.device), self.precision)
@@ -88,3 +104,38 @@ def check_training_images(images: np.ndarray, model: ModelConfig) -> None:
         )
     if w != model.input_size:
         raise ConvlensError(f"images are {w} px but the model's input_size is {model.input_size}")
+
+
+# Upper bounds, checked before anything is built: far beyond what trains on any machine, and
+# low enough that a mistyped number (--hidden 1e9) is refused instead of allocating terabytes.
+MAX_MINUTES = 7 * 24 * 60
+MAX_EPOCHS = 100_000
+MAX_BATCH = 65_536
+MAX_WIDTH = 8.0
+MAX_HIDDEN = 65_536
+
+
+def _size_checks(cfg: TrainConfig) -> list[tuple[bool, str, object]]:
+    m = cfg.model
+    tile = m.input_size // 2
+    return [
+        (cfg.epochs <= MAX_EPOCHS, f"epochs must be <= {MAX_EPOCHS:,}", cfg.epochs),
+        (cfg.batch_size <= MAX_BATCH, f"batch_size must be <= {MAX_BATCH:,}", cfg.batch_size),
+        (m.width <= MAX_WIDTH, f"width must be <= {MAX_WIDTH:g}", m.width),
+        (m.hidden <= MAX_HIDDEN, f"hidden must be <= {MAX_HIDDEN:,}", m.hidden),
+        (
+            m.resolution <= m.input_size,
+            f"resolution must be <= the images' {m.input_size} px (resizing up adds nothing)",
+            m.resolution,
+        ),
+        (
+            m.arch != "cfn" or 2 * m.gap <= tile - 4,
+            f"gap must leave at least 4 px of each {tile} px tile (2 x gap <= {tile - 4})",
+            m.gap,
+        ),
+        (
+            m.arch != "edgenet" or 1 <= m.border <= tile,
+            f"border must be in 1..{tile} (half the image side)",
+            m.border,
+        ),
+    ]

@@ -12,22 +12,12 @@ a VGG over the whole shuffled image needs a long time to discover the seams at a
 
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
 import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.permutations import PERMUTATIONS, inverse
+from convlens.jigsaw.pairs import PAIRS, order_logits
 from convlens.jigsaw.tiles import to_tiles
-
-_PAIRS = np.array([p for p in itertools.permutations(range(4), 2)])  # 12 ordered pairs
-_PAIR_INDEX = {tuple(p): i for i, p in enumerate(_PAIRS.tolist())}
-_SLOTS = inverse(PERMUTATIONS)  # [order, slot] -> tile placed there
-# For each order: the pair index of its two left-right seams and its two top-bottom seams.
-_LR_SEAMS = np.array([[_PAIR_INDEX[(s[0], s[1])], _PAIR_INDEX[(s[2], s[3])]] for s in _SLOTS])
-_TB_SEAMS = np.array([[_PAIR_INDEX[(s[0], s[2])], _PAIR_INDEX[(s[1], s[3])]] for s in _SLOTS])
 
 
 def _block(cin: int, cout: int) -> list[nn.Module]:
@@ -62,7 +52,7 @@ class EdgeNet(nn.Module):
         """B x 24 x C x H/2 x 2k: 12 left-right then 12 top-bottom (transposed) strips."""
         k = self.border
         t = to_tiles(x)
-        a, z = torch.from_numpy(_PAIRS[:, 0]), torch.from_numpy(_PAIRS[:, 1])
+        a, z = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
         lr = torch.cat([t[:, a, :, :, -k:], t[:, z, :, :, :k]], dim=-1)
         tb = torch.cat([t[:, a, :, -k:, :], t[:, z, :, :k, :]], dim=-2).transpose(-1, -2)
         return torch.cat([lr, tb], dim=1)
@@ -76,10 +66,7 @@ class EdgeNet(nn.Module):
         return torch.cat([out[:, :12, 0], out[:, 12:, 1]], dim=1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        s = self.seam_scores(x)
-        lr = torch.from_numpy(_LR_SEAMS).to(x.device)
-        tb = torch.from_numpy(_TB_SEAMS).to(x.device) + 12
-        return s[:, lr].sum(-1) + s[:, tb].sum(-1)
+        return order_logits(self.seam_scores(x))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Whole-image features for probes: the trunk is fully convolutional, so it runs on the

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -24,9 +24,13 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw.cfn import CFN
 from convlens.jigsaw.edgenet import EdgeNet
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
+from convlens.jigsaw.seam_head import SeamHead
 from convlens.models.vgg import BUILDERS, VGG
 
 ARCHS = ("edgenet", "vgg11_bn", "cfn", "vgg13_bn", "vgg16_bn", "vgg11")
+# vgg: "orders" is one fully connected 24-way head; "seams" compares the final 2x2 grid's cells
+# pairwise (convlens.jigsaw.seam_head)
+HEADS = ("orders", "seams")
 
 
 @dataclass
@@ -45,9 +49,7 @@ class ModelConfig:
     gap: int = 4
     tile_norm: bool = True
     tile_gray: float = 0.3
-
-    def as_dict(self) -> dict:
-        return asdict(self)
+    head: str = "orders"
 
 
 def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
@@ -69,13 +71,18 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
             tile_gray=config.tile_gray,
         )
     side = config.resolution or config.input_size
+    seams = config.head == "seams"
     model = BUILDERS[config.arch](
         num_classes=NUM_PERMUTATIONS,
         width=config.width,
         hidden=config.hidden,
         dropout=config.dropout,
         input_size=side,
+        pool_size=2 if seams else None,  # one cell per quarter
     )
+    if seams:
+        channels = [m for m in model.features if isinstance(m, nn.Conv2d)][-1].out_channels
+        model.classifier = SeamHead(channels, config.hidden, config.dropout)
     if side != config.input_size:
         model.features.insert(0, AreaResize(side))  # no parameters: state-dict keys shift only
     return model

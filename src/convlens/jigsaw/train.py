@@ -8,8 +8,11 @@ image and it is re-shuffled with a fresh permutation (all 24 balanced), so label
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -20,10 +23,16 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
 from convlens import atomic
+from convlens.atomic import missing_parents
 from convlens.data.transforms import normalize
 from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import BEST, CHECKPOINT, read_checkpoint, save_checkpoint
-from convlens.jigsaw.config import TrainConfig, check_training_images, config_dict
+from convlens.jigsaw.config import (
+    TrainConfig,
+    check_training_images,
+    config_dict,
+    config_from_dict,
+)
 from convlens.jigsaw.data import content_digest
 from convlens.jigsaw.inference import predict_log_probs
 from convlens.jigsaw.model import build_model
@@ -35,6 +44,7 @@ from convlens.jigsaw.splits import (
     split_train_val,
 )
 from convlens.jigsaw.tiles import deshuffle, shuffle
+from convlens.lock import folder_lock
 from convlens.runtime import LOW_PRECISIONS, autocast, resolve_device, resolve_precision
 
 
@@ -113,13 +123,17 @@ def train(
     train_orders: np.ndarray,
     run_dir: str | Path,
     cfg: TrainConfig | None = None,
+    *,
     resume: bool = False,
     progress: bool = True,
     distributed=None,
     groups: np.ndarray | None = None,
     epoch_probe=None,
 ) -> dict:
-    """Train on shuffled images with known orders; returns the history and best accuracy.
+    """Train on shuffled images with known orders; returns the history, the best validation
+    accuracy, the epochs planned and why training stopped ("epochs", "budget" when
+    cfg.minutes planned fewer epochs than cfg.epochs, or "perfect" after cfg.patience epochs
+    of perfect validation accuracy).
 
     `groups` (one label per image, e.g. its source photograph) makes the validation split
     hold out whole groups.
@@ -157,108 +171,229 @@ def train(
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(tr_idx) * cfg.shuffles / cfg.batch_size)  # global batches
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=cfg.lr, total_steps=cfg.epochs * steps_per_epoch, pct_start=0.15
+    scheduler = _schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
+    run = _Run(run_dir, cfg, digest, rank0)
+
+    with _run_folder(run_dir, rank0):
+        if rank0:
+            atomic.remove_leftovers(run_dir)  # temporary files of a run killed while saving
+        run.start(model, optimizer, scheduler, resume)
+        net = distributed.wrap(model) if distributed else model
+        scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
+        if rank0:
+            atomic.write_json(run_dir / "config.json", config_dict(cfg))
+        epoch = run.start_epoch
+        while epoch < run.planned and run.stopped is None:
+            started = time.perf_counter()
+            # Randomness per epoch comes from (seed, epoch): a resumed run replays it exactly.
+            rng = np.random.default_rng([cfg.seed, epoch])
+            torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
+            order, classes, params = epoch_plan(len(tr_idx), cfg, rng)  # the same on every rank
+            batches = EpochBatches(
+                train_originals,
+                order,
+                classes,
+                params,
+                _local_batches(len(order), cfg.batch_size, distributed),
+            )
+            loader = DataLoader(
+                batches, batch_size=None, num_workers=cfg.workers, pin_memory=device.type == "cuda"
+            )
+            bar = tqdm(
+                loader,
+                desc=f"epoch {epoch + 1}/{run.planned}",
+                disable=not (progress and rank0),
+                leave=False,
+            )
+            step = _Step(net, optimizer, scheduler, scaler, cfg, device, low_precision)
+            stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
+            if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+                run.diverged(epoch, float("nan"))
+            val_acc = float(
+                (
+                    predict_log_probs(model, val_shuffled, device=device, precision=cfg.precision)
+                    .argmax(1)
+                    .numpy()
+                    == val_classes
+                ).mean()
+            )
+            record = {
+                "epoch": epoch + 1,
+                "train_loss": float(stats[0] / stats[2]),
+                "train_accuracy": float(stats[1] / stats[2]),
+                "val_accuracy": val_acc,
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+            if epoch == 0 and cfg.minutes and not run.planned_from_checkpoint:
+                # The budget is shared by all ranks: plan from the slowest one's first epoch.
+                seconds = torch.tensor([record["seconds"]], dtype=torch.float64)
+                if distributed:
+                    seconds = distributed.all_reduce_max(seconds)
+                scheduler = run.plan(float(seconds[0]), optimizer, steps_per_epoch)
+                step.scheduler = scheduler
+            if epoch_probe is not None and rank0:
+                record.update(epoch_probe(model))  # after timing: the curve is not training time
+            run.finish_epoch(epoch, record, model, optimizer, scheduler, progress)
+            epoch += 1
+    return run.result()
+
+
+def _schedule(optimizer, cfg: TrainConfig, total_steps: int):
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.lr, total_steps=max(1, total_steps), pct_start=0.15
     )
-    start_epoch, best, history = 0, -1.0, []
-    ckpt_path = run_dir / CHECKPOINT
-    if rank0:
-        atomic.remove_leftovers(run_dir)  # temporary files of a run killed while saving
-    if resume and ckpt_path.exists():
-        ckpt = read_checkpoint(ckpt_path)
-        saved = json.loads(ckpt["config"])
-        if saved != config_dict(cfg):
-            raise ConvlensError(f"{ckpt_path}: --resume with different settings than the run")
-        if ckpt.get("data_digest", digest) != digest:
+
+
+class _Step:
+    """One optimisation step at a time: forward (autocast), loss, backward, update."""
+
+    def __init__(self, net, optimizer, scheduler, scaler, cfg, device, low_precision):
+        self.net, self.optimizer, self.scheduler, self.scaler = net, optimizer, scheduler, scaler
+        self.cfg, self.device, self.low_precision = cfg, device, low_precision
+
+    def epoch(self, bar, distributed, on_diverged) -> torch.Tensor:
+        """[loss sum, correct, seen] over the epoch (summed over ranks); a loss that is not
+        finite on any rank calls `on_diverged(value)` on every rank, before the update."""
+        self.net.train()
+        seen, correct, loss_sum = 0, 0, 0.0
+        for x, y in bar:
+            x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+            if self.low_precision:
+                x = x.contiguous(memory_format=torch.channels_last)
+            with autocast(self.device, self.cfg.precision):
+                logits = self.net(x)
+            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing)
+            value = loss.item()
+            bad = torch.tensor([0.0 if math.isfinite(value) else 1.0])
+            if distributed:
+                bad = distributed.all_reduce_sum(bad)
+            if bad.item():
+                on_diverged(value)
+            self.optimizer.zero_grad(set_to_none=True)
+            self.scaler.scale(loss).backward()  # fp16 on CUDA needs loss scaling; else a no-op
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.scheduler.step()
+            seen += len(y)
+            correct += int((logits.argmax(1) == y).sum())
+            loss_sum += value * len(y)
+            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+        stats = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
+        return distributed.all_reduce_sum(stats) if distributed else stats
+
+
+class _Run:
+    """A run folder's state across epochs: resuming, the epochs planned for a time budget,
+    early stopping, checkpoints and the history."""
+
+    def __init__(self, run_dir: Path, cfg: TrainConfig, digest: str, rank0: bool):
+        self.dir, self.cfg, self.digest, self.rank0 = run_dir, cfg, digest, rank0
+        self.start_epoch, self.best, self.history = 0, -1.0, []
+        self.planned = cfg.epochs
+        self.planned_from_checkpoint = False
+        self.stopped: str | None = None
+
+    def start(self, model, optimizer, scheduler, resume: bool) -> None:
+        path = self.dir / CHECKPOINT
+        if not path.exists():
+            return
+        if not resume:
+            raise ConvlensError(f"{self.dir}: already has a run; pass --resume or another folder")
+        ckpt = read_checkpoint(path)
+        saved = config_dict(config_from_dict(json.loads(ckpt["config"])))
+        if saved != config_dict(self.cfg):
+            raise ConvlensError(f"{path}: --resume with different settings than the run")
+        if ckpt.get("data_digest", self.digest) != self.digest:
             raise ConvlensError(
-                f"{ckpt_path}: --resume on other data than the run was trained on; "
+                f"{path}: --resume on other data than the run was trained on; "
                 "train into another folder"
             )
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        start_epoch, best = int(ckpt["epoch"]) + 1, float(ckpt["best_val_accuracy"])
-        history = json.loads(ckpt["history"])
-    elif ckpt_path.exists():
-        raise ConvlensError(f"{run_dir}: already has a run; pass --resume or another folder")
-    net = distributed.wrap(model) if distributed else model
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
-    if rank0:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        atomic.write_json(run_dir / "config.json", config_dict(cfg))
+        scheduler.load_state_dict(ckpt["scheduler"])  # holds the planned total steps too
+        self.start_epoch, self.best = int(ckpt["epoch"]) + 1, float(ckpt["best_val_accuracy"])
+        self.history = json.loads(ckpt["history"])
+        if "planned_epochs" in ckpt:
+            self.planned = int(ckpt["planned_epochs"])
+            self.planned_from_checkpoint = True
+        self.stopped = ckpt.get("stopped") or None
 
-    for epoch in range(start_epoch, cfg.epochs):
-        started = time.perf_counter()
-        # Randomness per epoch comes from (seed, epoch): a resumed run replays it exactly.
-        rng = np.random.default_rng([cfg.seed, epoch])
-        torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
-        order, classes, params = epoch_plan(len(tr_idx), cfg, rng)  # the same on every rank
-        net.train()
-        seen, correct, loss_sum = 0, 0, 0.0
-        batches = EpochBatches(
-            train_originals,
-            order,
-            classes,
-            params,
-            _local_batches(len(order), cfg.batch_size, distributed),
-        )
-        loader = DataLoader(
-            batches, batch_size=None, num_workers=cfg.workers, pin_memory=device.type == "cuda"
-        )
-        bar = tqdm(
-            loader,
-            desc=f"epoch {epoch + 1}/{cfg.epochs}",
-            disable=not (progress and rank0),
-            leave=False,
-        )
-        for x, y in bar:
-            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            if low_precision:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with autocast(device, cfg.precision):
-                logits = net(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=cfg.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()  # fp16 on CUDA needs loss scaling; else a no-op
-            scaler.step(optimizer)
-            scaler.update()
+    def plan(self, first_epoch_seconds: float, optimizer, steps_per_epoch: int):
+        """After the first epoch of a time-budgeted run: as many epochs as fit in the budget
+        at that epoch's speed (at least 1, at most cfg.epochs), and a new schedule for them,
+        advanced past the steps already taken."""
+        budget = self.cfg.minutes * 60
+        self.planned = int(min(self.cfg.epochs, max(1, budget // max(first_epoch_seconds, 1e-9))))
+        self.planned_from_checkpoint = True
+        scheduler = _schedule(optimizer, self.cfg, self.planned * steps_per_epoch)
+        for _ in range(steps_per_epoch):
             scheduler.step()
-            seen += len(y)
-            correct += int((logits.argmax(1) == y).sum())
-            loss_sum += loss.item() * len(y)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
-        stats = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
-        if distributed:
-            stats = distributed.all_reduce_sum(stats)
-        val_acc = float(
-            (
-                predict_log_probs(model, val_shuffled, device=device, precision=cfg.precision)
-                .argmax(1)
-                .numpy()
-                == val_classes
-            ).mean()
+        return scheduler
+
+    def diverged(self, epoch: int, value: float) -> None:
+        kept = (
+            f"{CHECKPOINT} holds epoch {epoch}, the last good one"
+            if epoch > self.start_epoch or (self.dir / CHECKPOINT).exists()
+            else "no epoch had finished, so nothing was kept"
         )
-        record = {
-            "epoch": epoch + 1,
-            "train_loss": float(stats[0] / stats[2]),
-            "train_accuracy": float(stats[1] / stats[2]),
-            "val_accuracy": val_acc,
-            "seconds": round(time.perf_counter() - started, 2),
+        raise ConvlensError(
+            f"{self.dir}: the training loss became {value} in epoch {epoch + 1}; training "
+            f"stopped ({kept}); try a lower --lr than {self.cfg.lr:g}"
+        )
+
+    def finish_epoch(self, epoch, record, model, optimizer, scheduler, progress) -> None:
+        self.history.append(record)
+        improved = record["val_accuracy"] > self.best
+        self.best = max(self.best, record["val_accuracy"])
+        patience = self.cfg.patience
+        recent = [h["val_accuracy"] for h in self.history[-patience:]] if patience else []
+        if patience and len(recent) == patience and min(recent) >= 1.0:
+            self.stopped = "perfect"
+        elif epoch + 1 >= self.planned:
+            self.stopped = "budget" if self.planned < self.cfg.epochs else "epochs"
+        if not self.rank0:
+            return
+        saved = (model, optimizer, scheduler, epoch, self.best, self.cfg, self.history, self.digest)
+        extra = {"planned_epochs": self.planned, "stopped": self.stopped or ""}
+        if improved:
+            save_checkpoint(self.dir / BEST, *saved, **extra)
+        save_checkpoint(self.dir / CHECKPOINT, *saved, **extra)
+        atomic.write_json(self.dir / "history.json", self.history)
+        if progress:
+            tqdm.write(
+                f"epoch {epoch + 1}/{self.planned}: loss {record['train_loss']:.3f}, train acc "
+                f"{record['train_accuracy']:.3f}, val acc {record['val_accuracy']:.3f} "
+                f"({record['seconds']} s)"
+            )
+
+    def result(self) -> dict:
+        return {
+            "history": self.history,
+            "best_val_accuracy": self.best,
+            "run": str(self.dir),
+            "epochs": self.planned,
+            "stopped": self.stopped or "epochs",
+            "minutes": round(sum(h["seconds"] for h in self.history) / 60, 2),
         }
-        if epoch_probe is not None and rank0:
-            record.update(epoch_probe(model))  # after timing: the curve is not training time
-        history.append(record)
-        improved = val_acc > best
-        best = max(best, val_acc)
-        if rank0:
-            saved = (model, optimizer, scheduler, epoch, best, cfg, history, digest)
-            if improved:
-                save_checkpoint(run_dir / BEST, *saved)
-            save_checkpoint(ckpt_path, *saved)
-            atomic.write_json(run_dir / "history.json", history)
-            if progress:
-                tqdm.write(
-                    f"epoch {epoch + 1}: loss {record['train_loss']:.3f}, train acc "
-                    f"{record['train_accuracy']:.3f}, val acc {val_acc:.3f} ({record['seconds']} s)"
-                )
-    return {"history": history, "best_val_accuracy": best, "run": str(run_dir)}
+
+
+@contextlib.contextmanager
+def _run_folder(run_dir: Path, rank0: bool):
+    """Rank 0 holds the run folder's lock for the whole run. A folder this call made is removed
+    again when the run fails before its first checkpoint, so a refused or diverged first epoch
+    leaves nothing behind."""
+    if not rank0:
+        yield
+        return
+    made = [run_dir, *missing_parents(run_dir)] if not run_dir.exists() else []
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConvlensError(f"{run_dir}: cannot create the run folder ({exc.strerror})") from exc
+    with folder_lock(run_dir):
+        try:
+            yield
+        except BaseException:
+            if made and not (run_dir / CHECKPOINT).exists():
+                shutil.rmtree(made[-1], ignore_errors=True)
+            raise

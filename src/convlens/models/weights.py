@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
-from convlens.safe_load import load_tensors_file
+from convlens.safe_load import check_finite, load_tensors_file
 
 _BASE_URL = "https://download.pytorch.org/models/"
 # name -> torchvision file; the part after the dash is the sha256 prefix torch.hub checks.
@@ -40,6 +40,10 @@ def resolve_checkpoint(source: str | os.PathLike, download: bool = True) -> Path
     path = Path(source).expanduser()
     if path.is_file():
         return path
+    if path.is_dir():
+        raise ConvlensError(
+            f"{path}: is a folder; expected a weights file (.pth, .pt, .safetensors)"
+        )
     name = str(source)
     if name not in KNOWN_CHECKPOINTS and name.removesuffix(".pth") not in {
         f.removesuffix(".pth") for f in KNOWN_CHECKPOINTS.values()
@@ -100,6 +104,7 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
         isinstance(v, torch.Tensor) for v in state.values()
     ):
         raise ConvlensError(f"{path}: not a state dict of tensors")
+    check_finite(state, path)
     return {k.removeprefix("module."): v for k, v in state.items()}
 
 

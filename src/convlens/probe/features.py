@@ -49,6 +49,11 @@ def _cut(model: nn.Module, layer: str) -> int:
             f"layer {layer}: the context-free network's fully connected layers read four tiles "
             "at once, not one image; choose auto (its blocks) or pool"
         )
+    if not isinstance(model.classifier, nn.Sequential):
+        raise ConvlensError(
+            f"layer {layer}: this network's head scores pairs of cells, not one image; "
+            "choose auto (its blocks) or pool"
+        )
     n = int(layer.removeprefix("fc"))
     linear = [i for i, m in enumerate(model.classifier) if isinstance(m, nn.Linear)]
     if n >= len(linear):

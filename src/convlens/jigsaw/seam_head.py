@@ -1,0 +1,41 @@
+"""A seam head for VGG over the whole shuffled image: the four cells of the final 2x2 grid are
+compared pairwise, as EdgeNet compares tiles, instead of read by one 24-way layer.
+
+At 64 px (the recipe's resize) VGG's five pools end on a 2x2 grid, one cell per quarter, and
+each cell's receptive field spans the whole puzzle. A small MLP scores every ordered pair of
+cells (a, b) for "b continues a to the right" and "b continues a below"; an order's logit is
+the sum of its four seams (convlens.jigsaw.pairs). The plain 24-way head has to learn each
+order's look separately, and on a few thousand puzzles from a few dozen photographs it learns
+the photographs instead (benchmarks/bench_jigsaw.py measures both heads).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from convlens.jigsaw.pairs import PAIRS, order_logits
+
+
+class SeamHead(nn.Module):
+    """Flattened C x 2 x 2 features (VGG's pooled output) -> 24 order logits."""
+
+    def __init__(self, channels: int, hidden: int = 512, dropout: float = 0.0):
+        super().__init__()
+        self.channels = channels
+        self.pair = nn.Sequential(
+            nn.Linear(2 * channels, hidden),
+            nn.ReLU(inplace=True),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, 2),  # the left-right and the top-bottom score of the pair
+        )
+
+    def pair_scores(self, flat: torch.Tensor) -> torch.Tensor:
+        """B x 24: each ordered pair of cells meeting left-right (0..11), top-bottom (12..23)."""
+        cells = flat.view(len(flat), self.channels, 4).transpose(1, 2)  # B x 4 x C, raster order
+        a, b = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
+        scores = self.pair(torch.cat([cells[:, a], cells[:, b]], dim=-1))  # B x 12 x 2
+        return torch.cat([scores[..., 0], scores[..., 1]], dim=1)
+
+    def forward(self, flat: torch.Tensor) -> torch.Tensor:
+        return order_logits(self.pair_scores(flat))

@@ -37,6 +37,9 @@ _READABLE = {
     zipfile.ZIP_BZIP2: "bzip2",
     zipfile.ZIP_LZMA: "lzma",
 }
+# Image data compress a few-fold at most; a large member that unpacks more than this is a bomb.
+_BOMB_RATIO = 200
+_BOMB_MIN_BYTES = 64 << 20
 _UNICODE_PATH_FIELD = 0x7075  # Info-ZIP's Unicode Path extra field (APPNOTE 4.6.9)
 _UTF8_FLAG = 0x800
 
@@ -154,6 +157,13 @@ class Archive:
             raise ConvlensError(
                 f"{where}: declares {_size(info.file_size)} unpacked from only "
                 f"{_size(info.compress_size)} on disk, which its compression cannot produce"
+            )
+        ratio = info.file_size / max(1, info.compress_size)
+        if not stored and info.file_size > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:
+            raise ConvlensError(
+                f"{where}: unpacks {ratio:.0f}-fold ({_size(info.compress_size)} to "
+                f"{_size(info.file_size)}); photographs never compress that far, so convlens "
+                "treats it as a zip bomb (if it is genuine, unzip it and pass the folder)"
             )
         return info
 

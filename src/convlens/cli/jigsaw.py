@@ -9,6 +9,7 @@ from pathlib import Path
 from convlens.cli.options import (
     add_device,
     add_seed,
+    nonnegative_float,
     nonnegative_int,
     out_file,
     out_folder,
@@ -19,15 +20,33 @@ from convlens.cli.options import (
 from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
 from convlens.jigsaw.data import load_npz
-from convlens.jigsaw.model import ARCHS
+from convlens.jigsaw.model import ARCHS, HEADS
 from convlens.jigsaw.recipes import recipe
 from convlens.jigsaw.scoring import METHODS
 from convlens.jigsaw.workflow import evaluate_run, restore_file, run_training
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
-MODEL_FLAGS = ("width", "dropout", "hidden", "resolution", "gap", "tile_norm", "tile_gray")
-TRAIN_FLAGS = ("epochs", "batch_size", "lr", "val_fraction", "shuffles", *MODEL_FLAGS)
+MODEL_FLAGS = (
+    "width",
+    "dropout",
+    "hidden",
+    "resolution",
+    "gap",
+    "tile_norm",
+    "tile_gray",
+    "head",
+)
+TRAIN_FLAGS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "val_fraction",
+    "shuffles",
+    "minutes",
+    "patience",
+    *MODEL_FLAGS,
+)
 
 
 def register(sub) -> None:
@@ -95,6 +114,27 @@ def register(sub) -> None:
         type=positive_int,
         default=None,
         help="copies of each image per epoch, each in another order (default 1)",
+    )
+    t.add_argument(
+        "--minutes",
+        type=nonnegative_float,
+        default=None,
+        help="time budget: after the first epoch, plan as many epochs (at most --epochs) as "
+        "fit in this many minutes at its speed (recipe: 0, all epochs)",
+    )
+    t.add_argument(
+        "--patience",
+        type=nonnegative_int,
+        default=None,
+        help="stop after this many epochs in a row at perfect validation accuracy (default 3; "
+        "0 never stops early)",
+    )
+    t.add_argument(
+        "--head",
+        choices=HEADS,
+        default=None,
+        help="vgg: seams (pairs of the final 2x2 grid's cells, recipe) or orders (one 24-way "
+        "fully connected head)",
     )
     t.add_argument(
         "--workers",
@@ -174,8 +214,14 @@ def run_train(args) -> int:
         shutdown()
     if distributed is not None and distributed.rank != 0:
         return 0
+    why = {
+        "epochs": "all planned epochs",
+        "budget": f"the {cfg.minutes:g}-minute budget (more minutes may train further)",
+        "perfect": f"{cfg.patience} epochs at perfect validation accuracy",
+    }[result["stopped"]]
     print(
-        f"best validation image-level accuracy {result['best_val_accuracy']:.4f}; "
+        f"best validation image-level accuracy {result['best_val_accuracy']:.4f} after "
+        f"{len(result['history'])} epochs, {result['minutes']:.1f} min (stopped at {why}); "
         f"checkpoints in {args.out}"
     )
     return 0

@@ -94,16 +94,21 @@ def config_from_dict(d: dict) -> TrainConfig:
     return TrainConfig(**d)
 
 
-def check_training_images(images: np.ndarray, model: ModelConfig) -> None:
-    """VGG's five 2x2 pools need square images whose side is a multiple of 32."""
+def check_images(images: np.ndarray, model: ModelConfig, source: str = "") -> None:
+    """The one check of an image set against a de-shuffling network, used by training,
+    evaluation and restoration alike: VGG's five 2x2 pools need square images whose side is a
+    multiple of 32, and the network was built for one side."""
+    where = f"{source}: " if source else ""
     h, w = images.shape[-2:]
     if h != w or w % 32:
         raise ConvlensError(
-            f"images must be square with a side that is a multiple of 32 (VGG's five pools), "
-            f"got {h} x {w}"
+            f"{where}images must be square with a side that is a multiple of 32 (VGG's five "
+            f"pools), got {h} x {w}"
         )
     if w != model.input_size:
-        raise ConvlensError(f"images are {w} px but the model's input_size is {model.input_size}")
+        raise ConvlensError(
+            f"{where}images are {w} px but the network was built for {model.input_size} px"
+        )
 
 
 # Upper bounds, checked before anything is built: far beyond what trains on any machine, and

@@ -29,7 +29,7 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import BEST, CHECKPOINT, read_checkpoint, save_checkpoint
 from convlens.jigsaw.config import (
     TrainConfig,
-    check_training_images,
+    check_images,
     config_dict,
     config_from_dict,
 )
@@ -145,11 +145,11 @@ def train(
     writes checkpoints and shows progress.
     """
     cfg = cfg or TrainConfig()
+    check_images(train_images, cfg.model)
     cfg.validate()
     # Weights decaying towards zero late in training turn into denormal floats, which the CPU
     # handles slowly (one VGG-BN trial went from 0.43 s to 1.7 s per step); flush them to zero.
     torch.set_flush_denormal(True)
-    check_training_images(train_images, cfg.model)
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise ConvlensError(f"{run_dir}: is a file; expected a run folder")
@@ -199,14 +199,14 @@ def train(
             loader = DataLoader(
                 batches, batch_size=None, num_workers=cfg.workers, pin_memory=device.type == "cuda"
             )
-            bar = tqdm(
+            step = _Step(net, optimizer, scheduler, scaler, cfg, device, low_precision)
+            with tqdm(
                 loader,
                 desc=f"epoch {epoch + 1}/{run.planned}",
                 disable=not (progress and rank0),
                 leave=False,
-            )
-            step = _Step(net, optimizer, scheduler, scaler, cfg, device, low_precision)
-            stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
+            ) as bar:  # closed (and cleared) before an error line is printed
+                stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
             if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
                 run.diverged(epoch, float("nan"))
             val_acc = float(

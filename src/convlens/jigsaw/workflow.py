@@ -9,7 +9,7 @@ import numpy as np
 from convlens import atomic, plotting
 from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import load_run
-from convlens.jigsaw.config import TrainConfig, check_training_images
+from convlens.jigsaw.config import TrainConfig, check_images
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.permutations import PERMUTATIONS
 from convlens.jigsaw.scoring import (
@@ -51,11 +51,8 @@ def run_training(
     epoch_probe=None,
 ) -> dict:
     images, orders = labelled_train(data)
+    check_images(images, cfg.model, data.source)
     cfg.validate()
-    try:
-        check_training_images(images, cfg.model)
-    except ConvlensError as exc:
-        raise ConvlensError(f"{data.source}: {exc}") from None
     return train(
         images,
         orders,
@@ -109,6 +106,7 @@ def evaluate_run(
     if test is None or test.labels is None or not test.known.any():
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
     images, orders = test.images[test.known], test.labels[test.known]
+    check_images(images, cfg.model, data.source)
     combination = fitted_combination(model, cfg, data, device, distributed)
     # EdgeNet scores an arrangement by its seams, whatever order the input came in, so its
     # test-time augmentation equals the plain prediction exactly: skip the 24x cost.
@@ -181,6 +179,8 @@ def restore_file(
     if not sum(len(p.images) for p in parts):
         raise ConvlensError(f"{data.source}: no images to restore")
     model, cfg, _ = load_run(run, device=device)
+    for part in parts:
+        check_images(part.images, cfg.model, data.source)
     tta = "tta" in method
     arrays, summary = {}, {}
     combination = fitted_combination(model, cfg, data, device)

@@ -49,8 +49,14 @@ def check_probe_labels(train_y: np.ndarray, test_y: np.ndarray, k: int) -> None:
     """A probe needs two classes to tell apart, k neighbours to vote and images to test."""
     if not 1 <= k <= len(train_y):
         raise ConvlensError(f"k must be in 1..{len(train_y)} (the training images), got {k}")
-    if len(np.unique(train_y)) < 2:
+    classes, counts = np.unique(train_y, return_counts=True)
+    if len(classes) < 2:
         raise ConvlensError("the probe's training images hold a single class; it needs two")
+    if counts.max() < 2:
+        raise ConvlensError(
+            "every class has a single training image; the probe's validation split and linear "
+            "probe need at least two images of some class"
+        )
     if len(test_y) < 1:
         raise ConvlensError("the probe needs at least one test image")
 

@@ -11,6 +11,7 @@ import torch
 from convlens import plotting
 from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import load_run
+from convlens.jigsaw.config import check_images
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import build_model
 from convlens.probe.blocks import block_features
@@ -55,12 +56,8 @@ def probe_run(
     except ConvlensError as exc:
         raise ConvlensError(f"{data.source}: {exc}") from None
     trained, cfg, _ = load_run(run, device=device)
-    size = cfg.model.input_size
-    if data.train.images.shape[-1] != size:
-        raise ConvlensError(
-            f"{data.source}: images are {data.train.images.shape[-1]} px, "
-            f"the network was trained on {size} px"
-        )
+    for part in (data.train, data.test):
+        check_images(part.images, cfg.model, data.source)
     rand = random_network(cfg.model, seed).to(device)
     xtr, xte = data.train.images, data.test.images
     networks = {"de-shuffling network": trained, "random network": rand}

@@ -63,6 +63,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The message on one line: a line break (only a file name can bring one) is shown as
+    \\n, as a shell would quote it, so the name stays recognisable."""
     if isinstance(exc, OSError) and exc.filename:
-        return f"{exc.filename}: {exc.strerror or exc}"
-    return " ".join(str(exc).split())
+        text = f"{exc.filename}: {exc.strerror or exc}"
+    else:
+        text = str(exc).strip()
+    return text.replace("\r", "\\r").replace("\n", "\\n")

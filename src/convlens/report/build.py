@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convlens import __version__, atomic
+from convlens.errors import ConvlensError
 from convlens.jigsaw.recipes import NETWORKS
+from convlens.lock import folder_lock
 from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached
 from convlens.report.document import Document
@@ -48,7 +50,16 @@ def sections(ctx: ReportContext) -> list[tuple[str, object, dict]]:
 
 
 def build_report(ctx: ReportContext) -> dict:
-    ctx.out.mkdir(parents=True, exist_ok=True)
+    """The whole report; one process at a time per output folder (its cache included)."""
+    try:
+        ctx.out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConvlensError(f"{ctx.out}: cannot create the report folder ({exc.strerror})") from exc
+    with folder_lock(ctx.out):
+        return _build(ctx)
+
+
+def _build(ctx: ReportContext) -> dict:
     ctx.figures.mkdir(parents=True, exist_ok=True)
     for folder in (ctx.out, ctx.figures, ctx.cache):
         atomic.remove_leftovers(folder)  # temporary files of a report killed while writing

@@ -1,0 +1,111 @@
+"""Classes 6, 7 and 8 of issue 23: every listed image is checked before a model loads, images
+are read as a viewer shows them, and val.txt cannot reach outside its folder."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from bad_input import assert_refused
+from PIL import Image
+
+from convlens.data.images import file_item, read_image
+from convlens.demo.photos import bundled_photographs
+
+
+def _jpeg(img: np.ndarray, **save) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", quality=90, **save)
+    return buf.getvalue()
+
+
+def _png(img: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.fixture()
+def folder(tmp_path) -> Path:
+    """A problem2-style folder with two good photographs."""
+    root = tmp_path / "problem2"
+    (root / "validation_images").mkdir(parents=True)
+    photos = bundled_photographs()
+    for name, key in (("a.JPEG", "chelsea"), ("b.JPEG", "coffee")):
+        (root / "validation_images" / name).write_bytes(_jpeg(photos[key][:200, :300]))
+    (root / "val.txt").write_text("a.JPEG 281\nb.JPEG 967")
+    return root
+
+
+_LISTED = [
+    ("truncated JPEG", lambda good: good[: len(good) // 2], "c.JPEG", "truncated"),
+    ("text named .JPEG", lambda good: b"<html>not found</html>", "c.JPEG", "not a readable image"),
+    ("empty file", lambda good: b"", "c.JPEG", "not a readable image"),
+    ("truncated PNG", lambda good: _png(np.zeros((64, 64, 3), np.uint8))[:-40], "c.png", "png"),
+]
+
+
+@pytest.mark.parametrize("case", _LISTED, ids=[c[0] for c in _LISTED])
+def test_a_bad_listed_image_stops_evaluate_before_the_model_loads(case, folder, capsys):
+    """--weights vgg16 is not on this machine (tests run offline): had the model been loaded
+    first, the error would name the weights instead of the image."""
+    _, damage, name, words = case
+    good = (folder / "validation_images" / "a.JPEG").read_bytes()
+    (folder / "validation_images" / name).write_bytes(damage(good))
+    with open(folder / "val.txt", "a") as handle:
+        handle.write(f"\n{name} 5")
+    line = assert_refused(["evaluate", folder, "--weights", "vgg16"], words, capsys, [folder])
+    assert name in line
+
+
+def test_val_txt_cannot_name_a_file_outside_its_folder(folder, tmp_path, capsys):
+    secret = tmp_path / "secret.jpg"
+    shutil.copy(folder / "validation_images" / "a.JPEG", secret)
+    for name in ("../../secret.jpg", "/etc/passwd"):
+        (folder / "val.txt").write_text(f"a.JPEG 281\n{name} 3")
+        line = assert_refused(
+            ["evaluate", folder, "--weights", "random", "--arch", "vgg11"],
+            "leaves validation_images",
+            capsys,
+            [folder],
+        )
+        assert name in line
+
+
+def test_data_after_the_jpeg_end_marker_is_not_called_truncated(folder):
+    """Some cameras append their own data after the image; only a decode can tell, and it
+    succeeds."""
+    from convlens.data.problem2 import load_problem2
+
+    path = folder / "validation_images" / "a.JPEG"
+    path.write_bytes(path.read_bytes() + b"SEFT" + bytes(10_000))
+    assert len(load_problem2(folder).validation) == 2
+
+
+@pytest.mark.parametrize(
+    "orientation, turn",
+    [
+        (1, lambda a: a),
+        (3, lambda a: np.rot90(a, 2)),
+        (6, lambda a: np.rot90(a, -1)),
+        (8, lambda a: np.rot90(a, 1)),
+        (2, lambda a: a[:, ::-1]),
+    ],
+    ids=["upright", "upside down", "turned right", "turned left", "mirrored"],
+)
+def test_images_are_read_as_a_viewer_shows_them(orientation, turn, tmp_path):
+    """A camera held upright stores its pixels sideways with EXIF orientation 6; every viewer
+    (and torchvision-style loaders) turns them back. The oracle is the EXIF specification's
+    table, applied to the stored pixels with numpy."""
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:10, :30] = (255, 0, 0)  # a red block in the stored top-left corner
+    stored[-10:, -20:] = (0, 0, 255)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.png"
+    Image.fromarray(stored).save(path, exif=exif.tobytes())
+    shown = np.asarray(read_image(file_item(path)))
+    np.testing.assert_array_equal(shown, turn(stored))

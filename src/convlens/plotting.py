@@ -221,14 +221,17 @@ def curves_with_baselines(
     xlabel: str,
     ylabel: str,
     path,
+    baseline_colour: str | None = None,
 ) -> Path:
-    """Lines with markers (x, y per name) and horizontal dashed baselines in the same colours."""
+    """Lines with markers (x, y per name) and horizontal dashed baselines in the same colours
+    (or all in `baseline_colour`, for a threshold that belongs to no series)."""
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, (xs, ys)) in enumerate(series.items()):
         ax.plot(xs, ys, marker="o", ms=3, color=colours[i % len(colours)], label=label)
     for i, (label, y) in enumerate(baselines.items()):
-        ax.axhline(y, ls="--", lw=1, color=colours[i % len(colours)], label=label)
+        colour = baseline_colour or colours[i % len(colours)]
+        ax.axhline(y, ls="--", lw=1, color=colour, label=label)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))  # off the lines

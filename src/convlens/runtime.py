@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import platform
 import random
 
 import numpy as np
@@ -20,6 +21,31 @@ def fast_bf16(device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported()
     return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def cpu_kind() -> str:
+    """The CPU in words, with what it offers for bf16 (native or emulated), for reports: a
+    training time means little without the kind of machine it was measured on."""
+    import os
+    from pathlib import Path
+
+    model, flags = platform.processor() or "CPU", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and model in ("", "CPU", platform.processor()):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    native = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
+    if native:
+        kind = f"native bf16 ({', '.join(native)})"
+    elif flags:
+        kind = "bf16 emulated (no AMX or AVX-512-BF16)"
+    else:
+        kind = "bf16 support unknown"
+    return f"{model}, {os.cpu_count()} cores, {kind}"
 
 
 def resolve_precision(device: torch.device, precision: str) -> str:

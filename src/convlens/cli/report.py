@@ -3,11 +3,12 @@
 import argparse
 from pathlib import Path
 
-from convlens.cli.options import add_seed, out_folder
+from convlens.cli.options import add_seed, out_folder, positive_float
 from convlens.errors import ConvlensError
 from convlens.handin import pack
 from convlens.jigsaw.recipes import NETWORKS
 from convlens.report import ReportContext, build_report
+from convlens.report.problem3 import EXAM_MINUTES
 
 
 def register(sub) -> None:
@@ -38,6 +39,14 @@ def register(sub) -> None:
         metavar="A,B,...",
         help=f"de-shuffling networks Problem 3 trains, side by side (default: "
         f"{','.join(NETWORKS)}; the first gives the detailed figures)",
+    )
+    p.add_argument(
+        "--minutes",
+        type=positive_float,
+        default=None,
+        help=f"training budget per de-shuffling network on the exam's data (default "
+        f"{EXAM_MINUTES:g}: about 30 minutes for the whole report on a 2-core CPU with native "
+        "bf16); a network that stops at its budget says so",
     )
     add_seed(p)
     p.set_defaults(func=run)
@@ -78,6 +87,7 @@ def run(args) -> int:
         quick=args.quick,
         device=args.device,
         networks=args.networks,
+        minutes=args.minutes,
     )
     built = build_report(ctx)
     for kind, path in built["paths"].items():

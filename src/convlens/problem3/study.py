@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from convlens import plotting
 from convlens.jigsaw.checkpoint import CHECKPOINT
@@ -18,6 +19,7 @@ from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.workflow import evaluate_run, run_training
 from convlens.probe.curve import FeatureCurve
 from convlens.probe.workflow import probe_run, random_network
+from convlens.runtime import cpu_kind, resolve_precision
 
 
 def run_study(
@@ -42,7 +44,10 @@ def run_study(
         run = Path(runs) / name
         out = figures if i == 0 else None  # the first network's examples and embedding figures
         clock = Clock()
-        step(f"problem3: 3a training {name} for {cfg.epochs} epoch(s)")
+        budget = f"at most {cfg.epochs} epoch(s)" + (
+            f" within {cfg.minutes:g} min" if cfg.minutes else ""
+        )
+        step(f"problem3: 3a training {name}, {budget}")
         trained = run_training(
             shuffled,
             run,
@@ -67,6 +72,12 @@ def run_study(
             "settings": _settings(cfg),
             "history": history,
             "training_minutes": round(sum(h["seconds"] for h in history) / 60, 2),
+            "budget_minutes": cfg.minutes,
+            "planned_epochs": trained["epochs"],
+            "max_epochs": cfg.epochs,
+            "stopped": trained["stopped"],
+            "precision": resolve_precision(torch.device(device), cfg.precision),
+            "cpu": cpu_kind(),
             "evaluation": {k_: v for k_, v in ev.items() if k_ != "confusion_network"},
             "probe": probe,
             "random_curve": random_curve,
@@ -75,6 +86,9 @@ def run_study(
     result = {"networks": networks, "curve_images": len(curve.labels)}
     if figures is not None:
         result["curve_figure"] = str(curve_figure(networks, figures / "feature_curve.png"))
+        result["learning_figure"] = str(
+            learning_figure(networks, figures / "deshuffling_curves.png")
+        )
     return result
 
 
@@ -115,4 +129,24 @@ def curve_figure(networks: dict, path: Path) -> Path:
         flat[f"{name}, random weights"] = n["random_curve"]
     return plotting.curves_with_baselines(
         series, flat, "training minutes", "k-NN accuracy (probe validation)", path
+    )
+
+
+def learning_figure(networks: dict, path: Path) -> Path:
+    """Validation image-level accuracy of every network against training minutes, with the
+    exam's bar."""
+    series = {
+        name: (
+            np.cumsum([h["seconds"] for h in n["history"]]) / 60,
+            [h["val_accuracy"] for h in n["history"]],
+        )
+        for name, n in networks.items()
+    }
+    return plotting.curves_with_baselines(
+        series,
+        {"the exam's bar (0.60)": 0.6},
+        "training minutes",
+        "image-level accuracy (validation)",
+        path,
+        baseline_colour="grey",
     )

@@ -26,6 +26,7 @@ class ReportContext:
     device: str = "auto"
     quick: bool = False  # tiny settings for tests
     networks: tuple[str, ...] = NETWORKS  # Problem 3's de-shuffling networks, side by side
+    minutes: float | None = None  # Problem 3's training budget per network (None: the default)
 
     def step(self, text: str) -> None:
         """One line on stderr as each step starts, so a long report never runs in silence."""

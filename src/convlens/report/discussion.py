@@ -229,6 +229,16 @@ def networks_3b(nets: dict) -> str:
     if short:
         text += f"; {', '.join(short)} {'does' if len(short) == 1 else 'do'} not"
     text += "."
+    reached = []
+    for n in order:
+        minutes = 0.0
+        for h in nets[n]["history"]:
+            minutes += h["seconds"] / 60
+            if h["val_accuracy"] >= 0.6:
+                reached.append(f"{n} after {minutes:.1f} min (epoch {h['epoch']})")
+                break
+    if reached:
+        text += f" On the validation photographs the bar was first reached by {'; '.join(reached)}."
     if "edgenet" in acc and "cfn" in acc and acc["edgenet"] > acc["cfn"] + 0.005:
         text += (
             f" EdgeNet, which only ever looks at the strips along the seams, is ahead of the "

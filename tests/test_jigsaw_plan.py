@@ -1,0 +1,168 @@
+"""Issue 22: heads that score seams decode to the best of the 24 orders, a time budget plans
+the epochs from a measured first epoch (and resumes on the same plan), and early stopping waits
+for its patience."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from convlens.demo.jigsaw_data import make_jigsaw_arrays
+from convlens.demo.photos import bundled_photographs
+from convlens.jigsaw import train as train_module
+from convlens.jigsaw.checkpoint import load_run
+from convlens.jigsaw.config import TrainConfig
+from convlens.jigsaw.model import ModelConfig, build_model
+from convlens.jigsaw.pairs import order_logits
+from convlens.jigsaw.permutations import PERMUTATIONS, inverse
+from convlens.jigsaw.seam_head import SeamHead
+from convlens.jigsaw.train import train
+
+TINY = ModelConfig(width=0.125, hidden=32, input_size=32)
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    return make_jigsaw_arrays(bundled_photographs(), n_train=240, n_test=24, size=32, seed=0)
+
+
+def _brute_force(pair_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every arrangement of the four tiles, scored seam by seam with the exam's semantics:
+    order o puts shuffled tile i at position o[i]; the tile at each position is inverse(o)."""
+    pairs = {p: k for k, p in enumerate(itertools.permutations(range(4), 2))}
+    logits = np.zeros((len(pair_scores), 24))
+    for n, scores in enumerate(pair_scores):
+        for o, order in enumerate(PERMUTATIONS):
+            at = inverse(order[None])[0]  # at[position] = shuffled tile there
+            logits[n, o] = (
+                scores[pairs[(at[0], at[1])]]
+                + scores[pairs[(at[2], at[3])]]
+                + scores[12 + pairs[(at[0], at[2])]]
+                + scores[12 + pairs[(at[1], at[3])]]
+            )
+    return logits, PERMUTATIONS[logits.argmax(1)]
+
+
+def test_seam_sums_decode_to_the_brute_force_best_order():
+    scores = torch.randn(200, 24, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    logits = order_logits(scores)
+    expected, best = _brute_force(scores.numpy())
+    np.testing.assert_allclose(logits.numpy(), expected, rtol=0, atol=1e-12)
+    decoded = PERMUTATIONS[logits.argmax(1).numpy()]
+    np.testing.assert_array_equal(decoded, best)
+    assert all(sorted(o) == [0, 1, 2, 3] for o in decoded.tolist())
+
+
+@pytest.mark.parametrize("head", ["orders", "seams"])
+def test_every_vgg_head_decodes_to_one_of_the_24_orders(head):
+    model = build_model(
+        ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, resolution=64, head=head)
+    ).eval()
+    x = torch.randn(6, 3, 96, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        logits = model(x)
+    assert logits.shape == (6, 24)
+    if head == "seams":
+        flat = model.forward_features(x)
+        with torch.no_grad():
+            pair = model.classifier.pair_scores(flat)
+        expected, _ = _brute_force(pair.double().numpy())
+        np.testing.assert_allclose(logits.double().numpy(), expected, atol=1e-4)
+
+
+def test_the_seam_head_reads_each_cell_where_its_quarter_is():
+    """Cells in raster order: the pair (a, b) is built from cell a and cell b of the 2x2 grid."""
+    head = SeamHead(channels=3, hidden=4)
+    grid = torch.arange(12, dtype=torch.float32).view(1, 3, 2, 2)  # channel c, cell (r, col)
+    cells = grid.flatten(2).transpose(1, 2)[0]  # 4 x 3
+    captured = {}
+    head.pair.register_forward_hook(lambda m, i, o: captured.setdefault("x", i[0]))
+    head(grid.flatten(1))
+    pair_inputs = captured["x"][0]  # 12 x 6
+    for k, (a, b) in enumerate(itertools.permutations(range(4), 2)):
+        torch.testing.assert_close(pair_inputs[k], torch.cat([cells[a], cells[b]]))
+
+
+class _Clock:
+    """perf_counter for the training loop: every epoch takes `per_epoch` seconds."""
+
+    def __init__(self, per_epoch: float):
+        self.now, self.per_epoch, self.calls = 0.0, per_epoch, 0
+
+    def perf_counter(self) -> float:
+        self.calls += 1
+        if self.calls % 2 == 0:  # called at the start and at the end of each epoch
+            self.now += self.per_epoch
+        return self.now
+
+
+def test_a_budget_plans_the_epochs_from_the_first_and_resumes_on_the_same_plan(
+    arrays, tmp_path, monkeypatch
+):
+    a, b = arrays["a"], arrays["b"]
+    cfg = TrainConfig(epochs=20, minutes=0.5, batch_size=64, precision="fp32", model=TINY)
+    monkeypatch.setattr(train_module, "time", _Clock(7.0))  # 30 s / 7 s: 4 epochs fit
+    full = train(a, b, tmp_path / "full", cfg, progress=False)
+    assert full["epochs"] == 4 and len(full["history"]) == 4 and full["stopped"] == "budget"
+
+    # The same run, killed in its third epoch, resumed on a machine twice as fast: the plan
+    # made after the first epoch stands and the weights end exactly as in the unbroken run.
+    calls = {"n": 0}
+    original = train_module.predict_log_probs
+
+    def interrupt_in_epoch_three(*args, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kw)
+
+    monkeypatch.setattr(train_module, "time", _Clock(7.0))
+    monkeypatch.setattr(train_module, "predict_log_probs", interrupt_in_epoch_three)
+    with pytest.raises(KeyboardInterrupt):
+        train(a, b, tmp_path / "cut", cfg, progress=False)
+    monkeypatch.setattr(train_module, "predict_log_probs", original)
+    monkeypatch.setattr(train_module, "time", _Clock(1.0))
+    resumed = train(a, b, tmp_path / "cut", cfg, resume=True, progress=False)
+    assert resumed["epochs"] == 4 and [h["epoch"] for h in resumed["history"]] == [1, 2, 3, 4]
+    m_full, _, _ = load_run(tmp_path / "full", "checkpoint.pt")
+    m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
+    for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
+        torch.testing.assert_close(v, w, msg=k)
+
+
+def test_a_budget_larger_than_the_epochs_trains_them_all(arrays, tmp_path, monkeypatch):
+    cfg = TrainConfig(epochs=3, minutes=60, batch_size=64, precision="fp32", model=TINY)
+    monkeypatch.setattr(train_module, "time", _Clock(5.0))
+    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
+    assert result["epochs"] == 3 and result["stopped"] == "epochs"
+
+
+@pytest.mark.parametrize("patience, epochs_run", [(2, 4), (3, 5), (0, 6)])
+def test_early_stopping_waits_for_its_patience(patience, epochs_run, arrays, tmp_path, monkeypatch):
+    """Validation made perfect from the third epoch on: training stops after `patience` perfect
+    epochs in a row, never before, and never with patience 0."""
+    shuffles = train_module.fixed_shuffles
+    seen = {}
+
+    def remember(originals, seed):
+        shuffled, classes = shuffles(originals, seed)
+        seen["classes"] = classes
+        return shuffled, classes
+
+    calls = {"n": 0}
+
+    def validation(model, images, **kw):
+        calls["n"] += 1
+        right = torch.as_tensor(seen["classes"])
+        guess = right if calls["n"] >= 3 else (right + 1) % 24
+        return torch.log_softmax(torch.nn.functional.one_hot(guess, 24).float() * 10, 1)
+
+    monkeypatch.setattr(train_module, "fixed_shuffles", remember)
+    monkeypatch.setattr(train_module, "predict_log_probs", validation)
+    cfg = TrainConfig(epochs=6, patience=patience, batch_size=64, precision="fp32", model=TINY)
+    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
+    assert len(result["history"]) == epochs_run
+    assert result["stopped"] == ("perfect" if patience else "epochs")

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
+from convlens.jigsaw.seam_head import SeamHead
 from convlens.jigsaw.tiles import to_tiles
 from convlens.models.vgg import CONFIGS, make_features
 
@@ -35,6 +36,7 @@ class CFN(nn.Module):
         gap: int = 4,
         tile_norm: bool = True,
         tile_gray: float = 0.3,
+        head: str = "orders",
     ):
         super().__init__()
         if num_classes != 24:
@@ -49,12 +51,16 @@ class CFN(nn.Module):
         channels = [m for m in self.features if isinstance(m, nn.Conv2d)][-1].out_channels
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         self.embed = nn.Sequential(nn.Linear(channels, embed), nn.ReLU(inplace=True))
-        self.classifier = nn.Sequential(
-            nn.Linear(4 * embed, hidden),
-            nn.ReLU(inplace=True),
-            nn.Dropout(dropout),
-            nn.Linear(hidden, num_classes),
-        )
+        if head == "seams":  # pairs of tile embeddings, summed per order (jigsaw.seam_head)
+            self.classifier = SeamHead(embed, hidden, dropout)
+        else:
+            self.classifier = nn.Sequential(
+                nn.Linear(4 * embed, hidden),
+                nn.ReLU(inplace=True),
+                nn.Dropout(dropout),
+                nn.Linear(hidden, num_classes),
+            )
+        self.head = head
 
     def tiles(self, x: torch.Tensor) -> torch.Tensor:
         """B x 3 x H x W -> B x 4 x 3 x h x w: the quarters in slot order (row-major), cropped
@@ -95,7 +101,11 @@ class CFN(nn.Module):
         return self.embed(f).view(b, 4, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.tile_embeddings(x).flatten(1))
+        e = self.tile_embeddings(x)  # B x 4 x embed
+        # the seam head reads channels-major cells (C x 4), as VGG's pooled 2x2 grid comes
+        return self.classifier(
+            e.transpose(1, 2).flatten(1) if self.head == "seams" else e.flatten(1)
+        )
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Whole-image features for probes: the trunk is fully convolutional, so it runs on the

@@ -22,6 +22,9 @@ class TrainConfig:
     val_fraction: float = 0.1
     flip: bool = True
     color_jitter: float = 0.2
+    # Each epoch, each image is first cropped to a random square of at least this fraction of
+    # its side (and resized back): new content at every seam, and scale changes (1: no crop).
+    crop_scale: float = 1.0
     seed: int = 0
     precision: str = "auto"  # bf16 where the hardware runs it natively, else fp32
     device: str = "auto"
@@ -53,6 +56,7 @@ class TrainConfig:
             # 0 would leave no validation split, hence no best.pt for evaluate and probe.
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)", self.val_fraction),
             (self.workers >= 0, "workers must be >= 0", self.workers),
+            (0.25 <= self.crop_scale <= 1, "crop_scale must be in [0.25, 1]", self.crop_scale),
             (1 <= self.shuffles <= 24, "shuffles must be in 1..24", self.shuffles),
             (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
             (m.hidden >= 1, "hidden must be >= 1", m.hidden),
@@ -138,6 +142,13 @@ def _size_checks(cfg: TrainConfig) -> list[tuple[bool, str, object]]:
             f"gap must leave at least 4 px of each {tile} px tile (2 x gap <= {tile - 4})",
             m.gap,
         ),
+        (
+            m.head != "seams" or m.arch == "cfn" or (m.resolution or m.input_size) >= 64,
+            "head seams needs a VGG input of at least 64 px (five pools leave a 2x2 grid); "
+            "resolution",
+            m.resolution or m.input_size,
+        ),
+        (m.head != "seams" or m.arch != "edgenet", "EdgeNet scores seams already; head", m.head),
         (
             m.arch != "edgenet" or 1 <= m.border <= tile,
             f"border must be in 1..{tile} (half the image side)",

@@ -69,6 +69,7 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
             gap=config.gap,
             tile_norm=config.tile_norm,
             tile_gray=config.tile_gray,
+            head=config.head,
         )
     side = config.resolution or config.input_size
     seams = config.head == "seams"

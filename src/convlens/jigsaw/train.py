@@ -49,19 +49,29 @@ from convlens.runtime import LOW_PRECISIONS, autocast, resolve_device, resolve_p
 
 
 def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) -> np.ndarray:
-    """n x 4 per-image draws (flip, brightness, contrast, saturation) for one epoch.
+    """n x 7 per-image draws (flip, brightness, contrast, saturation, crop side, crop left, crop
+    top) for one epoch; the crop is the whole image unless cfg.crop_scale < 1.
 
     Drawn for the whole epoch at once and indexed by image, so that the augmentation of an image
     does not depend on which batch, or which process, it lands in.
     """
     flip = (rng.random(n) < 0.5) & cfg.flip
     jitter = 1 + (rng.random((n, 3)) * 2 - 1) * cfg.color_jitter
-    return np.column_stack([flip, jitter]).astype(np.float32)
+    crop = np.tile([1.0, 0.0, 0.0], (n, 1))
+    if cfg.crop_scale < 1:  # drawn only then, so runs without it replay as before
+        side = rng.uniform(cfg.crop_scale, 1.0, n)
+        crop = np.column_stack([side, rng.random(n) * (1 - side), rng.random(n) * (1 - side)])
+    return np.column_stack([flip, jitter, crop]).astype(np.float32)
 
 
 def augment(x: torch.Tensor, params: np.ndarray) -> torch.Tensor:
-    """Flip and colour-jitter whole (restored) images in [0, 1]; applied before shuffling."""
-    p = torch.from_numpy(params).view(-1, 4, 1, 1, 1)
+    """Crop, flip and colour-jitter whole (restored) images in [0, 1]; applied before shuffling,
+    so the seams of the puzzle are cut through new content at a new scale, while the labels
+    stay exact."""
+    p = torch.from_numpy(params)
+    if (p[:, 4] < 1).any():
+        x = _rescaled_crops(x, p[:, 4:7])
+    p = p[:, :4].reshape(-1, 4, 1, 1, 1)
     x = torch.where(p[:, 0] > 0.5, x.flip(-1), x)
     brightness, contrast, saturation = p[:, 1], p[:, 2], p[:, 3]
     gray = x.mean(1, keepdim=True)
@@ -69,6 +79,21 @@ def augment(x: torch.Tensor, params: np.ndarray) -> torch.Tensor:
     mean = x.mean((1, 2, 3), keepdim=True)
     x = (mean + (x - mean) * contrast) * brightness
     return x.clamp(0, 1)
+
+
+def _rescaled_crops(x: torch.Tensor, crop: torch.Tensor) -> torch.Tensor:
+    """Each image's square window (side, left, top as fractions of the side) resized back to the
+    full side, bilinearly, by one affine grid sample for the batch."""
+    side, left, top = crop[:, 0], crop[:, 1], crop[:, 2]
+    theta = torch.zeros(len(x), 2, 3)
+    theta[:, 0, 0] = side
+    theta[:, 1, 1] = side
+    theta[:, 0, 2] = 2 * left + side - 1  # the window's centre in [-1, 1]
+    theta[:, 1, 2] = 2 * top + side - 1
+    grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
+    return torch.nn.functional.grid_sample(
+        x, grid, mode="bilinear", padding_mode="border", align_corners=False
+    )
 
 
 def epoch_plan(n: int, cfg: TrainConfig, rng: np.random.Generator):

@@ -15,6 +15,7 @@ from convlens.jigsaw.config import check_images
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import build_model
 from convlens.probe.blocks import block_features
+from convlens.probe.bootstrap import paired_difference
 from convlens.probe.features import extract_features, raw_pixels
 from convlens.probe.knn import check_probe_labels, compare, searched_ks
 from convlens.probe.search import knn_predictions
@@ -73,6 +74,10 @@ def probe_run(
         sets, data.train.labels, data.test.labels, k=k, seed=seed, predictions=predictions
     )
     result.update({"layer": layer, "n_train": len(xtr), "n_test": len(xte), **extra})
+    if layer == AUTO:
+        result["differences"] = _differences(
+            sets, predictions, extra["choices"]["random network"], cfg, data, k, seed, device
+        )
     if out is not None and len(xte) >= 3:  # a 2-D PCA needs three points to mean anything
         result["figure"] = str(
             embedding_figure(sets, data.test.labels, out / "probe_embedding.png")
@@ -131,6 +136,27 @@ def _chosen_sets(
             "val_knn": chosen["val_knn"],
         }
     return sets, predictions, {"choices": choices, "layers": table}
+
+
+def _differences(sets, predictions, random_choice, cfg, data, k, seed, device) -> dict:
+    """Trained minus random twin on the test images, with paired bootstrap intervals: against
+    the twin the probe chose with, and against a second twin (another seed, the same block and
+    standardisation), so a difference that depends on one lucky initialisation shows."""
+    ytr, yte = data.train.labels, data.test.labels
+    right = {n: predictions[n]["euclidean"][k] == yte for n in sets if n in predictions}
+    twin = random_network(cfg.model, seed + 1).to(device)
+    block = random_choice["block"]
+    tr = block_features(twin, data.train.images, device=device, progress=False)[block]
+    te = block_features(twin, data.test.images, device=device, progress=False)[block]
+    if random_choice["standardised"]:
+        tr, te = standardise(tr, te)
+    second = knn_predictions(tr, ytr, te, (k,))["euclidean"][k] == yte
+    trained = right["de-shuffling network"]
+    return {
+        "random network": paired_difference(trained, right["random network"], seed=seed),
+        "random network, second seed": paired_difference(trained, second, seed=seed)
+        | {"twin_accuracy": float(second.mean())},
+    }
 
 
 def embedding_figure(sets: dict, labels: np.ndarray, path: Path) -> Path:

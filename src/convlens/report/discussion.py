@@ -261,6 +261,9 @@ def study_3d(nets: dict) -> str:
         f"{n} {_f(a)} vs {_f(b)} ({_compare(a, b)} random)" for n, (a, b) in gaps.items()
     )
     text = f"Test k-NN of each trained network against its random twin: {listed}. "
+    tested = {n: v["probe"]["differences"] for n, v in nets.items() if "differences" in v["probe"]}
+    if tested:
+        return text + _noise_3d(tested) + _held_back(diff)
     winners = [n for n in diff if diff[n] >= 0.03]
     if winners:
         text += (
@@ -274,6 +277,45 @@ def study_3d(nets: dict) -> str:
         )
     else:
         text += f"No trained network beats its random twin; {closest} comes closest. "
+    return text + _held_back(diff)
+
+
+def _noise_3d(tested: dict) -> str:
+    """Which trained-minus-random differences are larger than their noise: the paired bootstrap
+    interval over the test images excludes zero against both random twins."""
+    parts, real_gain, real_loss = [], [], []
+    for name, d in tested.items():
+        a, b = d["random network"], d["random network, second seed"]
+        parts.append(
+            f"{name} {a['difference']:+.3f} [{a['low']:+.3f}, {a['high']:+.3f}] against its "
+            f"twin and {b['difference']:+.3f} [{b['low']:+.3f}, {b['high']:+.3f}] against a "
+            "second one"
+        )
+        if a["real"] and b["real"]:
+            (real_gain if a["difference"] > 0 else real_loss).append(name)
+    text = (
+        "Trained minus random, with 95 % paired bootstrap intervals over the test images: "
+        + "; ".join(parts)
+        + ". "
+    )
+    if real_gain:
+        text += (
+            f"For {' and '.join(real_gain)} the gain is larger than its noise against both "
+            "twins: solving the puzzles taught features the probe can use. "
+        )
+    if real_loss:
+        text += f"For {' and '.join(real_loss)} the trained features are really worse. "
+    rest = [n for n in tested if n not in real_gain + real_loss]
+    if rest:
+        text += (
+            f"For {', '.join(rest)} the difference is within its noise: another test set or "
+            "another random initialisation could reverse it. "
+        )
+    return text
+
+
+def _held_back(diff: dict) -> str:
+    text = ""
     edge = diff.get("edgenet")
     if edge is not None and edge <= 0.005:
         text += (

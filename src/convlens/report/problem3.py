@@ -248,6 +248,7 @@ def _render_study(doc: Document, study: dict, ctx) -> None:
             ("random network", "random"),
         ):
             c, t = choices[features], table[features]
+            d = n["probe"].get("differences", {}).get("random network")
             rows.append(
                 {
                     "network": name,
@@ -258,6 +259,11 @@ def _render_study(doc: Document, study: dict, ctx) -> None:
                     "test k-NN": t["knn3"],
                     "cosine": t["cosine_knn3"],
                     "linear": t["linear"],
+                    "trained - random [95 %]": (
+                        f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
+                        if d and weights == "trained"
+                        else ""
+                    ),
                 }
             )
     raw = next(
@@ -278,6 +284,7 @@ def _render_study(doc: Document, study: dict, ctx) -> None:
             "test k-NN": raw["knn3"],
             "cosine": raw["cosine_knn3"],
             "linear": raw["linear"],
+            "trained - random [95 %]": "",
         }
     )
     first = next(iter(nets.values()))["probe"]

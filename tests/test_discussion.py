@@ -163,3 +163,35 @@ def test_study_discussion_names_who_clears_the_bar_and_who_beats_random():
     assert "No trained network beats its random twin" in discussion.study_3d(worst)
     for text, nets in ((a, low), (b, high), (c, low), (d, high)):
         _numbers_come_from(text, {**nets, "bar": 0.6, "points": 3})
+
+
+def test_the_bar_is_dated_and_differences_are_judged_against_their_noise():
+    nets = _nets(0.97, 0.66, 0.12, gains=(0.0, 0.04, 0.01))
+    nets["vgg11_bn"]["history"] = [
+        {"epoch": 1, "seconds": 60.0, "val_accuracy": 0.3},
+        {"epoch": 2, "seconds": 90.0, "val_accuracy": 0.62},
+    ]
+    nets["cfn"]["history"] = [{"epoch": 1, "seconds": 60.0, "val_accuracy": 0.1}]
+    text = discussion.networks_3b(nets)
+    assert "first reached by vgg11_bn after 2.5 min (epoch 2)" in text and "cfn after" not in text
+
+    def diff(d, low, high, real):
+        return {"difference": d, "low": low, "high": high, "real": real}
+
+    nets["vgg11_bn"]["probe"]["differences"] = {
+        "random network": diff(0.04, 0.01, 0.07, True),
+        "random network, second seed": diff(0.05, 0.02, 0.08, True),
+    }
+    nets["cfn"]["probe"]["differences"] = {
+        "random network": diff(0.01, -0.02, 0.04, False),
+        "random network, second seed": diff(0.03, 0.001, 0.06, True),
+    }
+    nets["edgenet"]["probe"]["differences"] = {
+        "random network": diff(-0.06, -0.09, -0.03, True),
+        "random network, second seed": diff(-0.05, -0.08, -0.02, True),
+    }
+    text = discussion.study_3d(nets)
+    assert "vgg11_bn +0.040 [+0.010, +0.070] against its twin" in text
+    assert "For vgg11_bn the gain is larger than its noise against both twins" in text
+    assert "For edgenet the trained features are really worse" in text
+    assert "For cfn the difference is within its noise" in text  # real against one twin only

@@ -40,4 +40,6 @@ def recipe(arch: str, side: int = 96, **overrides) -> TrainConfig:
     model = replace(base.model, input_size=side)
     if model.resolution:
         model = replace(model, resolution=min(model.resolution, side))
+    if model.head == "seams" and model.arch != "cfn" and (model.resolution or side) < 64:
+        model = replace(model, head="orders")  # below 64 px VGG's five pools leave one cell
     return replace(base, model=model, **overrides)

@@ -232,7 +232,7 @@ def networks_3b(nets: dict) -> str:
     reached = []
     for n in order:
         minutes = 0.0
-        for h in nets[n]["history"]:
+        for h in nets[n].get("history", []):
             minutes += h["seconds"] / 60
             if h["val_accuracy"] >= 0.6:
                 reached.append(f"{n} after {minutes:.1f} min (epoch {h['epoch']})")

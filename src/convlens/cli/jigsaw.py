@@ -215,13 +215,14 @@ def run_train(args) -> int:
     if distributed is not None and distributed.rank != 0:
         return 0
     why = {
-        "epochs": "all planned epochs",
-        "budget": f"the {cfg.minutes:g}-minute budget (more minutes may train further)",
-        "perfect": f"{cfg.patience} epochs at perfect validation accuracy",
+        "epochs": "stopped after all planned epochs",
+        "budget": f"stopped at the {cfg.minutes:g}-minute budget; more minutes may train further",
+        "perfect": f"stopped after {cfg.patience} epochs at perfect validation accuracy",
     }[result["stopped"]]
+    epochs = len(result["history"])
     print(
         f"best validation image-level accuracy {result['best_val_accuracy']:.4f} after "
-        f"{len(result['history'])} epochs, {result['minutes']:.1f} min (stopped at {why}); "
+        f"{epochs} epoch{'' if epochs == 1 else 's'}, {result['minutes']:.1f} min ({why}); "
         f"checkpoints in {args.out}"
     )
     return 0

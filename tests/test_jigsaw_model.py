@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from interrupt import interrupt_in_epoch
 from torch import nn
 
 from convlens.cli import main
@@ -50,16 +51,8 @@ def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
         tmp_path / "full" / "checkpoint.pt"
     ).exists()
 
-    calls = {"n": 0}
     original = train_module.predict_log_probs
-
-    def interrupt_in_epoch_two(*args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return original(*args, **kw)
-
-    monkeypatch.setattr(train_module, "predict_log_probs", interrupt_in_epoch_two)
+    interrupt_in_epoch(2, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         train(a, b, tmp_path / "cut", _cfg(3), progress=False)
     monkeypatch.setattr(train_module, "predict_log_probs", original)

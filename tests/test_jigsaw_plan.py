@@ -9,6 +9,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from interrupt import interrupt_in_epoch
 
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
@@ -110,17 +111,9 @@ def test_a_budget_plans_the_epochs_from_the_first_and_resumes_on_the_same_plan(
 
     # The same run, killed in its third epoch, resumed on a machine twice as fast: the plan
     # made after the first epoch stands and the weights end exactly as in the unbroken run.
-    calls = {"n": 0}
     original = train_module.predict_log_probs
-
-    def interrupt_in_epoch_three(*args, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return original(*args, **kw)
-
     monkeypatch.setattr(train_module, "time", _Clock(7.0))
-    monkeypatch.setattr(train_module, "predict_log_probs", interrupt_in_epoch_three)
+    interrupt_in_epoch(3, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         train(a, b, tmp_path / "cut", cfg, progress=False)
     monkeypatch.setattr(train_module, "predict_log_probs", original)

@@ -37,6 +37,7 @@ class CFN(nn.Module):
         tile_norm: bool = True,
         tile_gray: float = 0.3,
         head: str = "orders",
+        tile_grid: int = 1,
     ):
         super().__init__()
         if num_classes != 24:
@@ -50,7 +51,12 @@ class CFN(nn.Module):
                 m.ceil_mode = True  # five pools also fit a small tile (40 -> 20 -> ... -> 2)
         channels = [m for m in self.features if isinstance(m, nn.Conv2d)][-1].out_channels
         self.avgpool = nn.AdaptiveAvgPool2d(1)
-        self.embed = nn.Sequential(nn.Linear(channels, embed), nn.ReLU(inplace=True))
+        # tile_grid > 1 keeps a coarse layout of each tile (which side holds what) in its
+        # embedding, for a head that compares one tile's right side with another's left
+        self.tile_pool = nn.AdaptiveAvgPool2d(tile_grid)
+        self.embed = nn.Sequential(
+            nn.Linear(channels * tile_grid * tile_grid, embed), nn.ReLU(inplace=True)
+        )
         if head == "seams":  # pairs of tile embeddings, summed per order (jigsaw.seam_head)
             self.classifier = SeamHead(embed, hidden, dropout)
         else:
@@ -97,7 +103,7 @@ class CFN(nn.Module):
         """B x 4 x embed: each quarter's embedding, computed from that quarter alone."""
         t = self.tiles(x)
         b = t.shape[0]
-        f = self.avgpool(self.features(t.flatten(0, 1).contiguous())).flatten(1)
+        f = self.tile_pool(self.features(t.flatten(0, 1).contiguous())).flatten(1)
         return self.embed(f).view(b, 4, -1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

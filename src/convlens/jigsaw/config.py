@@ -68,6 +68,7 @@ class TrainConfig:
             ),
             (m.gap >= 0, "gap must be >= 0", m.gap),
             (0 <= m.tile_gray <= 1, "tile_gray must be in [0, 1]", m.tile_gray),
+            (1 <= m.tile_grid <= 4, "tile_grid must be in 1..4", m.tile_grid),
         ]
         checks += [
             (

@@ -50,6 +50,7 @@ class ModelConfig:
     tile_norm: bool = True
     tile_gray: float = 0.3
     head: str = "orders"
+    tile_grid: int = 1  # cfn: each tile's final map pooled to this grid before its embedding
 
 
 def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
@@ -70,6 +71,7 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
             tile_norm=config.tile_norm,
             tile_gray=config.tile_gray,
             head=config.head,
+            tile_grid=config.tile_grid,
         )
     side = config.resolution or config.input_size
     seams = config.head == "seams"

@@ -31,4 +31,3 @@ def best_of(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> floa
 
 def header(title: str) -> None:
     print(f"\n## {title}  (torch {torch.__version__}, {torch.get_num_threads()} threads)")
-

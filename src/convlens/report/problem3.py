@@ -86,6 +86,7 @@ def compute(ctx) -> dict:
     main["evaluation"]["figure"] = "jigsaw_examples.png"
     main["probe"]["figure"] = "probe_embedding.png"
     study["curve_figure"] = "feature_curve.png"
+    study["learning_figure"] = "deshuffling_curves.png"
     return {
         "mode": mode,
         "shuffled_source": shuffled.source,

@@ -238,6 +238,8 @@ def _render_study(doc: Document, study: dict, ctx) -> None:
                 "`convlens report --minutes M` gives every network M minutes."
                 if budgeted
                 else "Every network finished its planned epochs within its budget."
+                if any(n.get("budget_minutes") for n in nets.values())
+                else "No time budget was set: each network trained its fixed number of epochs."
             )
         )
     rows = []

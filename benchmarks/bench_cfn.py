@@ -25,6 +25,8 @@ def main() -> None:
     folders = [PROBLEM2 / "validation_images", PROBLEM2 / "test_images"]
     shuffled, normal = photo_study_data(folders, args.puzzles, 400, 30, 10)
     base = recipe("cfn", epochs=args.epochs)
+    # every defence on, whatever the recipe keeps (it keeps only the gap)
+    base = replace(base, model=replace(base.model, gap=4, tile_norm=True, tile_gray=0.3))
     variants = {
         "all defences": base.model,
         "no gap": replace(base.model, gap=0),

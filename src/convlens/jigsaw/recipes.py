@@ -16,7 +16,7 @@ RECIPES = {
     # 96 px on a CPU, and the five pools end on a 2x2 grid, one cell per quarter), half width,
     # batch 32 (on 2 cores the same images per second as 64 or 128, so twice the updates).
     # Measured with benchmarks/bench_jigsaw.py (validation on held-out photographs, 15 epochs
-    # each): the seam head against the 24-way head, 0.671 against about 0.19; rescaled crops
+    # each): the seam head against the 24-way head, 0.671 against 0.186; rescaled crops
     # (crop_scale 0.6) 0.782 against 0.671 without; dropout 0.3 in the pair head 0.631 (not
     # kept). At most 30 epochs; a time budget (--minutes, the report's) plans fewer.
     "vgg11_bn": TrainConfig(

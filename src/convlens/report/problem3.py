@@ -33,10 +33,12 @@ def settings(ctx) -> dict:
 
 
 # Demo sizes: (puzzles for training, puzzles for testing, probe crops per photograph for
-# training and testing) and epochs per network; the quick report trains one epoch of each.
+# training and testing). Each network gets DEMO_MINUTES of training, at most DEMO_EPOCHS
+# epochs: a fast CPU trains more epochs, a slow one fewer, so the demo report stays short on
+# either. The quick report trains one epoch of each.
 DEMO = {"full": (2000, 400, 30, 10), "quick": (300, 96, 8, 4)}
-# The full demo report took 15.5 min with VGG 4 / CFN 3 epochs; 3 / 2 are not yet timed.
-DEMO_EPOCHS = {"edgenet": 3, "vgg11_bn": 3, "cfn": 2}
+DEMO_MINUTES = 1.0
+DEMO_EPOCHS = {"edgenet": 8, "vgg11_bn": 30, "cfn": 15}
 
 
 def _demo_data(ctx) -> tuple[NpzData, NpzData]:
@@ -60,7 +62,7 @@ def compute(ctx) -> dict:
         shuffled, normal = _demo_data(ctx)
         mode = "demo"
         plan = {
-            n: {"epochs": 1 if ctx.quick else e} | ({"minutes": ctx.minutes} if ctx.minutes else {})
+            n: {"epochs": 1} if ctx.quick else {"epochs": e, "minutes": ctx.minutes or DEMO_MINUTES}
             for n, e in DEMO_EPOCHS.items()
         }
     side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96

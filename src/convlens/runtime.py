@@ -29,15 +29,16 @@ def cpu_kind() -> str:
     import os
     from pathlib import Path
 
-    model, flags = platform.processor() or "CPU", set()
+    model, flags = "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and model in ("", "CPU", platform.processor()):
+            if line.startswith("model name") and not model:
                 model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
+            elif line.startswith("flags") and not flags:
                 flags = set(line.split(":", 1)[1].split())
-    except OSError:
+    except OSError:  # not Linux: the platform's own name, and no flags to read
         pass
+    model = model or platform.processor() or "CPU"
     native = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
     if native:
         kind = f"native bf16 ({', '.join(native)})"

@@ -66,6 +66,12 @@ def report(name: str, study: dict, seconds: float) -> None:
         t = {r["features"]: r for r in n["probe"]["table"]}
         gain = t["de-shuffling network"]["knn3"] - t["random network"]["knn3"]
         print(f"chosen trained vs random twin on test: {gain:+.3f}")
+        for twin, d in n["probe"].get("differences", {}).items():
+            verdict = "larger than its noise" if d["real"] else "within its noise"
+            print(
+                f"  against the {twin}: {d['difference']:+.3f}, 95 % paired bootstrap "
+                f"[{d['low']:+.3f}, {d['high']:+.3f}], {verdict}"
+            )
 
 
 def main() -> None:

@@ -98,18 +98,26 @@ def display_name(info: zipfile.ZipInfo) -> str:
 class Archive:
     """A zip opened for reading, with members looked up by the names a user sees."""
 
-    def __init__(self, path: str | os.PathLike, what: str = "zip"):
+    def __init__(self, path: str | os.PathLike, what: str = "zip", *, source=None, size=None):
+        """`source`: a seekable stream of `size` bytes to read instead of the file at `path`
+        (which then only names it in messages)."""
         self.path = Path(path)
         self.limit = max_bytes()
         try:
-            self.zip = zipfile.ZipFile(self.path)
+            self.zip = zipfile.ZipFile(self.path if source is None else source)
             infos = self.zip.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-            raise ConvlensError(f"{self.path}: damaged {what} ({exc})") from exc
+            self.size_on_disk = size if size is not None else _stream_size(source or self.path)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
+            raise ConvlensError(f"{self.path}: {self._damaged(what)} ({exc})") from exc
         except (ValueError, NotImplementedError, RuntimeError) as exc:
-            raise ConvlensError(f"{self.path}: unreadable {what} ({exc})") from exc
-        self.size_on_disk = self.path.stat().st_size
+            raise ConvlensError(f"{self.path}: {self._unreadable(what)} ({exc})") from exc
         self.members = {display_name(i).rstrip("/"): i for i in infos if not i.is_dir()}
+
+    def _damaged(self, what: str) -> str:
+        return f"damaged {what}"
+
+    def _unreadable(self, what: str) -> str:
+        return f"unreadable {what}"
 
     def close(self) -> None:
         self.zip.close()
@@ -198,7 +206,7 @@ def read_npz(
     """Every array of an .npz (a path, or a seekable stream of `size` bytes), each member's
     header checked against its size (and the total against the limit) before any array is
     allocated; object arrays are refused."""
-    archive = _NpzArchive(source, where, size)
+    archive = _NpzArchive(source, where, size)  # a path or a stream
     arrays = {}
     with archive:
         plans = [archive.plan(name) for name in archive.names()]
@@ -223,17 +231,12 @@ class _NpzArchive(Archive):
     """An .npz (itself a zip), read from a path or from a stream such as a member of a zip."""
 
     def __init__(self, source, where: str, size: int | None = None):
-        self.path = Path(where)
-        self.limit = max_bytes()
-        try:
-            self.zip = zipfile.ZipFile(source)
-            infos = self.zip.infolist()
-            self.size_on_disk = size if size is not None else _stream_size(source)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
-            raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
-        except (ValueError, NotImplementedError, RuntimeError) as exc:
-            raise ConvlensError(f"{where}: not a readable .npz file ({exc})") from exc
-        self.members = {display_name(i): i for i in infos if not i.is_dir()}
+        super().__init__(where, ".npz", source=source, size=size)
+
+    def _damaged(self, what: str) -> str:
+        return "not a readable .npz file"
+
+    _unreadable = _damaged
 
     def where(self, name: str) -> str:
         return f"{self.path} member {name}"

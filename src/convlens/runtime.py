@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import platform
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,9 +28,6 @@ def fast_bf16(device: torch.device) -> bool:
 def cpu_kind() -> str:
     """The CPU in words, with what it offers for bf16 (native or emulated), for reports: a
     training time means little without the kind of machine it was measured on."""
-    import os
-    from pathlib import Path
-
     model, flags = "", set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

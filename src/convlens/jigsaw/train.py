@@ -249,7 +249,7 @@ def train(
                 "val_accuracy": val_acc,
                 "seconds": round(time.perf_counter() - started, 2),
             }
-            if epoch == 0 and cfg.minutes and not run.planned_from_checkpoint:
+            if epoch == 0 and cfg.minutes and not run.plan_fixed:
                 # The budget is shared by all ranks: plan from the slowest one's first epoch.
                 seconds = torch.tensor([record["seconds"]], dtype=torch.float64)
                 if distributed:
@@ -289,10 +289,10 @@ class _Step:
                 logits = self.net(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing)
             value = loss.item()
-            bad = torch.tensor([0.0 if math.isfinite(value) else 1.0])
-            if distributed:
-                bad = distributed.all_reduce_sum(bad)
-            if bad.item():
+            bad = not math.isfinite(value)
+            if distributed:  # every rank must stop together, or the others wait forever
+                bad = bool(distributed.all_reduce_sum(torch.tensor([float(bad)])).item())
+            if bad:
                 on_diverged(value)
             self.optimizer.zero_grad(set_to_none=True)
             self.scaler.scale(loss).backward()  # fp16 on CUDA needs loss scaling; else a no-op
@@ -315,7 +315,7 @@ class _Run:
         self.dir, self.cfg, self.digest, self.rank0 = run_dir, cfg, digest, rank0
         self.start_epoch, self.best, self.history = 0, -1.0, []
         self.planned = cfg.epochs
-        self.planned_from_checkpoint = False
+        self.plan_fixed = False  # True once the epochs are planned (by a budget or a checkpoint)
         self.stopped: str | None = None
 
     def start(self, model, optimizer, scheduler, resume: bool) -> None:
@@ -340,7 +340,7 @@ class _Run:
         self.history = json.loads(ckpt["history"])
         if "planned_epochs" in ckpt:
             self.planned = int(ckpt["planned_epochs"])
-            self.planned_from_checkpoint = True
+            self.plan_fixed = True
         self.stopped = ckpt.get("stopped") or None
 
     def plan(self, first_epoch_seconds: float, optimizer, steps_per_epoch: int):
@@ -349,7 +349,7 @@ class _Run:
         advanced past the steps already taken."""
         budget = self.cfg.minutes * 60
         self.planned = int(min(self.cfg.epochs, max(1, budget // max(first_epoch_seconds, 1e-9))))
-        self.planned_from_checkpoint = True
+        self.plan_fixed = True
         scheduler = _schedule(optimizer, self.cfg, self.planned * steps_per_epoch)
         for _ in range(steps_per_epoch):
             scheduler.step()

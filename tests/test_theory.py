@@ -44,10 +44,10 @@ def test_cross_entropy_rejects_bad_input(z, y, message):
 
 def test_non_stochastic_examples_show_unbounded_and_undefined():
     rows = theory.non_stochastic_examples()
-    values = [r["ce"] for r in rows]
+    values = [r.ce for r in rows]
     assert min(v for v in values if not math.isnan(v)) < -200  # unbounded below
     assert any(math.isnan(v) for v in values)  # negative entry -> log undefined
-    big = [r["ce"] for r in rows if r["z"][0] > 1]
+    big = [r.ce for r in rows if r.z[0] > 1]
     assert big == sorted(big, reverse=True)  # larger z0, lower "loss"
 
 
@@ -129,7 +129,9 @@ def test_bad_penalty_and_weight():
 
 
 def test_theory_results_json_keys():
-    r = theory.theory_results()
+    from convlens.record import to_json
+
+    r = to_json(theory.theory_results())
     for key in ("argmin_none", "argmin_l2", "argmin_l1", "checks"):
         assert key in r
     assert all(len(r[k]) == 2 for k in ("argmin_none", "argmin_l2", "argmin_l1"))

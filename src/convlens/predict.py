@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-from tqdm.auto import tqdm
 
+from convlens.batched import batched
 from convlens.data.images import ImageItem, read_image
 from convlens.data.transforms import preprocess
-from convlens.runtime import LOW_PRECISIONS, autocast, placed, resolve_precision
 
 
 class ImageDataset(Dataset):
@@ -33,7 +32,7 @@ def load_batch(items: Sequence[ImageItem], transform: Callable = preprocess) -> 
 
 def predict_logits(
     model: nn.Module,
-    items: Sequence[ImageItem],
+    images: Sequence[ImageItem] | torch.Tensor,
     batch_size: int = 16,
     device: torch.device | str = "cpu",
     precision: str = "fp32",
@@ -41,23 +40,20 @@ def predict_logits(
     workers: int = 0,
     progress: bool = True,
 ) -> torch.Tensor:
-    """N x K float32 logits in the order of `items`, computed in eval mode."""
+    """N x K float32 logits in the order of `images` (files, read and transformed in a
+    DataLoader, or a preprocessed N x C x H x W batch), computed in eval mode."""
     device = torch.device(device)
-    loader = DataLoader(
-        ImageDataset(items, transform),
-        batch_size=batch_size,
-        num_workers=workers,
-        pin_memory=device.type == "cuda",
+    if not isinstance(images, torch.Tensor):
+        images = DataLoader(
+            ImageDataset(images, transform),
+            batch_size=batch_size,
+            num_workers=workers,
+            pin_memory=device.type == "cuda",
+        )
+    out = batched(
+        model, images, batch_size=batch_size, device=device, precision=precision, progress=progress
     )
-    out = []
-    with placed(model, device, precision), torch.inference_mode():
-        for x in tqdm(loader, desc="inference", unit="batch", disable=not progress, leave=False):
-            x = x.to(device, non_blocking=True)
-            if resolve_precision(device, precision) in LOW_PRECISIONS:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with autocast(device, precision):
-                out.append(model(x).float().cpu())
-    return torch.cat(out) if out else torch.empty(0, 0)
+    return out if len(out) else torch.empty(0, 0)
 
 
 @dataclass

@@ -9,8 +9,14 @@ from typing import Any
 
 
 def to_strict(obj: Any) -> Any:
+    import dataclasses
+
     import numpy as np
 
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        from convlens.record import to_json
+
+        obj = to_json(obj)
     if isinstance(obj, np.ndarray):
         obj = obj.tolist()
     elif isinstance(obj, np.generic):

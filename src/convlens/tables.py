@@ -13,10 +13,18 @@ def _cell(value) -> str:
     return str(value)
 
 
-def format_table(rows: Sequence[dict], columns: Sequence[str] | None = None) -> str:
-    """Align a list of dicts as columns; the header is the dict keys (or `columns`)."""
+def as_rows(rows: Sequence) -> list[dict]:
+    """Dicts from dicts or records (a record's row is its JSON: the same column names)."""
+    from convlens.record import to_json
+
+    return [row if isinstance(row, dict) else to_json(row) for row in rows]
+
+
+def format_table(rows: Sequence, columns: Sequence[str] | None = None) -> str:
+    """Align a list of dicts or records as columns; the header is the keys (or `columns`)."""
     if not rows:
         return "(no rows)"
+    rows = as_rows(rows)
     columns = list(columns or rows[0].keys())
     cells = [[_cell(row.get(c, "")) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]

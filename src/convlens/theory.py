@@ -71,7 +71,72 @@ def raw_cross_entropy(z, y) -> float:
     return float(terms.sum())
 
 
-def non_stochastic_examples() -> list[dict]:
+@dataclass(frozen=True)
+class NonStochasticRow:
+    z: list[float]
+    ce: float
+    comment: str
+
+
+@dataclass(frozen=True)
+class MinimiserRow:
+    penalty: str
+    closed_form: str
+    z: list[float]
+    z_numerical: list[float]
+    objective: float
+    abs_diff: float
+
+
+@dataclass(frozen=True)
+class CeExample:
+    z: list[float]
+    y: list[int]
+    ce: float
+
+
+@dataclass(frozen=True)
+class DatasetCe:
+    n: int
+    vectorised: float
+    loop: float
+    operations: int
+
+
+@dataclass(frozen=True)
+class Agreement:
+    abs_diff: float
+    agree: bool
+
+
+@dataclass(frozen=True)
+class TheoryChecks:
+    none: Agreement
+    l2: Agreement
+    l1: Agreement
+    dataset_ce_2n_operations: bool
+
+    @property
+    def all_agree(self) -> bool:
+        return all(c.agree for c in (self.none, self.l2, self.l1)) and self.dataset_ce_2n_operations
+
+
+@dataclass(frozen=True)
+class TheoryResults:
+    """Problem 1's numbers: results.json's "problem1" section and `convlens theory --json`."""
+
+    weight: float
+    ce_example: CeExample
+    non_stochastic: list[NonStochasticRow]
+    dataset_ce: DatasetCe
+    argmin_none: list[float]
+    argmin_l2: list[float]
+    argmin_l1: list[float]
+    minimisers: list[MinimiserRow]
+    checks: TheoryChecks
+
+
+def non_stochastic_examples() -> list[NonStochasticRow]:
     """(1b): rows of (z, raw CE) showing why z must lie on the simplex.
 
     Scaling the true-class entry above 1 makes the "loss" negative and unbounded below, so a
@@ -90,7 +155,7 @@ def non_stochastic_examples() -> list[dict]:
         ((0.5, 0.5), "stochastic reference"),
         ((0.5, 7.0), "same loss as (0.5, 0.5) yet z1 is meaningless"),
     ]:
-        rows.append({"z": list(z), "ce": raw_cross_entropy(z, y), "comment": what})
+        rows.append(NonStochasticRow(list(z), raw_cross_entropy(z, y), what))
     return rows
 
 
@@ -234,46 +299,51 @@ def numerical_minimiser(penalty: str, weight: float = 1.0) -> tuple[float, float
     return (z0, 1.0 - z0)
 
 
-def minimiser_table(weight: float = 1.0) -> list[dict]:
+def minimiser_table(weight: float = 1.0) -> list[MinimiserRow]:
     """(1d): closed form beside the numerical optimum for each regulariser."""
     rows = []
     for penalty in ("none", "l2", "l1"):
         exact = closed_form_minimiser(penalty, weight)
         numeric = numerical_minimiser(penalty, weight)
         rows.append(
-            {
-                "penalty": penalty,
-                "closed_form": exact.exact,
-                "z": list(exact.z),
-                "z_numerical": list(numeric),
-                "objective": exact.objective,
-                "abs_diff": float(max(abs(a - b) for a, b in zip(exact.z, numeric, strict=True))),
-            }
+            MinimiserRow(
+                penalty=penalty,
+                closed_form=exact.exact,
+                z=list(exact.z),
+                z_numerical=list(numeric),
+                objective=exact.objective,
+                abs_diff=float(max(abs(a - b) for a, b in zip(exact.z, numeric, strict=True))),
+            )
         )
     return rows
 
 
-def theory_results(weight: float = 1.0, tol: float = 1e-6) -> dict:
-    """Everything `convlens theory` prints, as a JSON-ready dict."""
+def theory_results(weight: float = 1.0, tol: float = 1e-6) -> TheoryResults:
+    """Everything `convlens theory` prints."""
     table = minimiser_table(weight)
-    by = {row["penalty"]: row for row in table}
+    by = {row.penalty: row for row in table}
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(5), size=8)
     labels = rng.integers(0, 5, size=8)
     fast = dataset_cross_entropy(probs, labels)
     loop, ops = dataset_cross_entropy_loop(probs, labels)
-    return {
-        "weight": weight,
-        "ce_example": {"z": [0.7, 0.3], "y": [1, 0], "ce": cross_entropy([0.7, 0.3], [1, 0])},
-        "non_stochastic": non_stochastic_examples(),
-        "dataset_ce": {"n": 8, "vectorised": fast, "loop": loop, "operations": ops},
-        "argmin_none": by["none"]["z"],
-        "argmin_l2": by["l2"]["z"],
-        "argmin_l1": by["l1"]["z"],
-        "minimisers": table,
-        "checks": {
-            row["penalty"]: {"abs_diff": row["abs_diff"], "agree": row["abs_diff"] <= tol}
-            for row in table
-        }
-        | {"dataset_ce_2n_operations": ops == 2 * 8 and abs(fast - loop) < 1e-12},
-    }
+
+    def agreement(penalty: str) -> Agreement:
+        return Agreement(by[penalty].abs_diff, by[penalty].abs_diff <= tol)
+
+    return TheoryResults(
+        weight=weight,
+        ce_example=CeExample([0.7, 0.3], [1, 0], cross_entropy([0.7, 0.3], [1, 0])),
+        non_stochastic=non_stochastic_examples(),
+        dataset_ce=DatasetCe(n=8, vectorised=fast, loop=loop, operations=ops),
+        argmin_none=by["none"].z,
+        argmin_l2=by["l2"].z,
+        argmin_l1=by["l1"].z,
+        minimisers=table,
+        checks=TheoryChecks(
+            none=agreement("none"),
+            l2=agreement("l2"),
+            l1=agreement("l1"),
+            dataset_ce_2n_operations=ops == 2 * 8 and abs(fast - loop) < 1e-12,
+        ),
+    )

@@ -26,6 +26,7 @@ from convlens.data.images import list_image_files
 from convlens.data.transforms import normalized_bounds
 from convlens.errors import ConvlensError
 from convlens.explain.quality import explanation_quality
+from convlens.figures.problem2 import class_models_figure, maps_figure
 from convlens.predict import load_batch
 from convlens.problem2 import class_models, saliency_and_guided_backprop
 from convlens.runtime import resolve_device
@@ -125,17 +126,17 @@ def run_maps(args) -> int:
         targets,
         [Path(it.name).name for it in items],
         imagenet_classes().names,
-        denormalize,
-        figure=args.out / f"{args.method}.png" if args.out else None,
         smoothgrad=getattr(args, "smoothgrad", 0),
         batch_size=args.batch_size,
         seed=args.seed,
         progress=True,
     )
+    if args.out:
+        maps_figure(r, denormalize(x), args.out / f"{args.method}.png")
     if args.json:
-        print_json(r["rows"])
+        print_json(r.rows)
     else:
-        print(format_table(r["rows"]))
+        print(format_table(r.rows))
     return 0
 
 
@@ -160,8 +161,6 @@ def run_class_viz(args) -> int:
         classes,
         (3, args.size, args.size),
         label,
-        denormalize,
-        figure=args.out / "class_viz.png" if args.out else None,
         blur_every=args.blur_every,
         seed=args.seed,
         device=resolve_device(args.device),
@@ -173,15 +172,14 @@ def run_class_viz(args) -> int:
         jitter=args.jitter,
         clamp=normalized_bounds(),
     )
-    rows = [
-        {k: row[k] for k in ("class_id", "name", "prob_no_blur", "prob_blur", "steps_to_0.9_blur")}
-        for row in r["classes"]
-    ]
+    if args.out:
+        class_models_figure(r, denormalize, args.out / "class_viz.png")
+    columns = ["class_id", "name", "prob_no_blur", "prob_blur", "steps_to_0.9_blur"]
     if args.json:
-        print_json({"classes": r["classes"], "seconds": r["seconds"]})
+        print_json({"classes": r.classes, "seconds": r.seconds})
     else:
-        print(format_table(rows))
-        print(f"time: {r['seconds']:.1f} s for both variants")
+        print(format_table(r.classes, columns))
+        print(f"time: {r.seconds:.1f} s for both variants")
     return 0
 
 
@@ -194,7 +192,7 @@ def run_eval(args) -> int:
         xs = np.linspace(0, 1, args.steps + 1)
         for kind in ("deletion", "insertion"):
             plotting.lines(
-                {k: c[kind] for k, c in q["mean_curves"].items()},
+                {k: c[kind] for k, c in q.mean_curves.items()},
                 f"fraction of pixels {'deleted' if kind == 'deletion' else 'inserted'}",
                 "target probability",
                 kind,
@@ -202,11 +200,9 @@ def run_eval(args) -> int:
                 x=xs,
             )
     if args.json:
-        print_json(
-            {"deletion_insertion": q["deletion_insertion"], "randomisation": q["randomisation"]}
-        )
+        print_json({"deletion_insertion": q.deletion_insertion, "randomisation": q.randomisation})
     else:
-        print(format_table(q["deletion_insertion"]))
+        print(format_table(q.deletion_insertion))
         print("\nSpearman correlation with the original maps, layers randomised from the top:")
-        print(format_table(q["randomisation"]))
+        print(format_table(q.randomisation))
     return 0

@@ -19,11 +19,14 @@ from convlens.cli.options import (
 )
 from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
+from convlens.figures.problem3 import EXAMPLES, examples_figure, restored_figure
 from convlens.jigsaw.data import load_npz
 from convlens.jigsaw.model import ARCHS, HEADS
+from convlens.jigsaw.permutations import NUM_PERMUTATIONS
 from convlens.jigsaw.recipes import recipe
 from convlens.jigsaw.scoring import METHODS
 from convlens.jigsaw.workflow import evaluate_run, restore_file, run_training
+from convlens.record import to_json
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
@@ -236,7 +239,6 @@ def run_evaluate(args) -> int:
         result = evaluate_run(
             args.run,
             data,
-            out=args.out if rank0 else None,
             tta=not args.no_tta,
             device=distributed.device if distributed else resolve_device(args.device),
             distributed=distributed,
@@ -246,39 +248,37 @@ def run_evaluate(args) -> int:
         shutdown()
     if not rank0:
         return 0
+    if args.out:
+        result = replace(result, figure=examples_figure(result, args.out / EXAMPLES))
     if args.json:
-        print_json(result)
+        print_json({**to_json(result), "confusion_network": result.confusion_network})
         return 0
-    rows = [
-        {
-            "method": k,
-            **{
-                c: v[c]
-                for c in ("image_accuracy", "image_correct", "quarter_accuracy", "quarter_correct")
-            },
-        }
-        for k, v in result["methods"].items()
-    ]
+    columns = ["method", "image_accuracy", "image_correct", "quarter_accuracy", "quarter_correct"]
+    rows = [{"method": m, **to_json(a)} for m, a in result.methods.items()]
     print(
-        f"{result['n_test']} labelled test images; seam temperature "
-        f"{result['seam_temperature']:.3g}, seam weight {result['seam_weight']:.3g} (fitted on "
-        f"{result['combination_fitted_on']})"
+        f"{result.n_test} labelled test images; seam temperature "
+        f"{result.seam_temperature:.3g}, seam weight {result.seam_weight:.3g} (fitted on "
+        f"{result.combination_fitted_on})"
     )
-    print(format_table(rows))
-    print(f"highest on test: {result['highest_on_test']}")
+    print(format_table(rows, columns))
+    print(f"highest on test: {result.highest_on_test}")
     return 0
 
 
 def run_restore(args) -> int:
     data = load_npz(args.input)
-    summary = restore_file(
+    restored = restore_file(
         args.run,
         data,
         args.out,
         method=args.method,
-        png_dir=args.png,
         device=resolve_device(args.device),
         progress=True,
     )
-    print_json(summary)
+    if args.png:
+        for split, r in restored.items():
+            restored_figure(split, r, args.png / f"restored_{split}.png")
+    print_json(
+        {"out": str(args.out), "method": args.method, **restored, "orders": NUM_PERMUTATIONS}
+    )
     return 0

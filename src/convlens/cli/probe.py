@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from convlens.cli.options import add_seed, out_folder, positive_int, print_json
 from convlens.distributed import from_environment, shutdown
+from convlens.figures.problem3 import EMBEDDING, embedding_figure
 from convlens.jigsaw.data import load_npz
 from convlens.probe.features import LAYERS
 from convlens.probe.workflow import AUTO, probe_run
@@ -50,7 +52,6 @@ def run(args) -> int:
             k=args.k,
             layer=args.layer,
             seed=args.seed,
-            out=args.out if distributed is None or distributed.rank == 0 else None,
             device=distributed.device if distributed else resolve_device(args.device),
             progress=distributed is None or distributed.rank == 0,
             distributed=distributed,
@@ -59,21 +60,23 @@ def run(args) -> int:
         shutdown()
     if distributed is not None and distributed.rank != 0:
         return 0
+    if args.out:
+        result = replace(result, figure=embedding_figure(result, args.out / EMBEDDING))
     if args.json:
         print_json(result)
         return 0
     cols = ["features", "dim", f"knn{args.k}", "correct", "n", f"cosine_knn{args.k}"]
     cols += ["linear", "linear_input"]
-    print(format_table(result["table"], cols))
-    if "layers" in result:
+    print(format_table(result.table, cols))
+    if result.layers:
         print("\nevery block (chosen on val_knn; test_knn shown, never used to choose):")
-        print(format_table(result["layers"]))
+        print(format_table(result.layers))
     print("\nk sweep:")
     print(
         format_table(
             [
                 {"features": n, **{f"k={k}": v for k, v in s.items()}}
-                for n, s in result["sweep"].items()
+                for n, s in result.sweep.items()
             ]
         )
     )

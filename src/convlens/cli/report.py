@@ -90,7 +90,7 @@ def run(args) -> int:
         minutes=args.minutes,
     )
     built = build_report(ctx)
-    for kind, path in built["paths"].items():
+    for kind, path in built.paths.items():
         print(f"{kind}: {path}")
     return 0
 

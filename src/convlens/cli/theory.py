@@ -27,17 +27,17 @@ def run(args) -> int:
     print("(1d) argmin over stochastic z of CE(z; (1,0)) + weight * penalty, weight =", args.weight)
     print(
         format_table(
-            results["minimisers"],
+            results.minimisers,
             ["penalty", "closed_form", "z", "z_numerical", "abs_diff", "objective"],
         )
     )
     print("\n(1b) the CE formula on vectors that are not stochastic")
-    print(format_table(results["non_stochastic"]))
-    ds = results["dataset_ce"]
+    print(format_table(results.non_stochastic))
+    ds = results.dataset_ce
     print(
-        f"\n(1c) dataset CE of {ds['n']} samples: vectorised {ds['vectorised']:.12g}, "
-        f"loop {ds['loop']:.12g}, {ds['operations']} operations (2N = {2 * ds['n']})"
+        f"\n(1c) dataset CE of {ds.n} samples: vectorised {ds.vectorised:.12g}, "
+        f"loop {ds.loop:.12g}, {ds.operations} operations (2N = {2 * ds.n})"
     )
-    ok = all(v if isinstance(v, bool) else v["agree"] for v in results["checks"].values())
-    print("checks:", "all agree" if ok else "DISAGREEMENT", results["checks"])
+    ok = results.checks.all_agree
+    print("checks:", "all agree" if ok else "DISAGREEMENT", results.checks)
     return 0 if ok else 1

@@ -11,11 +11,12 @@ from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
 from convlens.data.problem2 import labelled_items
 from convlens.errors import ConvlensError
+from convlens.figures.problem2 import reliability_figure, uncertainty_figures
 from convlens.predict import load_batch
 from convlens.problem2 import mc_dropout_rows
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
-from convlens.uncertainty.report import calibration_report, reliability_figure
+from convlens.uncertainty.report import calibration_report
 
 
 def register(sub) -> None:
@@ -68,28 +69,24 @@ def run_uncertainty(args) -> int:
         x,
         files,
         names,
-        denormalize,
-        figures=args.out,
         samples=args.samples,
         seed=args.seed,
         progress=True,
     )
-    rows = r["images"]
+    if args.out:
+        uncertainty_figures(r, denormalize(x), names, args.out, "uncertainty")
     if args.json:
-        print_json({k: r[k] for k in ("samples", "path", "notes", "images")})
+        print_json({"samples": r.samples, "path": r.path, "notes": r.notes, "images": r.images})
         return 0
-    for row in rows:
+    for row in r.images:
+        top1 = row.deterministic_top1
         print(
-            f"\n{row['image']}: entropy {row['predictive_entropy']:.3f} nats, mutual "
-            f"information {row['mutual_information']:.3f}, dropout off: "
-            f"{row['deterministic_top1']['name']} ({row['deterministic_top1']['prob']:.3f})"
+            f"\n{row.image}: entropy {row.predictive_entropy:.3f} nats, mutual "
+            f"information {row.mutual_information:.3f}, dropout off: "
+            f"{top1.name} ({top1.prob:.3f})"
         )
-        print(
-            format_table(
-                [{"name": t["name"], "prob": t["prob"], "+-std": t["std"]} for t in row["top"]]
-            )
-        )
-    for note in r["notes"]:
+        print(format_table([{"name": t.name, "prob": t.prob, "+-std": t.std} for t in row.top]))
+    for note in r.notes:
         print("note:", note)
     return 0
 
@@ -107,12 +104,7 @@ def run_calibration(args) -> int:
     if args.json:
         print_json(rep)
         return 0
-    keys = ["accuracy", "nll", "brier", "ece"]
-    print(
-        format_table(
-            [{"model": k, **{m: rep[k][m] for m in keys}} for k in ("deterministic", "mc_dropout")]
-        )
-    )
+    print(format_table(rep.metric_rows()))
     print("\nuncertainty as an error detector (MC dropout):")
-    print(format_table([{"uncertainty": k, **v} for k, v in rep["uncertainty_vs_errors"].items()]))
+    print(format_table(rep.detection_rows()))
     return 0

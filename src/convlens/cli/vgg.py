@@ -18,10 +18,12 @@ from convlens.data import (
     list_image_files,
 )
 from convlens.data.problem2 import labelled_items
+from convlens.figures.problem2 import top5_figures
 from convlens.predict import load_batch
 from convlens.problem2 import top5, validation_accuracy
+from convlens.record import to_json
 from convlens.runtime import resolve_device
-from convlens.tables import format_table
+from convlens.tables import as_rows, format_table
 
 
 def register(sub) -> None:
@@ -63,14 +65,14 @@ def run_evaluate(args) -> int:
     items, names = labelled_items(args.data)
     model = model_from(args)
     csv = args.out / "predictions.csv" if args.out else None
-    result = validation_accuracy(model, items, names, csv=csv, **_infer_kwargs(args))
+    r = validation_accuracy(model, items, names, csv=csv, **_infer_kwargs(args))
     if args.json:
-        print_json(result)
+        print_json({**to_json(r), "rows": r.rows})
         return 0
-    print(f"top-1 accuracy: {result['top1']:.4f} ({result['top1_correct']}/{result['n']})")
-    print(f"top-5 accuracy: {result['top5']:.4f} ({result['top5_correct']}/{result['n']})")
-    print(f"misclassified (top-1): {len(result['misclassified'])}")
-    for f in result["misclassified"]:
+    print(f"top-1 accuracy: {r.top1:.4f} ({r.top1_correct}/{r.n})")
+    print(f"top-5 accuracy: {r.top5:.4f} ({r.top5_correct}/{r.n})")
+    print(f"misclassified (top-1): {len(r.misclassified)}")
+    for f in r.misclassified:
         print("  " + f)
     return 0
 
@@ -79,22 +81,22 @@ def run_classify(args) -> int:
     items = list_image_files(args.images)
     names = list(imagenet_classes().names)
     model = model_from(args)
+    images = load_batch(items)
     result = top5(
         model,
-        load_batch(items),
+        images,
         [it.name for it in items],
         names,
-        denormalize,
-        figures=args.out,
-        prefix="classify",
         k=args.topk,
         batch_size=args.batch_size,
         precision=args.precision,
     )
+    if args.out:
+        top5_figures(result, denormalize(images), args.out, "classify")
     if args.json:
-        print_json(result["rows"])
+        print_json(result.rows)
         return 0
-    for r in result["rows"]:
-        print(f"\n{r['image']}")
-        print(format_table([{"rank": j + 1, **t} for j, t in enumerate(r["top"])]))
+    for r in result.rows:
+        print(f"\n{r.image}")
+        print(format_table([{"rank": j + 1, **t} for j, t in enumerate(as_rows(r.top))]))
     return 0

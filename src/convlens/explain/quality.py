@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -22,6 +23,35 @@ from tqdm.auto import tqdm
 from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, check_images, preserved
+from convlens.record import key
+
+
+@dataclass(frozen=True)
+class DeletionInsertion:
+    method: str
+    deletion_auc: float
+    insertion_auc: float
+
+
+@dataclass(frozen=True)
+class RandomisationRow:
+    """Mean Spearman correlation with the trained model's maps, `layer` and every layer above
+    it re-initialised."""
+
+    layer: str
+    saliency: float
+    guided_backprop: float
+
+
+@dataclass(frozen=True)
+class ExplanationQuality:
+    """Both checks over `n_images`; `mean_curves` ({method: {"deletion", "insertion"}}, the
+    mean curves for a figure) is not stored in results.json."""
+
+    deletion_insertion: list[DeletionInsertion]
+    randomisation: list[RandomisationRow]
+    n_images: int
+    mean_curves: dict | None = key(stored=False, default=None)
 
 
 def _trapezoid_area(curve: torch.Tensor) -> torch.Tensor:
@@ -218,12 +248,13 @@ def explanation_quality(
     model: nn.Module,
     images: torch.Tensor,
     target,
+    *,
     steps: int = 24,
     max_layers: int | None = None,
     seed: int = 0,
     maps: dict[str, torch.Tensor] | None = None,
     progress: bool = False,
-) -> dict:
+) -> ExplanationQuality:
     """Both checks for saliency and guided backprop, with a seeded random map as the floor:
     mean deletion/insertion areas and curves, and the cascading randomisation rows.
 
@@ -251,11 +282,7 @@ def explanation_quality(
     }
     curves = deletion_insertion_curves(model, images, maps, targets, steps, progress=progress)
     rows = [
-        {
-            "method": k,
-            "deletion_auc": float(c["deletion_auc"].mean()),
-            "insertion_auc": float(c["insertion_auc"].mean()),
-        }
+        DeletionInsertion(k, float(c["deletion_auc"].mean()), float(c["insertion_auc"].mean()))
         for k, c in curves.items()
     ]
     rnd = randomisation_check(
@@ -268,15 +295,15 @@ def explanation_quality(
         originals={"saliency": maps["saliency"], "guided_backprop": maps["guided backprop"]},
         progress=progress,
     )
-    return {
-        "deletion_insertion": rows,
-        "randomisation": rnd["rows"],
-        "n_images": int(images.shape[0]),
-        "mean_curves": {
+    return ExplanationQuality(
+        deletion_insertion=rows,
+        randomisation=[RandomisationRow(**row) for row in rnd["rows"]],
+        n_images=int(images.shape[0]),
+        mean_curves={
             k: {
                 "deletion": c["deletion"].mean(0).tolist(),
                 "insertion": c["insertion"].mean(0).tolist(),
             }
             for k, c in curves.items()
         },
-    }
+    )

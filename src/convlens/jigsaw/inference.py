@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from convlens.batched import batched
 from convlens.data.transforms import normalize
-from convlens.distributed import sharded_rows
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
-from convlens.runtime import LOW_PRECISIONS, autocast, placed, resolve_precision
 
 
 def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -18,7 +16,6 @@ def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
     return normalize(images_uint8.float().div_(255.0))
 
 
-@torch.no_grad()
 def predict_log_probs(
     model,
     shuffled: np.ndarray | torch.Tensor,
@@ -30,20 +27,16 @@ def predict_log_probs(
 ) -> torch.Tensor:
     """N x 24 log-probabilities over permutation classes, in eval mode (sharded over the
     ranks under torchrun, gathered in order)."""
-    device = torch.device(device)
-    images = torch.as_tensor(shuffled)
-
-    def rows(indices: np.ndarray) -> torch.Tensor:
-        out = [torch.empty(0, NUM_PERMUTATIONS)]
-        for start in tqdm(
-            range(0, len(indices), batch_size), desc="predict", disable=not progress, leave=False
-        ):
-            x = normalise(images[indices[start : start + batch_size]].to(device))
-            if resolve_precision(device, precision) in LOW_PRECISIONS:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with autocast(device, precision):
-                out.append(torch.log_softmax(model(x).float(), 1).cpu())
-        return torch.cat(out)
-
-    with placed(model, device, precision):
-        return sharded_rows(rows, len(images), distributed)
+    out = batched(
+        model,
+        torch.as_tensor(shuffled),
+        lambda m, x: torch.log_softmax(m(x).float(), 1),
+        batch_size=batch_size,
+        prepare=normalise,
+        device=device,
+        precision=precision,
+        progress=progress,
+        desc="predict",
+        distributed=distributed,
+    )
+    return out if len(out) else torch.empty(0, NUM_PERMUTATIONS)

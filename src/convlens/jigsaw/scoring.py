@@ -17,6 +17,7 @@ from convlens.jigsaw.permutations import (
     correct_positions,
     orders_to_classes,
 )
+from convlens.jigsaw.results import MethodAccuracy
 from convlens.jigsaw.seams import fit_temperature, seam_costs, seam_log_probs
 from convlens.jigsaw.splits import fixed_shuffles
 from convlens.jigsaw.tiles import deshuffle, shuffle
@@ -104,19 +105,19 @@ def fit_combination(
     return Combination(temperature, float(grid[int(np.argmin(nll))]), f"{len(classes)} {what}")
 
 
-def accuracy(log_probs: torch.Tensor, true_orders: np.ndarray) -> dict:
+def accuracy(log_probs: torch.Tensor, true_orders: np.ndarray) -> MethodAccuracy:
     """Image-level (whole order right) and quarter-level (tiles in the right place)."""
     pred_orders = PERMUTATIONS[log_probs.argmax(1).numpy()]
     n = len(true_orders)
     right_tiles = correct_positions(pred_orders, true_orders)
     images_right = int((right_tiles == 4).sum())
-    return {
-        "n": n,
-        "image_correct": images_right,
-        "image_accuracy": images_right / n,
-        "quarter_correct": int(right_tiles.sum()),
-        "quarter_accuracy": float(right_tiles.sum() / (4 * n)),
-    }
+    return MethodAccuracy(
+        n=n,
+        image_correct=images_right,
+        image_accuracy=images_right / n,
+        quarter_correct=int(right_tiles.sum()),
+        quarter_accuracy=float(right_tiles.sum() / (4 * n)),
+    )
 
 
 def confusion(log_probs: torch.Tensor, true_orders: np.ndarray) -> np.ndarray:

@@ -154,6 +154,7 @@ def train(
     distributed=None,
     groups: np.ndarray | None = None,
     epoch_probe=None,
+    source: str = "",
 ) -> dict:
     """Train on shuffled images with known orders; returns the history, the best validation
     accuracy, the epochs planned and why training stopped ("epochs", "budget" when
@@ -167,10 +168,10 @@ def train(
     epoch on rank 0; its numbers join the epoch's record in the history (a learning curve).
 
     `distributed` (see convlens.distributed) shards each epoch across processes; only rank 0
-    writes checkpoints and shows progress.
+    writes checkpoints and shows progress. `source` names the images in error messages.
     """
     cfg = cfg or TrainConfig()
-    check_images(train_images, cfg.model)
+    check_images(train_images, cfg.model, source)
     cfg.validate()
     # Weights decaying towards zero late in training turn into denormal floats, which the CPU
     # handles slowly (one VGG-BN trial went from 0.43 s to 1.7 s per step); flush them to zero.

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from convlens import atomic, plotting
+from convlens import atomic
 from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import TrainConfig, check_images
 from convlens.jigsaw.data import NpzData
-from convlens.jigsaw.permutations import PERMUTATIONS
+from convlens.jigsaw.results import Evaluation, MethodAccuracy
 from convlens.jigsaw.scoring import (
     METHODS,
     Combination,
@@ -24,6 +25,7 @@ from convlens.jigsaw.scoring import (
 from convlens.jigsaw.splits import split_train_val
 from convlens.jigsaw.tiles import deshuffle
 from convlens.jigsaw.train import train
+from convlens.record import key
 
 
 def _known_groups(data: NpzData) -> np.ndarray | None:
@@ -51,9 +53,7 @@ def run_training(
     epoch_probe=None,
 ) -> dict:
     images, orders = labelled_train(data)
-    check_images(images, cfg.model, data.source)
-    cfg.validate()
-    return train(
+    return train(  # which checks the settings and the images against the network
         images,
         orders,
         run,
@@ -63,6 +63,7 @@ def run_training(
         distributed=distributed,
         groups=_known_groups(data),
         epoch_probe=epoch_probe,
+        source=data.source,
     )
 
 
@@ -89,19 +90,28 @@ def fitted_combination(model, cfg, data: NpzData, device, distributed=None) -> C
     )
 
 
-def evaluate_run(
-    run: Path,
+def evaluate_run(run: Path, data: NpzData, *, device="cpu", **settings) -> Evaluation:
+    """`evaluate_model` on the best weights of a training run folder."""
+    model, cfg, ckpt = load_run(run, device=device)
+    epochs = int(ckpt["epoch"]) + 1
+    return evaluate_model(model, cfg, data, run=run, epochs=epochs, device=device, **settings)
+
+
+def evaluate_model(
+    model,
+    cfg: TrainConfig,
     data: NpzData,
-    out: Path | None = None,
+    *,
+    run: Path,
+    epochs: int,
     tta: bool = True,
     device="cpu",
-    examples: int = 6,
     distributed=None,
     progress: bool = False,
-) -> dict:
-    """Every method's image- and quarter-level accuracy on the labelled test split; under
-    torchrun the network's inference is sharded over the ranks."""
-    model, cfg, ckpt = load_run(run, device=device)
+) -> Evaluation:
+    """Every method's image- and quarter-level accuracy on the labelled test split of `data`
+    (`run` and `epochs` say which weights these are); under torchrun the network's inference
+    is sharded over the ranks."""
     test = data.test
     if test is None or test.labels is None or not test.known.any():
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
@@ -122,62 +132,54 @@ def evaluate_run(
         progress=progress,
     )
     methods = {m: accuracy(scores.log_probs[m], orders) for m in METHODS if m in scores.log_probs}
-    best = max(methods, key=lambda m: methods[m]["image_accuracy"])
-    result = {
-        "run": str(run),
-        "epochs_trained": int(ckpt["epoch"]) + 1,
-        "n_test": len(images),
-        "seam_temperature": combination.temperature,
-        "seam_weight": combination.weight,
-        "combination_fitted_on": combination.fitted_on,
-        "methods": methods,
-        "highest_on_test": best,  # a description of the table, not a model selection
-        "tta": "equals the network for EdgeNet (shuffle-invariant scores)"
+    return Evaluation(
+        run=str(run),
+        epochs_trained=epochs,
+        n_test=len(images),
+        seam_temperature=combination.temperature,
+        seam_weight=combination.weight,
+        combination_fitted_on=combination.fitted_on,
+        methods=methods,
+        highest_on_test=max(methods, key=lambda m: methods[m].image_accuracy),
+        tta="equals the network for EdgeNet (shuffle-invariant scores)"
         if tta and tta_equivalent
         else ("computed" if tta else "skipped"),
-        "confusion_network": confusion(scores.log_probs["network"], orders).tolist(),
-    }
-    if out is not None:
-        result["figure"] = str(
-            examples_figure(
-                images, orders, scores.log_probs["network"], out / "jigsaw_examples.png", examples
-            )
-        )
-    return result
+        confusion_network=confusion(scores.log_probs["network"], orders).tolist(),
+        images=images,
+        orders=orders,
+        log_probs=scores.log_probs["network"],
+    )
 
 
-def examples_figure(images, orders, log_probs, path: Path, k: int = 6) -> Path:
-    """Rows of (shuffled, network's restoration, truth): correct examples first, then wrong."""
-    restored, pred, _ = restore(images, log_probs)
-    right = np.flatnonzero((pred == orders).all(1))
-    wrong = np.flatnonzero(~(pred == orders).all(1))
-    chosen = list(right[: k // 2]) + list(wrong[: k - min(k // 2, len(right))])
-    panels, titles = [], []
-    truth = deshuffle(images, orders)
-    for i in chosen:
-        ok = "right" if i in right else "wrong"
-        panels += [
-            images[i].transpose(1, 2, 0) / 255,
-            restored[i].transpose(1, 2, 0) / 255,
-            truth[i].transpose(1, 2, 0) / 255,
-        ]
-        titles += [f"shuffled #{i}", f"restored ({ok})", "truth"]
-    return plotting.image_grid(panels, titles, path, ncols=3, size=1.8)
+@dataclass(frozen=True)
+class Restored:
+    """One split de-shuffled by `method`: the images, the orders chosen and their probability;
+    `accuracy_on_known` where some orders were given."""
+
+    n: int
+    mean_probability: float
+    images: np.ndarray = key(stored=False)
+    orders: np.ndarray = key(stored=False)
+    probability: np.ndarray = key(stored=False)
+    accuracy_on_known: MethodAccuracy | None = key(omit_if_none=True, default=None)
 
 
 def restore_file(
     run: Path,
     data: NpzData,
     out_npz: Path,
+    *,
     method: str = "network+seam",
-    png_dir: Path | None = None,
     device="cpu",
     progress: bool = False,
-) -> dict:
-    """Restore every image (labelled or not) and write the exam's npz layout."""
+) -> dict[str, Restored]:
+    """Restore every image (labelled or not) and write the exam's npz layout; per split
+    ("train", "test"), what was restored."""
     parts = [p for p in (data.train, data.test) if p is not None]
     if not sum(len(p.images) for p in parts):
         raise ConvlensError(f"{data.source}: no images to restore")
+    if method not in METHODS:
+        raise ConvlensError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     model, cfg, _ = load_run(run, device=device)
     for part in parts:
         check_images(part.images, cfg.model, data.source)
@@ -191,23 +193,20 @@ def restore_file(
         scores = score_all(
             model, part.images, combination, tta=tta, device=device, progress=progress
         )
-        if method not in scores.log_probs:
-            raise ConvlensError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
         restored, pred, prob = restore(part.images, scores.log_probs[method])
         arrays[kx], arrays[ky], arrays[f"{ky}_prob"] = restored, pred, prob
-        summary[split] = {"n": len(restored), "mean_probability": float(prob.mean())}
-        if part.labels is not None and part.known.any():
-            summary[split]["accuracy_on_known"] = accuracy(
+        known = part.labels is not None and part.known.any()
+        summary[split] = Restored(
+            n=len(restored),
+            mean_probability=float(prob.mean()),
+            images=restored,
+            orders=pred,
+            probability=prob,
+            accuracy_on_known=accuracy(
                 scores.log_probs[method][part.known], part.labels[part.known]
             )
-        if png_dir is not None:
-            show = min(16, len(restored))
-            plotting.image_grid(
-                [img.transpose(1, 2, 0) / 255 for img in restored[:show]],
-                [f"{split} {i}: p={prob[i]:.2f}" for i in range(show)],
-                png_dir / f"restored_{split}.png",
-                ncols=4,
-                size=1.8,
-            )
+            if known
+            else None,
+        )
     atomic.save_npz(out_npz, **arrays)
-    return {"out": str(out_npz), "method": method, **summary, "orders": PERMUTATIONS.shape[0]}
+    return summary

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
-from tqdm.auto import tqdm
 
+from convlens.batched import batched
 from convlens.errors import ConvlensError
 from convlens.jigsaw.inference import normalise
 
@@ -55,7 +55,6 @@ def inference_copy(features: nn.Sequential, ends: list[int]) -> tuple[list[nn.Mo
     return layers, positions
 
 
-@torch.no_grad()
 def block_features(
     model: nn.Module,
     images: np.ndarray,
@@ -68,16 +67,26 @@ def block_features(
     channels_last (x1.13 against hooks on the model, `bench_probe_speed.py --features`); the
     model itself
     is not touched."""
-    device = torch.device(device)
     layers, ends = inference_copy(model.features, block_ends(model))
-    layers = [m.to(device, memory_format=torch.channels_last) for m in layers]
-    out: list[list[torch.Tensor]] = [[] for _ in ends]
-    batches = range(0, len(images), batch_size)
-    for start in tqdm(batches, desc="block features", disable=not progress, leave=False):
-        x = normalise(torch.as_tensor(images[start : start + batch_size]).to(device))
-        x = x.contiguous(memory_format=torch.channels_last)
-        for i, layer in enumerate(layers):
+    stack = nn.Sequential(*layers).to(memory_format=torch.channels_last)
+
+    def blocks(m: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
+        pooled = []
+        for i, layer in enumerate(m):
             x = layer(x)
             if i in ends:
-                out[ends.index(i)].append(x.float().mean((2, 3)).cpu())
-    return {f"block{j + 1}": torch.cat(parts).numpy() for j, parts in enumerate(out)}
+                pooled.append(x.float().mean((2, 3)))
+        return pooled
+
+    parts = batched(
+        stack,
+        images,
+        blocks,
+        batch_size=batch_size,
+        prepare=normalise,
+        device=device,
+        channels_last=True,
+        progress=progress,
+        desc="block features",
+    )
+    return {f"block{j + 1}": part.numpy() for j, part in enumerate(parts)}

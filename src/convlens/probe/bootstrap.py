@@ -11,12 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 from convlens.errors import ConvlensError
+from convlens.probe.results import Difference
 
 
 def paired_difference(
     correct_a, correct_b, *, resamples: int = 2000, seed: int = 0, level: float = 0.95
-) -> dict:
-    """{'difference', 'low', 'high', 'real'}: accuracy of a minus accuracy of b (one bool per
+) -> Difference:
+    """Accuracy of a minus accuracy of b (one bool per
     test image each), with the percentile interval of `resamples` paired resamples."""
     a = np.asarray(correct_a, dtype=np.float64)
     b = np.asarray(correct_b, dtype=np.float64)
@@ -34,9 +35,9 @@ def paired_difference(
         diffs[start : start + rows] = d[idx].mean(axis=1)
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(diffs, [tail, 100 - tail])
-    return {
-        "difference": float(d.mean()),
-        "low": float(low),
-        "high": float(high),
-        "real": bool(low > 0 or high < 0),
-    }
+    return Difference(
+        difference=float(d.mean()),
+        low=float(low),
+        high=float(high),
+        real=bool(low > 0 or high < 0),
+    )

@@ -7,14 +7,11 @@ features of an image depend on the rest of its batch and on chance.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from convlens.distributed import sharded_rows
+from convlens.batched import batched
 from convlens.errors import ConvlensError
 from convlens.jigsaw.inference import normalise
-from convlens.runtime import autocast, placed
 
 LAYERS = ("pool", "fc1", "fc2")
 
@@ -64,7 +61,6 @@ def _cut(model: nn.Module, layer: str) -> int:
     return linear[n - 1] + 2  # the Linear and its ReLU
 
 
-@torch.no_grad()
 def extract_features(
     model: nn.Module,
     images: np.ndarray,
@@ -81,18 +77,18 @@ def extract_features(
     rows back in order.
     """
     extractor = feature_extractor(model, layer)
-
-    def rows(indices: np.ndarray) -> torch.Tensor:
-        out = []
-        batches = range(0, len(indices), batch_size)
-        for start in tqdm(batches, desc=f"features ({layer})", disable=not progress, leave=False):
-            chunk = images[indices[start : start + batch_size]]
-            with autocast(torch.device(device), precision):
-                out.append(extractor(normalise(torch.as_tensor(chunk).to(device))).float().cpu())
-        return torch.cat(out)
-
-    with placed(model, torch.device(device), precision):
-        return sharded_rows(rows, len(images), distributed).numpy()
+    return batched(
+        model,
+        images,
+        lambda _, x: extractor(x),
+        batch_size=batch_size,
+        prepare=normalise,
+        device=device,
+        precision=precision,
+        progress=progress,
+        desc=f"features ({layer})",
+        distributed=distributed,
+    ).numpy()
 
 
 def raw_pixels(images: np.ndarray) -> np.ndarray:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import Normalizer, StandardScaler
+from sklearn.preprocessing import StandardScaler
 
 from convlens.errors import ConvlensError
+from convlens.probe.results import Probe, ProbeRow
 from convlens.probe.search import knn_predictions
 
 SWEEP = (1, 3, 5, 10, 20)  # the k sweep beside the exam's k
@@ -19,14 +19,6 @@ LINEAR_PCA = 256
 # of photographs, 3 keep 99.9 % of the variance that 7 explain, x1.88 faster
 # (`bench_probe_speed.py`); the spectrum of natural images decays fast (Halko et al. 2011).
 LINEAR_PCA_POWER = 3
-
-
-def knn_accuracy(train_x, train_y, test_x, test_y, k: int = 3, cosine: bool = False) -> dict:
-    """Test accuracy of sklearn's KNeighborsClassifier, with counts and per-class accuracy."""
-    steps = [Normalizer()] if cosine else []
-    clf = make_pipeline(*steps, KNeighborsClassifier(n_neighbors=k))
-    pred = clf.fit(train_x, train_y).predict(test_x)
-    return _summary(pred, test_y)
 
 
 def linear_probe_accuracy(
@@ -64,7 +56,7 @@ def check_probe_labels(train_y: np.ndarray, test_y: np.ndarray, k: int) -> None:
 def _summary(pred, truth) -> dict:
     truth = np.asarray(truth)
     correct = pred == truth
-    per_class = {int(c): float(correct[truth == c].mean()) for c in np.unique(truth)}
+    per_class = {str(int(c)): float(correct[truth == c].mean()) for c in np.unique(truth)}
     return {
         "accuracy": float(correct.mean()),
         "correct": int(correct.sum()),
@@ -88,12 +80,14 @@ def compare(
     feature_sets: dict[str, tuple[np.ndarray, np.ndarray]],
     train_y,
     test_y,
+    *,
     k: int = 3,
     sweep=SWEEP,
     seed: int = 0,
     predictions: dict[str, dict] | None = None,
-) -> dict:
-    """Every probe on every feature set: {'table': rows, 'sweep': {name: {k: acc}}, ...}.
+    layer: str = "given",
+) -> Probe:
+    """Every probe on every feature set (`layer` says where the features came from).
 
     Per feature set, one neighbour search gives the exam's k, every k of the sweep and the
     cosine k-NN (L2-normalised rows); each equals KNeighborsClassifier with that k, ties
@@ -109,17 +103,29 @@ def compare(
         exam = _summary(euclidean[k], test_y)
         lin = linear_probe_accuracy(tr, train_y, te, test_y, seed)
         rows.append(
-            {
-                "features": name,
-                "dim": int(tr.shape[1]),
-                f"knn{k}": exam["accuracy"],
-                "correct": exam["correct"],
-                "n": exam["n"],
-                f"cosine_knn{k}": float((cos_pred == test_y).mean()),
-                "linear": lin["accuracy"],
-                "linear_input": linear_probe_input(tr),
-                "per_class": exam["per_class"],
-            }
+            ProbeRow(
+                features=name,
+                dim=int(tr.shape[1]),
+                k=k,
+                knn=exam["accuracy"],
+                correct=exam["correct"],
+                n=exam["n"],
+                cosine_knn=float((cos_pred == test_y).mean()),
+                linear=lin["accuracy"],
+                linear_input=linear_probe_input(tr),
+                per_class=exam["per_class"],
+            )
         )
-        sweep_out[name] = {kk: float((euclidean[kk] == test_y).mean()) for kk in ks if kk in sweep}
-    return {"k": k, "table": rows, "sweep": sweep_out}
+        sweep_out[name] = {
+            str(kk): float((euclidean[kk] == test_y).mean()) for kk in ks if kk in sweep
+        }
+    return Probe(
+        k=k,
+        table=rows,
+        sweep=sweep_out,
+        layer=layer,
+        n_train=len(train_y),
+        n_test=len(test_y),
+        test_features={name: te for name, (_, te) in feature_sets.items()},
+        test_labels=test_y,
+    )

@@ -3,21 +3,22 @@ and on the same architecture with random weights."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-import numpy as np
 import torch
+from torch import nn
 
-from convlens import plotting
 from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import check_images
 from convlens.jigsaw.data import NpzData
-from convlens.jigsaw.model import build_model
+from convlens.jigsaw.model import ModelConfig, build_model
 from convlens.probe.blocks import block_features
 from convlens.probe.bootstrap import paired_difference
 from convlens.probe.features import extract_features, raw_pixels
 from convlens.probe.knn import check_probe_labels, compare, searched_ks
+from convlens.probe.results import RANDOM, RAW, SECOND_TWIN, TRAINED, Candidate, Choice, Probe
 from convlens.probe.search import knn_predictions
 from convlens.probe.selection import best, standardise, validation_scores
 
@@ -31,18 +32,25 @@ def random_network(model_config, seed: int):
         return build_model(model_config).eval()
 
 
-def probe_run(
-    run: Path,
+def probe_run(run: Path, data: NpzData, *, device="cpu", **settings) -> Probe:
+    """`probe_model` on the best weights of a training run folder."""
+    trained, cfg, _ = load_run(run, device=device)
+    return probe_model(trained, cfg.model, data, device=device, **settings)
+
+
+def probe_model(
+    trained: nn.Module,
+    model_config: ModelConfig,
     data: NpzData,
+    *,
     k: int = 3,
     layer: str = AUTO,
     seed: int = 0,
-    out: Path | None = None,
     device="cpu",
     progress: bool = True,
     distributed=None,
     raw: bool = True,
-) -> dict:
+) -> Probe:
     """k-NN (and cosine k-NN, a k sweep, a linear probe) on the trained network's features, the
     same architecture with random weights and (`raw`) raw pixels."""
     if (
@@ -56,38 +64,29 @@ def probe_run(
         check_probe_labels(data.train.labels, data.test.labels, k)
     except ConvlensError as exc:
         raise ConvlensError(f"{data.source}: {exc}") from None
-    trained, cfg, _ = load_run(run, device=device)
     for part in (data.train, data.test):
-        check_images(part.images, cfg.model, data.source)
-    rand = random_network(cfg.model, seed).to(device)
+        check_images(part.images, model_config, data.source)
+    rand = random_network(model_config, seed).to(device)
     xtr, xte = data.train.images, data.test.images
-    networks = {"de-shuffling network": trained, "random network": rand}
-    if layer == AUTO:
-        sets, predictions, extra = _chosen_sets(networks, data, k, seed, device, progress, raw)
-    else:
+    networks = {TRAINED: trained, RANDOM: rand}
+    ytr, yte = data.train.labels, data.test.labels
+    if layer != AUTO:
         kw = {"layer": layer, "device": device, "progress": progress, "distributed": distributed}
-        sets = {"raw pixels": (raw_pixels(xtr), raw_pixels(xte))} if raw else {}
+        sets = {RAW: (raw_pixels(xtr), raw_pixels(xte))} if raw else {}
         for name, net in networks.items():
             sets[name] = (extract_features(net, xtr, **kw), extract_features(net, xte, **kw))
-        predictions, extra = {}, {}
-    result = compare(
-        sets, data.train.labels, data.test.labels, k=k, seed=seed, predictions=predictions
+        return compare(sets, ytr, yte, k=k, seed=seed, layer=layer)
+    sets, predictions, choices, layers = _chosen_sets(
+        networks, data, k, seed, device, progress, raw
     )
-    result.update({"layer": layer, "n_train": len(xtr), "n_test": len(xte), **extra})
-    if layer == AUTO:
-        result["differences"] = _differences(
-            sets, predictions, extra["choices"]["random network"], cfg, data, k, seed, device
-        )
-    if out is not None and len(xte) >= 3:  # a 2-D PCA needs three points to mean anything
-        result["figure"] = str(
-            embedding_figure(sets, data.test.labels, out / "probe_embedding.png")
-        )
-    return result
+    result = compare(sets, ytr, yte, k=k, seed=seed, predictions=predictions, layer=layer)
+    differences = _differences(
+        sets, predictions, choices[RANDOM], model_config, data, k, seed, device
+    )
+    return dataclasses.replace(result, choices=choices, layers=layers, differences=differences)
 
 
-def _chosen_sets(
-    networks: dict, data: NpzData, k: int, seed: int, device, progress: bool, raw: bool
-):
+def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progress, raw):
     """Every block of every network (and raw pixels), raw and standardised, scored on a
     validation split of the training images; each network's best choice is then fitted on all
     training images and tested. Returns the chosen feature sets, their test predictions for
@@ -96,7 +95,7 @@ def _chosen_sets(
     choices and the whole table (test accuracy of every candidate, never used to choose)."""
     xtr, xte = data.train.images, data.test.images
     ytr, yte = data.train.labels, data.test.labels
-    candidates = {"raw pixels": {"pixels": (raw_pixels(xtr), raw_pixels(xte))}} if raw else {}
+    candidates = {RAW: {"pixels": (raw_pixels(xtr), raw_pixels(xte))}} if raw else {}
     for name, net in networks.items():
         tr = block_features(net, xtr, device=device, progress=progress)
         te = block_features(net, xte, device=device, progress=progress)
@@ -118,52 +117,39 @@ def _chosen_sets(
                 pred = knn_predictions(tr, ytr, te, (k,))
             test = float((pred["euclidean"][k] == yte).mean())
             table.append(
-                {
-                    "network": name,
-                    "block": row["features"],
-                    "dim": int(tr.shape[1]),
-                    "standardised": row["standardised"],
-                    "val_knn": row["val_knn"],
-                    "test_knn": test,
-                    "chosen": row is chosen,
-                }
+                Candidate(
+                    network=name,
+                    block=row["features"],
+                    dim=int(tr.shape[1]),
+                    standardised=row["standardised"],
+                    val_knn=row["val_knn"],
+                    test_knn=test,
+                    chosen=row is chosen,
+                )
             )
             if row is chosen:
                 sets[name], predictions[name] = (tr, te), pred
-        choices[name] = {
-            "block": chosen["features"],
-            "standardised": chosen["standardised"],
-            "val_knn": chosen["val_knn"],
-        }
-    return sets, predictions, {"choices": choices, "layers": table}
+        choices[name] = Choice(chosen["features"], chosen["standardised"], chosen["val_knn"])
+    return sets, predictions, choices, table
 
 
-def _differences(sets, predictions, random_choice, cfg, data, k, seed, device) -> dict:
+def _differences(sets, predictions, random_choice: Choice, model_config, data, k, seed, device):
     """Trained minus random twin on the test images, with paired bootstrap intervals: against
     the twin the probe chose with, and against a second twin (another seed, the same block and
     standardisation), so a difference that depends on one lucky initialisation shows."""
     ytr, yte = data.train.labels, data.test.labels
     right = {n: predictions[n]["euclidean"][k] == yte for n in sets if n in predictions}
-    twin = random_network(cfg.model, seed + 1).to(device)
-    block = random_choice["block"]
+    twin = random_network(model_config, seed + 1).to(device)
+    block = random_choice.block
     tr = block_features(twin, data.train.images, device=device, progress=False)[block]
     te = block_features(twin, data.test.images, device=device, progress=False)[block]
-    if random_choice["standardised"]:
+    if random_choice.standardised:
         tr, te = standardise(tr, te)
     second = knn_predictions(tr, ytr, te, (k,))["euclidean"][k] == yte
-    trained = right["de-shuffling network"]
+    trained = right[TRAINED]
     return {
-        "random network": paired_difference(trained, right["random network"], seed=seed),
-        "random network, second seed": paired_difference(trained, second, seed=seed)
-        | {"twin_accuracy": float(second.mean())},
+        RANDOM: paired_difference(trained, right[RANDOM], seed=seed),
+        SECOND_TWIN: dataclasses.replace(
+            paired_difference(trained, second, seed=seed), twin_accuracy=float(second.mean())
+        ),
     }
-
-
-def embedding_figure(sets: dict, labels: np.ndarray, path: Path) -> Path:
-    from sklearn.decomposition import PCA
-
-    points = {
-        name: PCA(n_components=2, random_state=0).fit_transform(te)
-        for name, (_, te) in sets.items()
-    }
-    return plotting.embeddings(points, labels, path)

@@ -6,22 +6,41 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import torch
+
 from convlens import classification
 from convlens.data.images import ImageItem
-
-SUMMARY = ("n", "top1", "top5", "top1_correct", "top5_correct", "misclassified")
+from convlens.errors import ConvlensError
+from convlens.problem2.results import ValidationAccuracy
 
 
 def validation_accuracy(
     model,
     items: Sequence[ImageItem],
     names: Sequence[str],
+    *,
     csv: Path | None = None,
+    scores: torch.Tensor | None = None,
     **inference,
-) -> dict:
-    """classification.evaluate's summary and rows; predictions.csv at `csv` when given.
-    `inference`: batch_size, device, precision, progress."""
-    result = classification.evaluate(model, items, names, **inference)
+) -> ValidationAccuracy:
+    """Accuracy counts, the misclassified images and a row per image; predictions.csv at `csv`
+    when given. `scores` (N x K logits or log-probabilities of these images) skips the forward
+    pass when the caller has them; otherwise `inference` (batch_size, device, precision,
+    progress) goes to the model's batched pass."""
+    if scores is None:
+        result = classification.evaluate(model, items, names, **inference)
+    else:
+        if any(it.label is None for it in items):
+            raise ConvlensError("validation accuracy needs labelled images")
+        result = classification.evaluation(scores, items, names)
     if csv is not None:
         classification.write_predictions_csv(result["rows"], csv)
-    return result
+    return ValidationAccuracy(
+        n=result["n"],
+        top1=result["top1"],
+        top5=result["top5"],
+        top1_correct=result["top1_correct"],
+        top5_correct=result["top5_correct"],
+        misclassified=result["misclassified"],
+        rows=result["rows"],
+    )

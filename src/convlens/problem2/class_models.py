@@ -3,14 +3,13 @@ once with a Gaussian blur every k steps, and how the two compare."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import torch
 
-from convlens import plotting
 from convlens.explain import class_model_visualisation
 from convlens.explain.class_model import ClassVizResult, high_frequency_share
+from convlens.problem2.results import ClassModelRow, ClassModels
 from convlens.runtime import resolve_precision
 
 
@@ -19,15 +18,15 @@ def class_models(
     classes: Sequence[int],
     image_shape: tuple[int, int, int],
     names: Sequence[str],
-    display: Callable,
-    figure: Path | None = None,
+    *,
     blur_every: int = 5,
     seed: int = 0,
     device="cpu",
     **settings,
-) -> dict:
-    """{"classes": per class {"class_id", "name", "prob_no_blur", "prob_blur", "score_no_blur",
-    "score_blur", "steps_to_0.9_blur"}, "figure", "steps", "blur_every", "seconds", "precision"}.
+) -> ClassModels:
+    """Per class: the final probability and score without and with blur, the steps the blurred
+    ascent took to reach probability 0.9, and each image's high-frequency share; the images
+    themselves for the figure (convlens.figures.problem2.class_models_figure).
 
     `settings` go to class_model_visualisation (steps, lr, l2, blur_sigma, jitter, clamp...)."""
     n = len(classes)
@@ -45,40 +44,29 @@ def class_models(
     plain, blurred = _half(both, slice(0, n)), _half(both, slice(n, 2 * n))
     labels = [names[c] for c in classes]
     hf_plain, hf_blur = high_frequency_share(plain.images), high_frequency_share(blurred.images)
-    out = {
-        "classes": [
-            {
-                "class_id": int(c),
-                "name": labels[i],
-                "prob_no_blur": plain.prob[-1][i],
-                "prob_blur": blurred.prob[-1][i],
-                "score_no_blur": plain.score[-1][i],
-                "score_blur": blurred.score[-1][i],
-                "steps_to_0.9_blur": blurred.steps_to(0.9)[i],
-                "hf_energy_no_blur": hf_plain[i],
-                "hf_energy_blur": hf_blur[i],
-            }
+    return ClassModels(
+        classes=[
+            ClassModelRow(
+                class_id=int(c),
+                name=labels[i],
+                prob_no_blur=plain.prob[-1][i],
+                prob_blur=blurred.prob[-1][i],
+                score_no_blur=plain.score[-1][i],
+                score_blur=blurred.score[-1][i],
+                steps_to_09_blur=blurred.steps_to(0.9)[i],
+                hf_energy_no_blur=hf_plain[i],
+                hf_energy_blur=hf_blur[i],
+            )
             for i, c in enumerate(classes)
         ],
-        "figure": None,
-        "steps": len(plain.prob),
-        "blur_every": blur_every,
-        "seconds": round(both.seconds, 1),
-        # what the model's passes ran in ("auto" resolved: bf16 only where it is native)
-        "precision": resolve_precision(torch.device(device), settings.get("precision", "fp32")),
-        "images_no_blur": plain.images.cpu(),
-        "images_blur": blurred.images.cpu(),
-    }
-    if figure is not None:
-        out["figure"] = plotting.image_grid(
-            list(display(plain.images)) + list(display(blurred.images)),
-            labels + labels,
-            figure,
-            ncols=len(classes),
-            row_labels=["no blur", f"blur every {blur_every} steps"],
-            cmaps=["gray"] * (2 * len(classes)) if image_shape[0] == 1 else None,
-        ).name
-    return out
+        figure=None,
+        steps=len(plain.prob),
+        blur_every=blur_every,
+        seconds=round(both.seconds, 1),
+        precision=resolve_precision(torch.device(device), settings.get("precision", "fp32")),
+        images_no_blur=plain.images.cpu(),
+        images_blur=blurred.images.cpu(),
+    )
 
 
 def _half(r: ClassVizResult, part: slice) -> ClassVizResult:

@@ -3,16 +3,15 @@ guided backpropagation map (Springenberg et al. 2014) of each image, side by sid
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 import torch
 from tqdm.auto import tqdm
 
-from convlens import plotting
 from convlens.explain import guided_backprop, saliency
 from convlens.explain.gradient_pair import saliency_and_guided
-from convlens.explain.guided_backprop import positive_magnitude, to_displayable
+from convlens.explain.guided_backprop import positive_magnitude
+from convlens.problem2.results import MapRow, Maps
 
 
 def saliency_and_guided_backprop(
@@ -21,16 +20,14 @@ def saliency_and_guided_backprop(
     targets: torch.Tensor,
     files: Sequence[str],
     names: Sequence[str],
-    display: Callable,
-    figure: Path | None = None,
+    *,
     smoothgrad: int = 0,
     batch_size: int = 16,
     seed: int = 0,
     progress: bool = False,
-) -> dict:
-    """{"rows": per image {"image", "class_id", "name", "saliency_max", "guided_positive_max"},
-    "figure": name or None, "saliency": B x H x W, "guided_backprop": B x C x H x W}, in fp32
-    and in batches of `batch_size` (SmoothGrad batch i is seeded with seed + i). Without
+) -> Maps:
+    """A row per image (its class and each map's largest value) and both maps, in fp32 and in
+    batches of `batch_size` (SmoothGrad batch i is seeded with seed + i). Without
     SmoothGrad both maps of a batch come from one shared forward pass."""
     sal, gbp = [], []
     batches = list(zip(images.split(batch_size), targets.split(batch_size), strict=True))
@@ -45,22 +42,7 @@ def saliency_and_guided_backprop(
             gbp.append(pair.guided_backprop)
     sal, gbp = torch.cat(sal).cpu(), torch.cat(gbp).cpu()
     rows = [
-        {
-            "image": f,
-            "class_id": int(t),
-            "name": names[int(t)],
-            "saliency_max": float(s.max()),
-            "guided_positive_max": float(g.max()),
-        }
+        MapRow(f, int(t), names[int(t)], float(s.max()), float(g.max()))
         for f, t, s, g in zip(files, targets, sal, positive_magnitude(gbp), strict=True)
     ]
-    out = {"rows": rows, "figure": None, "saliency": sal, "guided_backprop": gbp}
-    if figure is not None:
-        titles = [f"{r['image']}: {r['name']}" for r in rows]
-        out["figure"] = plotting.explanation_rows(
-            list(display(images)),
-            {"saliency": list(sal.numpy()), "guided backprop": list(to_displayable(gbp).numpy())},
-            titles,
-            figure,
-        ).name
-    return out
+    return Maps(rows=rows, figure=None, saliency=sal, guided_backprop=gbp)

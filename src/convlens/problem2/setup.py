@@ -19,6 +19,7 @@ from convlens.data import denormalize, imagenet_classes, read_image
 from convlens.data.images import ImageItem
 from convlens.data.problem2 import Problem2, load_problem2
 from convlens.data.transforms import normalized_bounds, preprocess
+from convlens.problem2.results import DigitsMetrics, Problem2Found
 
 # Stand-ins for the exam's five test images when its folder was not given.
 DEMO_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
@@ -44,7 +45,7 @@ class Problem2Setup:
     calibration_samples: int = 30
     validation: list[ImageItem] | None = None  # 2b's labelled images (ImageNet only)
     all_classes: bool = False  # 2c once more for every class (the demo's ten digits)
-    info: dict = field(default_factory=dict)  # stored in results.json as it is
+    info: dict = field(default_factory=dict)  # fields of Problem2Results the setup fills in
 
 
 def _problem2(path: Path | None) -> Problem2 | None:
@@ -122,12 +123,12 @@ def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> P
     n_eval = 12 if quick else 48
     info = {
         "missing_weights": missing,
-        "digits": metrics,
+        "digits": DigitsMetrics(**metrics),
         "vgg16_parameters": sum(p.numel() for p in vgg16(init_weights=False).parameters()),
     }
     p2 = _problem2(problem2)
     if p2 is not None:
-        info["problem2_found"] = {"validation": len(p2.validation), "test": len(p2.test)}
+        info["problem2_found"] = Problem2Found(len(p2.validation), len(p2.test))
     return Problem2Setup(
         mode="demo",
         model=model,

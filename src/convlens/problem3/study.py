@@ -9,16 +9,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from convlens import plotting
-from convlens.jigsaw.checkpoint import CHECKPOINT
+from convlens.jigsaw.checkpoint import CHECKPOINT, load_run
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData
-from convlens.jigsaw.workflow import evaluate_run, run_training
+from convlens.jigsaw.results import epochs
+from convlens.jigsaw.workflow import evaluate_model, run_training
 from convlens.probe.curve import FeatureCurve
-from convlens.probe.workflow import probe_run, random_network
+from convlens.probe.workflow import probe_model, random_network
+from convlens.problem3.results import NetworkResult, Study
 from convlens.runtime import cpu_kind, resolve_precision
 
 
@@ -27,22 +27,22 @@ def run_study(
     normal: NpzData,
     runs: Path,
     configs: dict[str, TrainConfig],
-    figures: Path | None = None,
+    *,
     k: int = 3,
     seed: int = 0,
     device="cpu",
     progress: bool = True,
     step: Callable[[str], None] = lambda _: None,
     tta: bool = True,
-) -> dict:
-    """{'networks': {name: {...}}, 'curve': {...}}; `runs/<name>` holds each run (an interrupted
-    study resumes every training where its checkpoint stopped)."""
+) -> Study:
+    """Every network of `configs` trained, evaluated and probed; `runs/<name>` holds each run
+    (an interrupted study resumes every training where its checkpoint stopped). Figures:
+    convlens.figures.problem3.draw_study."""
     tr = normal.train
     curve = FeatureCurve(tr.images, tr.labels, k=k, seed=seed, groups=tr.groups)
     networks = {}
     for i, (name, cfg) in enumerate(configs.items()):
         run = Path(runs) / name
-        out = figures if i == 0 else None  # the first network's examples and embedding figures
         clock = Clock()
         budget = f"at most {cfg.epochs} epoch(s)" + (
             f" within {cfg.minutes:g} min" if cfg.minutes else ""
@@ -58,38 +58,42 @@ def run_study(
         )
         clock.lap("3a_training")
         step(f"problem3: 3b evaluating {name}")
-        ev = evaluate_run(run, shuffled, out=out, tta=tta, device=device, progress=progress)
+        model, run_cfg, ckpt = load_run(run, device=device)  # the best epoch, read once
+        ev = evaluate_model(
+            model,
+            run_cfg,
+            shuffled,
+            run=run,
+            epochs=int(ckpt["epoch"]) + 1,
+            tta=tta,
+            device=device,
+            progress=progress,
+        )
         clock.lap("3b_evaluation")
         step(f"problem3: 3c probing {name}")
-        probe = probe_run(
-            run, normal, k=k, seed=seed, out=out, device=device, progress=progress, raw=i == 0
+        probe = probe_model(
+            model, cfg.model, normal, k=k, seed=seed, device=device, progress=progress, raw=i == 0
         )
         random_curve = curve(random_network(cfg.model, cfg.seed))["probe_knn"]
         clock.lap("3c_probe")
-        history = trained["history"]
-        networks[name] = {
-            "arch": cfg.model.arch,
-            "settings": _settings(cfg),
-            "history": history,
-            "training_minutes": round(sum(h["seconds"] for h in history) / 60, 2),
-            "budget_minutes": cfg.minutes,
-            "planned_epochs": trained["epochs"],
-            "max_epochs": cfg.epochs,
-            "stopped": trained["stopped"],
-            "precision": resolve_precision(torch.device(device), cfg.precision),
-            "cpu": cpu_kind(),
-            "evaluation": {k_: v for k_, v in ev.items() if k_ != "confusion_network"},
-            "probe": probe,
-            "random_curve": random_curve,
-            "seconds": clock.laps,
-        }
-    result = {"networks": networks, "curve_images": len(curve.labels)}
-    if figures is not None:
-        result["curve_figure"] = str(curve_figure(networks, figures / "feature_curve.png"))
-        result["learning_figure"] = str(
-            learning_figure(networks, figures / "deshuffling_curves.png")
+        history = epochs(trained["history"])
+        networks[name] = NetworkResult(
+            arch=cfg.model.arch,
+            settings=_settings(cfg),
+            history=history,
+            training_minutes=round(sum(h.seconds for h in history) / 60, 2),
+            budget_minutes=cfg.minutes,
+            planned_epochs=trained["epochs"],
+            max_epochs=cfg.epochs,
+            stopped=trained["stopped"],
+            precision=resolve_precision(torch.device(device), cfg.precision),
+            cpu=cpu_kind(),
+            evaluation=ev,
+            probe=probe,
+            random_curve=random_curve,
+            seconds=clock.laps,
         )
-    return result
+    return Study(networks=networks, curve_images=len(curve.labels))
 
 
 class Clock:
@@ -118,35 +122,3 @@ def _settings(cfg: TrainConfig) -> str:
     if m.arch == "edgenet":
         parts.append(f"seam strips {m.border} px")
     return ", ".join(parts)
-
-
-def curve_figure(networks: dict, path: Path) -> Path:
-    """Probe accuracy against training minutes; each network's random twin as a dashed line."""
-    series, flat = {}, {}
-    for name, n in networks.items():
-        minutes = np.cumsum([h["seconds"] for h in n["history"]]) / 60
-        series[name] = (minutes, [h["probe_knn"] for h in n["history"]])
-        flat[f"{name}, random weights"] = n["random_curve"]
-    return plotting.curves_with_baselines(
-        series, flat, "training minutes", "k-NN accuracy (probe validation)", path
-    )
-
-
-def learning_figure(networks: dict, path: Path) -> Path:
-    """Validation image-level accuracy of every network against training minutes, with the
-    exam's bar."""
-    series = {
-        name: (
-            np.cumsum([h["seconds"] for h in n["history"]]) / 60,
-            [h["val_accuracy"] for h in n["history"]],
-        )
-        for name, n in networks.items()
-    }
-    return plotting.curves_with_baselines(
-        series,
-        {"the exam's bar (0.60)": 0.6},
-        "training minutes",
-        "image-level accuracy (validation)",
-        path,
-        baseline_colour="grey",
-    )

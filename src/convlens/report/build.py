@@ -14,6 +14,7 @@ from convlens.lock import folder_lock
 from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached
 from convlens.report.document import Document
+from convlens.report.results import ReportResults, write_results
 
 
 @dataclass
@@ -50,7 +51,7 @@ def sections(ctx: ReportContext) -> list[tuple[str, object, dict]]:
     ]
 
 
-def build_report(ctx: ReportContext) -> dict:
+def build_report(ctx: ReportContext) -> Report:
     """The whole report; one process at a time per output folder (its cache included)."""
     try:
         ctx.out.mkdir(parents=True, exist_ok=True)
@@ -60,37 +61,50 @@ def build_report(ctx: ReportContext) -> dict:
         return _build(ctx)
 
 
-def _build(ctx: ReportContext) -> dict:
+@dataclass(frozen=True)
+class Report:
+    paths: dict[str, Path]
+    headings: list[str]
+    results: ReportResults
+
+
+def _build(ctx: ReportContext) -> Report:
     ctx.figures.mkdir(parents=True, exist_ok=True)
     for folder in (ctx.out, ctx.figures, ctx.cache):
         atomic.remove_leftovers(folder)  # temporary files of a report killed while writing
     doc = Document("convlens report: FYS-3033 deep learning home exam")
-    all_results: dict = {"convlens_version": __version__, "seed": ctx.seed}
-    timings = {}
+    sections_done, timings = {}, {}
     for name, module, settings in sections(ctx):
         start = time.perf_counter()
         key = cache_key(section=name, seed=ctx.seed, quick=ctx.quick, **settings)
         ctx.step(f"{name} ...")
-        results = cached(ctx.cache, name, key, lambda m=module: m.compute(ctx))
+        results = cached(
+            ctx.cache, name, key, lambda m=module, k=key: m.compute(ctx, k), module.RESULTS
+        )
         module.render(doc, results, ctx)
-        all_results[name] = results
+        sections_done[name] = results
         timings[name] = round(time.perf_counter() - start, 2)
-    all_results["seconds"] = timings
+    all_results = ReportResults(
+        convlens_version=__version__, seed=ctx.seed, **sections_done, seconds=timings
+    )
     doc.glance = summary.glance_rows(all_results)
     _timing_appendix(doc, all_results)
     ctx.step("writing report.html, report.pdf and results.json")
-    atomic.write_json(ctx.out / "results.json", all_results)
+    write_results(ctx.out / "results.json", all_results)
     paths = doc.write(ctx.out)
     paths["results"] = ctx.out / "results.json"
-    return {"paths": paths, "headings": doc.headings, "results": all_results}
+    return Report(paths=paths, headings=doc.headings, results=all_results)
 
 
-def _timing_appendix(doc: Document, results: dict) -> None:
+def _timing_appendix(doc: Document, results: ReportResults) -> None:
     """Where the time went: each section (as this run saw it: a cached section takes almost
     none) and each step of Problems 2 and 3 (as measured when it was computed)."""
-    rows = [{"step": name, "seconds": sec} for name, sec in results["seconds"].items()]
-    for section in ("problem2", "problem3"):
-        for name, sec in results[section].get("seconds", {}).items():
+    rows = [{"step": name, "seconds": sec} for name, sec in results.seconds.items()]
+    for section, steps in (
+        ("problem2", results.problem2.seconds),
+        ("problem3", results.problem3.seconds),
+    ):
+        for name, sec in steps.items():
             rows.append({"step": f"{section}: {name}", "seconds": sec})
     doc.heading("Appendix: time per step")
     doc.table(

@@ -10,8 +10,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from convlens import __version__, atomic
+from convlens.errors import ConvlensError
+from convlens.record import from_json
+
+T = TypeVar("T")
 
 
 def cache_key(**settings) -> str:
@@ -19,15 +24,17 @@ def cache_key(**settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def cached(cache_dir: Path, name: str, key: str, compute: Callable[[], dict]) -> dict:
+def cached(cache_dir: Path, name: str, key: str, compute: Callable[[], T], record: type[T]) -> T:
+    """`compute()`'s record, or the one stored under `key`; a stored entry that is damaged or
+    does not read back as `record` is recomputed."""
     path = Path(cache_dir) / f"{name}.json"
     if path.exists():
         try:
             stored = json.loads(path.read_text())
             if stored.get("key") == key:
-                return stored["results"]
-        except (json.JSONDecodeError, KeyError):
-            pass  # a damaged cache entry is recomputed
+                return from_json(record, stored["results"], str(path))
+        except (json.JSONDecodeError, KeyError, ConvlensError):
+            pass
     results = compute()
     atomic.write_json(path, {"key": key, "results": results})
     return results

@@ -7,6 +7,13 @@ changes when the results change."""
 
 from __future__ import annotations
 
+from convlens.explain.quality import ExplanationQuality
+from convlens.jigsaw.results import Evaluation, minutes
+from convlens.probe.results import RANDOM, SECOND_TWIN, Difference, Probe
+from convlens.problem2.results import ClassModels, Top5Row, Uncertainty, ValidationAccuracy
+from convlens.problem3.results import NetworkResult
+from convlens.uncertainty.report import Calibration
+
 
 def _f(x: float) -> str:
     return f"{x:.3f}"
@@ -20,115 +27,105 @@ def _compare(a: float, b: float, tol: float = 0.005) -> str:
     return "about the same as"
 
 
-def accuracy_2b(v: dict) -> str:
-    missed = v["misclassified"]
+def accuracy_2b(v: ValidationAccuracy) -> str:
+    missed = v.misclassified
     shown = ", ".join(missed[:5]) + (f" and {len(missed) - 5} more" if len(missed) > 5 else "")
     text = (
-        f"VGG16 put the true class first for {v['top1_correct']} of the {v['n']} validation "
-        f"images (top-1 accuracy {_f(v['top1'])}) and among its five most probable classes for "
-        f"{v['top5_correct']} (top-5 accuracy {_f(v['top5'])})."
+        f"VGG16 put the true class first for {v.top1_correct} of the {v.n} validation "
+        f"images (top-1 accuracy {_f(v.top1)}) and among its five most probable classes for "
+        f"{v.top5_correct} (top-5 accuracy {_f(v.top5)})."
     )
     if missed:
         text += f" Missed at top-1: {shown}."
     return text
 
 
-def class_models_2c(cv: dict) -> str:
-    rows = cv["classes"]
+def class_models_2c(cv: ClassModels) -> str:
+    rows = cv.classes
     parts = []
     for r in rows:
-        verb = _compare(r["prob_blur"], r["prob_no_blur"])
+        verb = _compare(r.prob_blur, r.prob_no_blur)
         parts.append(
-            f"*{r['name']}*: probability {_f(r['prob_blur'])} with blur, {verb} "
-            f"{_f(r['prob_no_blur'])} without"
+            f"*{r.name}*: probability {_f(r.prob_blur)} with blur, {verb} "
+            f"{_f(r.prob_no_blur)} without"
         )
     text = "At the last step, " + "; ".join(parts) + "."
-    if all("hf_energy_blur" in r for r in rows):
-        lower = sum(r["hf_energy_blur"] < r["hf_energy_no_blur"] for r in rows)
+    lower = sum(r.hf_energy_blur < r.hf_energy_no_blur for r in rows)
+    text += (
+        f" The share of each image's energy in the upper half of its spatial frequencies "
+        f"was lower with blur for {lower} of the {len(rows)} classes ("
+        + "; ".join(f"*{r.name}* {_f(r.hf_energy_blur)} vs {_f(r.hf_energy_no_blur)}" for r in rows)
+        + ")"
+    )
+    if lower == len(rows):
+        text += ": blurring removes the high-frequency patterns the unblurred ascent builds up."
+    elif lower == 0:
+        text += ": here the blur did not lower it for any class."
+    else:
         text += (
-            f" The share of each image's energy in the upper half of its spatial frequencies "
-            f"was lower with blur for {lower} of the {len(rows)} classes ("
-            + "; ".join(
-                f"*{r['name']}* {_f(r['hf_energy_blur'])} vs {_f(r['hf_energy_no_blur'])}"
-                for r in rows
-            )
-            + ")"
+            ": for the others the unblurred ascent itself ended no rougher, so the blur's "
+            "effect on texture is not uniform here."
         )
-        if lower == len(rows):
-            text += ": blurring removes the high-frequency patterns the unblurred ascent builds up."
-        elif lower == 0:
-            text += ": here the blur did not lower it for any class."
-        else:
-            text += (
-                ": for the others the unblurred ascent itself ended no rougher, so the blur's "
-                "effect on texture is not uniform here."
-            )
     return text
 
 
-def top5_2d(rows: list[dict]) -> str:
-    top1 = [r["top"][0]["prob"] for r in rows]
-    hi, lo = (
-        max(range(len(rows)), key=top1.__getitem__),
-        min(range(len(rows)), key=top1.__getitem__),
-    )
-    sure, unsure = rows[hi], rows[lo]
+def top5_2d(rows: list[Top5Row]) -> str:
+    top1 = [r.top[0].prob for r in rows]
+    sure = rows[max(range(len(rows)), key=top1.__getitem__)]
+    unsure = rows[min(range(len(rows)), key=top1.__getitem__)]
     text = (
-        f"The most certain prediction is *{sure['top'][0]['name']}* for {sure['image']}, with "
-        f"probability {_f(sure['top'][0]['prob'])}; the least certain is "
-        f"*{unsure['top'][0]['name']}* for {unsure['image']}, with "
-        f"{_f(unsure['top'][0]['prob'])}"
+        f"The most certain prediction is *{sure.top[0].name}* for {sure.image}, with "
+        f"probability {_f(sure.top[0].prob)}; the least certain is "
+        f"*{unsure.top[0].name}* for {unsure.image}, with {_f(unsure.top[0].prob)}"
     )
-    if len(unsure["top"]) > 1:
-        second = unsure["top"][1]
+    if len(unsure.top) > 1:
+        second = unsure.top[1]
         text += (
-            f", where the runner-up *{second['name']}* has {_f(second['prob'])}: for such an image "
+            f", where the runner-up *{second.name}* has {_f(second.prob)}: for such an image "
             "the top-5 list, not the single best guess, is the honest answer"
         )
     return text + "."
 
 
-def maps_2ef(q: dict) -> str:
-    rows = {r["method"]: r for r in q["deletion_insertion"]}
+def maps_2ef(q: ExplanationQuality) -> str:
+    rows = {r.method: r for r in q.deletion_insertion}
     rnd = rows.get("random map")
     parts = []
     for name in ("saliency", "guided backprop"):
         r = rows.get(name)
         if r is None or rnd is None:
             continue
-        faster = "faster" if r["deletion_auc"] < rnd["deletion_auc"] else "slower"
+        faster = "faster" if r.deletion_auc < rnd.deletion_auc else "slower"
         parts.append(
             f"deleting pixels in {name} order lowered the target probability {faster} than in "
-            f"random order (deletion area {_f(r['deletion_auc'])} vs {_f(rnd['deletion_auc'])})"
+            f"random order (deletion area {_f(r.deletion_auc)} vs {_f(rnd.deletion_auc)})"
         )
     text = ("Over the test images, " + "; ".join(parts) + ".") if parts else ""
-    rand = q.get("randomisation") or []
-    if rand:
-        last = rand[-1]
+    if q.randomisation:
+        last = q.randomisation[-1]
         text += (
-            f" With the top {len(rand)} weighted layers re-initialised, the rank correlation with "
-            f"the trained model's maps fell to {_f(last['saliency'])} for saliency and "
-            f"{_f(last['guided_backprop'])} for guided backpropagation"
+            f" With the top {len(q.randomisation)} weighted layers re-initialised, the rank "
+            f"correlation with the trained model's maps fell to {_f(last.saliency)} for "
+            f"saliency and {_f(last.guided_backprop)} for guided backpropagation"
         )
-        if last["guided_backprop"] > max(0.5, last["saliency"]):
+        if last.guided_backprop > max(0.5, last.saliency):
             text += (
                 ": guided backpropagation barely depends on the weights it explains, as Adebayo "
                 "et al. found, while saliency does."
             )
-        elif last["guided_backprop"] > last["saliency"]:
+        elif last.guided_backprop > last.saliency:
             text += ": both maps follow the weights, guided backpropagation less than saliency."
         else:
             text += ": both maps follow the weights they explain."
     return text.strip()
 
 
-def mc_dropout_2h(u: dict, calibration: dict | None) -> str:
-    rows = u["images"]
-    flag = max(rows, key=lambda r: r["mutual_information"])
-    changed = [r["image"] for r in rows if r["top"][0]["name"] != r["deterministic_top1"]["name"]]
+def mc_dropout_2h(u: Uncertainty, calibration: Calibration | None) -> str:
+    flag = max(u.images, key=lambda r: r.mutual_information)
+    changed = [r.image for r in u.images if r.top[0].name != r.deterministic_top1.name]
     text = (
-        f"The MC spread flags {flag['image']}: its mutual information "
-        f"{_f(flag['mutual_information'])} nats is the largest of the test images, so the "
+        f"The MC spread flags {flag.image}: its mutual information "
+        f"{_f(flag.mutual_information)} nats is the largest of the test images, so the "
         "sampled networks disagree most there."
     )
     if changed:
@@ -136,62 +133,60 @@ def mc_dropout_2h(u: dict, calibration: dict | None) -> str:
     else:
         text += " MC dropout changed no top-1 class: the mean of the samples and the dropout-off "
         text += "network agree on every test image."
-    if calibration:
-        d, m = calibration["deterministic"], calibration["mc_dropout"]
-        better = "better" if m["ece"] < d["ece"] else "worse"
+    if calibration is not None:
+        d, m = calibration.deterministic, calibration.mc_dropout
+        better = "better" if m.ece < d.ece else "worse"
         text += (
-            f" On {calibration['n']} labelled images, MC dropout's calibration error (ECE) was "
-            f"{_f(m['ece'])} against {_f(d['ece'])} with dropout off: {better} calibrated, and "
-            f"its negative log-likelihood {_f(m['nll'])} against {_f(d['nll'])}."
+            f" On {calibration.n} labelled images, MC dropout's calibration error (ECE) was "
+            f"{_f(m.ece)} against {_f(d.ece)} with dropout off: {better} calibrated, and "
+            f"its negative log-likelihood {_f(m.nll)} against {_f(d.nll)}."
         )
     return text
 
 
-def deshuffle_3b(ev: dict) -> str:
-    methods = ev["methods"]
-    order = sorted(methods, key=lambda m: -methods[m]["image_accuracy"])
-    listed = "; ".join(f"{m} {_f(methods[m]['image_accuracy'])}" for m in order)
+def deshuffle_3b(ev: Evaluation) -> str:
+    methods = ev.methods
+    order = sorted(methods, key=lambda m: -methods[m].image_accuracy)
+    listed = "; ".join(f"{m} {_f(methods[m].image_accuracy)}" for m in order)
     best = methods[order[0]]
-    bar = "clears" if best["image_accuracy"] >= 0.6 else "does not reach"
+    bar = "clears" if best.image_accuracy >= 0.6 else "does not reach"
     text = (
-        f"Image-level accuracy on {ev['n_test']} test images: {listed}. The highest, {order[0]}, "
+        f"Image-level accuracy on {ev.n_test} test images: {listed}. The highest, {order[0]}, "
         f"{bar} the exam's bar of 0.60."
     )
-    if best["image_correct"] < best["n"]:
-        if best["quarter_correct"] > 4 * best["image_correct"]:
+    if best.image_correct < best.n:
+        if best.quarter_correct > 4 * best.image_correct:
             text += (
-                f" Its quarter-level accuracy, {_f(best['quarter_accuracy'])}, is above its "
+                f" Its quarter-level accuracy, {_f(best.quarter_accuracy)}, is above its "
                 "image-level one: many mistakes swap or cycle only some tiles, typically "
                 "tiles whose seams look alike, such as sky against sky."
             )
         else:
             text += (
                 f" Its quarter-level accuracy equals its image-level one "
-                f"({_f(best['quarter_accuracy'])}): every wrong order it chose moved all four "
+                f"({_f(best.quarter_accuracy)}): every wrong order it chose moved all four "
                 "tiles, so a mistake is a wholesale misreading of the image, not a local swap."
             )
     return text
 
 
-def probe_3c(p: dict) -> str:
-    k = p["k"]
-    rows = {r["features"]: r for r in p["table"]}
-    raw, net, rnd = (rows.get(n) for n in ("raw pixels", "de-shuffling network", "random network"))
-    if not (raw and net and rnd):
+def probe_3c(p: Probe) -> str:
+    raw, net, rnd = p.raw, p.trained, p.random
+    if raw is None:
         return ""
-    key = f"knn{k}"
-    ranking = sorted(rows.values(), key=lambda r: -r[key])
+    k = p.k
+    ranking = sorted(p.table, key=lambda r: -r.knn)
     text = (
         f"With k-NN (k = {k}) the order is "
-        + " > ".join(f"{r['features']} ({_f(r[key])})" for r in ranking)
+        + " > ".join(f"{r.features} ({_f(r.knn)})" for r in ranking)
         + "."
     )
-    verdict = _compare(net[key], rnd[key])
+    verdict = _compare(net.knn, rnd.knn)
     text += (
         f" The trained network's features are {verdict} the same architecture with random "
-        f"weights ({_f(net[key])} vs {_f(rnd[key])})"
+        f"weights ({_f(net.knn)} vs {_f(rnd.knn)})"
     )
-    if net[key] > rnd[key] + 0.005:
+    if net.knn > rnd.knn + 0.005:
         text += ", so de-shuffling taught the network something the probe can use"
     else:
         text += (
@@ -201,24 +196,24 @@ def probe_3c(p: dict) -> str:
             "random convolutional network already gives features that preserve local structure"
         )
     text += (
-        f". Cosine k-NN gives {_f(net['cosine_knn' + str(k)])} for the trained network and "
-        f"{_f(rnd['cosine_knn' + str(k)])} for the random one; the linear probe "
-        f"{_f(net['linear'])} and {_f(rnd['linear'])}."
+        f". Cosine k-NN gives {_f(net.cosine_knn)} for the trained network and "
+        f"{_f(rnd.cosine_knn)} for the random one; the linear probe "
+        f"{_f(net.linear)} and {_f(rnd.linear)}."
     )
-    if raw[key] >= max(net[key], rnd[key]):
+    if raw.knn >= max(net.knn, rnd.knn):
         text += (
-            f" Raw pixels ({_f(raw[key])}) beat both networks here: with this few images per "
+            f" Raw pixels ({_f(raw.knn)}) beat both networks here: with this few images per "
             "class and images that are close copies of each other in pixel space, the distance "
             "between pixels is already a good class signal."
         )
     return text
 
 
-def networks_3b(nets: dict) -> str:
+def networks_3b(nets: dict[str, NetworkResult]) -> str:
     """The de-shuffling networks against each other and the exam's bar."""
-    acc = {n: v["evaluation"]["methods"]["network"]["image_accuracy"] for n, v in nets.items()}
+    acc = {n: v.alone for n, v in nets.items()}
     order = sorted(acc, key=lambda n: -acc[n])
-    listed = ", ".join(f"{n} {_f(acc[n])} after {nets[n]['training_minutes']} min" for n in order)
+    listed = ", ".join(f"{n} {_f(acc[n])} after {nets[n].training_minutes} min" for n in order)
     cleared = [n for n in order if acc[n] >= 0.6]
     text = f"Image-level accuracy of each network alone: {listed}. "
     if cleared:
@@ -231,11 +226,10 @@ def networks_3b(nets: dict) -> str:
     text += "."
     reached = []
     for n in order:
-        minutes = 0.0
-        for h in nets[n].get("history", []):
-            minutes += h["seconds"] / 60
-            if h["val_accuracy"] >= 0.6:
-                reached.append(f"{n} after {minutes:.1f} min (epoch {h['epoch']})")
+        history = nets[n].history
+        for h, minute in zip(history, minutes(history), strict=True):
+            if h.val_accuracy >= 0.6:
+                reached.append(f"{n} after {minute:.1f} min (epoch {h.epoch})")
                 break
     if reached:
         text += f" On the validation photographs the bar was first reached by {'; '.join(reached)}."
@@ -249,19 +243,16 @@ def networks_3b(nets: dict) -> str:
     return text
 
 
-def study_3d(nets: dict) -> str:
+def study_3d(nets: dict[str, NetworkResult]) -> str:
     """Which pretext setting, if any, beats its random twin on the probe, and why."""
-    gaps = {}
-    for name, n in nets.items():
-        t = {r["features"]: r for r in n["probe"]["table"]}
-        gaps[name] = (t["de-shuffling network"]["knn3"], t["random network"]["knn3"])
+    gaps = {name: (n.probe.trained.knn, n.probe.random.knn) for name, n in nets.items()}
     diff = {n: a - b for n, (a, b) in gaps.items()}
     closest = max(diff, key=diff.get)
     listed = "; ".join(
         f"{n} {_f(a)} vs {_f(b)} ({_compare(a, b)} random)" for n, (a, b) in gaps.items()
     )
     text = f"Test k-NN of each trained network against its random twin: {listed}. "
-    tested = {n: v["probe"]["differences"] for n, v in nets.items() if "differences" in v["probe"]}
+    tested = {n: v.probe.differences for n, v in nets.items() if v.probe.differences}
     if tested:
         return text + _noise_3d(tested) + _held_back(diff)
     winners = [n for n in diff if diff[n] >= 0.03]
@@ -280,19 +271,19 @@ def study_3d(nets: dict) -> str:
     return text + _held_back(diff)
 
 
-def _noise_3d(tested: dict) -> str:
+def _noise_3d(tested: dict[str, dict[str, Difference]]) -> str:
     """Which trained-minus-random differences are larger than their noise: the paired bootstrap
     interval over the test images excludes zero against both random twins."""
     parts, real_gain, real_loss = [], [], []
     for name, d in tested.items():
-        a, b = d["random network"], d["random network, second seed"]
+        a, b = d[RANDOM], d[SECOND_TWIN]
         parts.append(
-            f"{name} {a['difference']:+.3f} [{a['low']:+.3f}, {a['high']:+.3f}] against its "
-            f"twin and {b['difference']:+.3f} [{b['low']:+.3f}, {b['high']:+.3f}] against a "
+            f"{name} {a.difference:+.3f} [{a.low:+.3f}, {a.high:+.3f}] against its "
+            f"twin and {b.difference:+.3f} [{b.low:+.3f}, {b.high:+.3f}] against a "
             "second one"
         )
-        if a["real"] and b["real"]:
-            (real_gain if a["difference"] > 0 else real_loss).append(name)
+        if a.real and b.real:
+            (real_gain if a.difference > 0 else real_loss).append(name)
     text = (
         "Trained minus random, with 95 % paired bootstrap intervals over the test images: "
         + "; ".join(parts)

@@ -16,6 +16,7 @@ from pathlib import Path
 from convlens import atomic
 from convlens.errors import ConvlensError
 from convlens.report.mathtext import markdown_to_html
+from convlens.tables import as_rows
 
 
 def package_text(name: str) -> str:
@@ -69,9 +70,11 @@ class Document:
     def note(self, text: str, kind: str = "note") -> None:
         self.blocks.append(f'<div class="{kind}">{markdown_to_html(text)}</div>')
 
-    def table(self, rows: Sequence[dict], columns: Sequence[str] | None = None, caption=""):
+    def table(self, rows: Sequence, columns: Sequence[str] | None = None, caption=""):
+        """Rows are dicts or records (convlens.record), one per line of the table."""
         if not rows:
             return
+        rows = as_rows(rows)
         columns = list(columns or rows[0].keys())
         # Keys read as words in a header; their underscores would make unbreakable lines.
         head = "".join(f"<th>{html.escape(c.replace('_', ' '))}</th>" for c in columns)

@@ -5,26 +5,28 @@ from __future__ import annotations
 from convlens import theory
 from convlens.report.document import Document, package_text
 
+RESULTS = theory.TheoryResults  # what compute returns and the cache reads back
 
-def compute(ctx) -> dict:
+
+def compute(ctx, key: str) -> theory.TheoryResults:
     return theory.theory_results(weight=1.0)
 
 
-def render(doc: Document, results: dict, ctx) -> None:
+def render(doc: Document, results: theory.TheoryResults, ctx) -> None:
     doc.heading("Problem 1: cross-entropy")
     doc.markdown(package_text("theory.md"))
     doc.heading("Numbers for 1b-1d", level=3)
     doc.table(
-        results["minimisers"],
+        results.minimisers,
         ["penalty", "closed_form", "z", "z_numerical", "abs_diff", "objective"],
         caption="(1d) closed-form minimisers beside scipy's SLSQP optimum over the simplex",
     )
     doc.table(
-        results["non_stochastic"],
+        results.non_stochastic,
         ["z", "ce", "comment"],
         caption="(1b) the CE formula -log z0 with y = (1, 0) on vectors that are not stochastic",
     )
-    ds = results["dataset_ce"]
+    ds = results.dataset_ce
     doc.table(
         [ds],
         ["n", "vectorised", "loop", "operations"],

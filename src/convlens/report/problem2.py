@@ -7,9 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from convlens.errors import ConvlensError
+from convlens.figures.problem2 import draw_problem2
 from convlens.fingerprint import fingerprint
 from convlens.models import vgg16
 from convlens.models.weights import load_weights, resolve_checkpoint
+from convlens.problem2.results import Problem2Results
 from convlens.problem2.run import run_problem2
 from convlens.problem2.setup import demo_setup, imagenet_setup
 from convlens.report import discussion
@@ -33,7 +35,10 @@ def settings(ctx) -> dict:
     }
 
 
-def compute(ctx) -> dict:
+RESULTS = Problem2Results  # what compute returns and the cache reads back
+
+
+def compute(ctx, key: str) -> Problem2Results:
     path, missing = _weights_path(ctx)
     if path is None:
         ctx.step("problem2: training the digits demo classifier (no VGG16 weights found)")
@@ -42,8 +47,9 @@ def compute(ctx) -> dict:
         model = load_weights(vgg16(init_weights=False), path).eval()
         setup = imagenet_setup(model, ctx.problem2, ctx.seed, ctx.quick)
         setup.info["weights"] = str(path)
-    return run_problem2(
-        setup, ctx.figures, seed=ctx.seed, step=ctx.step, csv=ctx.out / "predictions.csv"
+    results = run_problem2(setup, seed=ctx.seed, step=ctx.step, csv=ctx.out / "predictions.csv")
+    return draw_problem2(
+        results, setup.images, setup.display, setup.names, ctx.figures, setup.prefix
     )
 
 
@@ -55,137 +61,127 @@ def _fig(doc: Document, ctx, name: str | None, caption: str) -> None:
         doc.figure(ctx.figures / name, caption)
 
 
-def render(doc: Document, r: dict, ctx) -> None:
-    demo = r["mode"] == "demo"
+def render(doc: Document, r: Problem2Results, ctx) -> None:
     doc.heading("Problem 2: inspecting an ImageNet VGG16")
-    if demo:
+    if r.demo:
         doc.note(
             "**This section ran on the built-in demo.** The VGG16 ImageNet weights were not "
-            f"found ({r['missing_weights']}). Every explanation and uncertainty step below ran "
+            f"found ({r.missing_weights}). Every explanation and uncertainty step below ran "
             "on a really trained VGG-style classifier (3x3 convolutions, ReLU, max-pools, a "
             "fully connected head with dropout) on scikit-learn's 1,797 real handwritten "
-            f"digits, with test accuracy {r['digits']['test_accuracy']:.3f}. With the weights "
+            f"digits, with test accuracy {r.digits.test_accuracy:.3f}. With the weights "
             "in place, `convlens report` runs the same steps on VGG16.",
             kind="missing",
         )
     doc.markdown(package_text("explain.md"))
     doc.markdown(package_text("vgg16.md"))
-    if demo:
+    if r.demo:
         doc.table(
             [
-                {"network": "VGG16 (ImageNet, 1000 classes)", "parameters": r["vgg16_parameters"]},
-                {
-                    "network": "digits demo: test accuracy",
-                    "parameters": r["digits"]["test_accuracy"],
-                },
+                {"network": "VGG16 (ImageNet, 1000 classes)", "parameters": r.vgg16_parameters},
+                {"network": "digits demo: test accuracy", "parameters": r.digits.test_accuracy},
             ],
             caption="(2b) parameter count of our VGG16; validation accuracy needs the weights",
         )
-        if "problem2_found" in r:
+        if r.problem2_found is not None:
             doc.note(
-                f"The exam's folder was found ({r['problem2_found']['validation']} "
-                f"validation and {r['problem2_found']['test']} test images); its accuracy "
+                f"The exam's folder was found ({r.problem2_found.validation} "
+                f"validation and {r.problem2_found.test} test images); its accuracy "
                 "is reported once the weights are present."
             )
-    else:
-        v = r.get("validation")
-        if v:
-            doc.table(
-                [
-                    {
-                        "images": v["n"],
-                        "top-1": v["top1"],
-                        "top-1 correct": v["top1_correct"],
-                        "top-5": v["top5"],
-                        "top-5 correct": v["top5_correct"],
-                    }
-                ],
-                caption="(2b) VGG16 accuracy on the exam's validation images",
-            )
-            doc.discussion(discussion.accuracy_2b(v))
+    elif r.validation is not None:
+        v = r.validation
+        doc.table(
+            [
+                {
+                    "images": v.n,
+                    "top-1": v.top1,
+                    "top-1 correct": v.top1_correct,
+                    "top-5": v.top5,
+                    "top-5 correct": v.top5_correct,
+                }
+            ],
+            caption="(2b) VGG16 accuracy on the exam's validation images",
+        )
+        doc.discussion(discussion.accuracy_2b(v))
     doc.heading("2c. Class model visualisations", level=3)
     doc.markdown(package_text("class_viz.md"), demote=2)
-    cv = r["class_viz"]
+    cv = r.class_viz
     doc.table(
-        cv["classes"],
-        caption=f"(2c) {cv['steps']} steps of gradient ascent per image "
-        f"({cv.get('precision', 'fp32')} network passes), target class probability and score "
+        cv.classes,
+        caption=f"(2c) {cv.steps} steps of gradient ascent per image "
+        f"({cv.precision} network passes), target class probability and score "
         "at the end, without and with blurring",
     )
     _fig(
         doc,
         ctx,
-        cv["figure"],
+        cv.figure,
         "(2c) class model visualisations: top row without blur, "
-        "bottom row with a Gaussian blur every k = 5 steps",
+        f"bottom row with a Gaussian blur every k = {cv.blur_every} steps",
     )
     doc.discussion(discussion.class_models_2c(cv))
-    if "class_viz_all" in r:
-        _fig(doc, ctx, r["class_viz_all"]["figure"], "(2c) all ten digit classes, same settings")
+    if r.class_viz_all is not None:
+        _fig(doc, ctx, r.class_viz_all.figure, "(2c) all ten digit classes, same settings")
     doc.heading("2d. Top-5 predictions", level=3)
     rows = [
-        {
-            "image": t["image"],
-            **{f"#{k + 1}": f"{c['name']} ({c['prob']:.3f})" for k, c in enumerate(t["top"])},
-        }
-        for t in r["top5"]
+        {"image": t.image, **{f"#{k + 1}": f"{c.name} ({c.prob:.3f})" for k, c in enumerate(t.top)}}
+        for t in r.top5
     ]
     doc.table(rows, caption="(2d) the five most probable classes of each test image")
-    doc.discussion(discussion.top5_2d(r["top5"]))
-    for name in r.get("top5_figures", []):
+    doc.discussion(discussion.top5_2d(r.top5))
+    for name in r.top5_figures:
         _fig(doc, ctx, name, "")
     doc.markdown(package_text("top5.md"), demote=2)
     doc.heading("2e-2f. Saliency maps and guided backpropagation", level=3)
     _fig(
         doc,
         ctx,
-        r["explanations"]["figure"],
+        r.explanations.figure,
         "(2e, 2f) each test image, its class saliency "
         "map (Simonyan et al. 3.1) and its guided backpropagation map, for the predicted class",
     )
     doc.markdown(package_text("saliency.md"), demote=2)
-    q = r["quality"]
+    q = r.quality
     doc.table(
-        q["deletion_insertion"],
+        q.deletion_insertion,
         caption=f"Deletion (lower is better) and insertion "
-        f"(higher is better) areas over {q['n_images']} images",
+        f"(higher is better) areas over {q.n_images} images",
     )
     doc.table(
-        q["randomisation"],
+        q.randomisation,
         caption="Cascading randomisation: mean Spearman correlation "
         "of the maps with the trained model's maps, layers re-initialised from the top",
     )
     doc.discussion(discussion.maps_2ef(q))
     doc.heading("2g-2h. Monte Carlo dropout", level=3)
     doc.markdown(package_text("uncertainty.md"), demote=2)
-    u = r["uncertainty"]
+    u = r.uncertainty
     doc.table(
         [
             {
-                "image": row["image"],
-                "MC top-1": row["top"][0]["name"],
-                "prob": row["top"][0]["prob"],
-                "std": row["top"][0]["std"],
-                "dropout-off top-1": row["deterministic_top1"]["name"],
-                "entropy": row["predictive_entropy"],
-                "mutual information": row["mutual_information"],
+                "image": row.image,
+                "MC top-1": row.top[0].name,
+                "prob": row.top[0].prob,
+                "std": row.top[0].std,
+                "dropout-off top-1": row.deterministic_top1.name,
+                "entropy": row.predictive_entropy,
+                "mutual information": row.mutual_information,
             }
-            for row in u["images"]
+            for row in u.images
         ],
-        caption=f"(2h) T = {u['samples']} dropout samples per image ({u['path']})",
+        caption=f"(2h) T = {u.samples} dropout samples per image ({u.path})",
     )
-    for name in u["figures"]:
+    for name in u.figures:
         _fig(doc, ctx, name, "")
-    doc.discussion(discussion.mc_dropout_2h(u, r.get("calibration")))
-    if "calibration" in r:
-        c = r["calibration"]
-        keys = ("accuracy", "nll", "brier", "ece")
+    doc.discussion(discussion.mc_dropout_2h(u, r.calibration))
+    c = r.calibration
+    if c is not None:
         doc.table(
-            [{"model": m, **{k: c[m][k] for k in keys}} for m in ("deterministic", "mc_dropout")],
-            caption=f"Calibration on {c['n']} labelled images (ECE with 15 bins)",
+            c.metric_rows(), caption=f"Calibration on {c.n} labelled images (ECE with 15 bins)"
         )
         doc.table(
-            [{"uncertainty": k, **v} for k, v in c["uncertainty_vs_errors"].items()],
+            c.detection_rows(),
             caption="Uncertainty as an error detector: mean for right and wrong predictions, AUROC",
         )
-        _fig(doc, ctx, c.get("figure"), "Reliability diagram")
+        _fig(doc, ctx, c.figure, "Reliability diagram")

@@ -4,13 +4,15 @@ when given, else on exam-format data built from real photographs."""
 from __future__ import annotations
 
 from convlens.demo.photo_probe import photo_study_data
+from convlens.figures.problem3 import draw_study
 from convlens.fingerprint import fingerprint
 from convlens.jigsaw.data import NpzData, load_npz
 from convlens.jigsaw.recipes import recipe
 from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
+from convlens.probe.results import RANDOM, RAW, TRAINED, Choice, Probe, ProbeRow
 from convlens.problem3 import run_study
+from convlens.problem3.results import NetworkResult, Problem3Results, Study
 from convlens.report import discussion
-from convlens.report.cache import cache_key
 from convlens.report.document import Document, package_text
 from convlens.runtime import resolve_device
 
@@ -51,7 +53,13 @@ def _demo_data(ctx) -> tuple[NpzData, NpzData]:
     return photo_study_data(folders, n_train, n_test, per_train, per_test, seed=ctx.seed)
 
 
-def compute(ctx) -> dict:
+RESULTS = Problem3Results  # what compute returns and the cache reads back
+
+
+def compute(ctx, key: str) -> Problem3Results:
+    """`key` is the section's cache key: one run folder per data and settings, so an
+    interrupted report resumes the training where its last checkpoint stopped, and other data
+    never resume a run trained on something else."""
     if ctx.problem3:
         shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
         normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
@@ -70,53 +78,46 @@ def compute(ctx) -> dict:
         name: recipe(name, side, seed=ctx.seed, device=ctx.device, **plan.get(name, {}))
         for name in ctx.networks
     }
-    # One run folder per data and settings: an interrupted report resumes the training where
-    # its last checkpoint stopped, and other data never resume a run trained on something else.
-    key = cache_key(section="problem3", seed=ctx.seed, quick=ctx.quick, **settings(ctx))
     study = run_study(
         shuffled,
         normal,
         ctx.out / "runs" / f"jigsaw-{key[:12]}",
         configs,
-        figures=ctx.figures,
         k=3,
         seed=ctx.seed,
         device=resolve_device(ctx.device),
         step=ctx.step,
     )
-    main = study["networks"][ctx.networks[0]]
-    main["evaluation"]["figure"] = "jigsaw_examples.png"
-    main["probe"]["figure"] = "probe_embedding.png"
-    study["curve_figure"] = "feature_curve.png"
-    study["learning_figure"] = "deshuffling_curves.png"
-    return {
-        "mode": mode,
-        "shuffled_source": shuffled.source,
-        "normal_source": normal.source,
-        "n_train": int(len(shuffled.train.images)),
-        "epochs": configs[ctx.networks[0]].epochs,
-        "arch": ctx.networks[0],
-        "history": main["history"],
-        "training_minutes": main["training_minutes"],
-        "evaluation": main["evaluation"],
-        "probe": main["probe"],
-        "study": study,
-        "seconds": {
+    study = draw_study(study, ctx.figures)
+    main = study.first
+    return Problem3Results(
+        mode=mode,
+        shuffled_source=shuffled.source,
+        normal_source=normal.source,
+        n_train=int(len(shuffled.train.images)),
+        epochs=configs[ctx.networks[0]].epochs,
+        arch=ctx.networks[0],
+        history=main.history,
+        training_minutes=main.training_minutes,
+        evaluation=main.evaluation,
+        probe=main.probe,
+        study=study,
+        seconds={
             f"{step_} {name}": sec
-            for name, n in study["networks"].items()
-            for step_, sec in n["seconds"].items()
+            for name, n in study.networks.items()
+            for step_, sec in n.seconds.items()
         },
-    }
+    )
 
 
-def render(doc: Document, r: dict, ctx) -> None:
+def render(doc: Document, r: Problem3Results, ctx) -> None:
     doc.heading("Problem 3: learning to de-shuffle")
-    if r["mode"] == "demo":
+    if r.demo:
         doc.note(
             "**This section ran on the built-in demo.** `problem3.zip` was not given, so the "
-            f"de-shuffling data are exam-format puzzles cut from {r['shuffled_source']} (train "
+            f"de-shuffling data are exam-format puzzles cut from {r.shuffled_source} (train "
             "and test from different photographs), and the k-NN probe uses "
-            f"{r['normal_source']}. Run `convlens report --problem3 problem3.zip` for the exam's "
+            f"{r.normal_source}. Run `convlens report --problem3 problem3.zip` for the exam's "
             "data.",
             kind="missing",
         )
@@ -124,90 +125,92 @@ def render(doc: Document, r: dict, ctx) -> None:
     doc.table(
         [
             {
-                "epoch": h["epoch"],
-                "train loss": h["train_loss"],
-                "train accuracy": h["train_accuracy"],
-                "validation image-level": h["val_accuracy"],
-                "seconds": h["seconds"],
+                "epoch": h.epoch,
+                "train loss": h.train_loss,
+                "train accuracy": h.train_accuracy,
+                "validation image-level": h.val_accuracy,
+                "seconds": h.seconds,
             }
-            for h in r["history"]
+            for h in r.history
         ],
-        caption=f"(3b) training of {r['arch']} on {r['n_train']} images "
-        f"({r['training_minutes']} min on this machine)",
+        caption=f"(3b) training of {r.arch} on {r.n_train} images "
+        f"({r.training_minutes} min on this machine)",
     )
-    ev = r["evaluation"]
+    ev = r.evaluation
     doc.table(
         [
             {
                 "method": m,
-                "image-level": a["image_accuracy"],
-                "images right": a["image_correct"],
-                "quarter-level": a["quarter_accuracy"],
-                "quarters right": a["quarter_correct"],
-                "n": a["n"],
+                "image-level": a.image_accuracy,
+                "images right": a.image_correct,
+                "quarter-level": a.quarter_accuracy,
+                "quarters right": a.quarter_correct,
+                "n": a.n,
             }
-            for m, a in ev["methods"].items()
+            for m, a in ev.methods.items()
         ],
-        caption=f"(3b) accuracy on {ev['n_test']} labelled test images "
-        f"(seam temperature {ev['seam_temperature']:.3g} and weight {ev['seam_weight']:.3g}, "
-        f"fitted on {ev['combination_fitted_on']})",
+        caption=f"(3b) accuracy on {ev.n_test} labelled test images "
+        f"(seam temperature {ev.seam_temperature:.3g} and weight {ev.seam_weight:.3g}, "
+        f"fitted on {ev.combination_fitted_on})",
     )
     doc.discussion(discussion.deshuffle_3b(ev))
-    if ev.get("tta", "").startswith("equals"):
+    if ev.tta.startswith("equals"):
         doc.note(
             "Test-time augmentation is not listed separately: EdgeNet scores an arrangement by "
             "its four seams, whatever order the input came in, so the 24 re-shuffled views give "
             "exactly the same scores (a test checks this)."
         )
     doc.figure(
-        ctx.figures / ev["figure"],
+        ctx.figures / ev.figure,
         "(3b) shuffled test images, the network's "
         "restoration and the truth: correct examples first, then mistakes",
     )
     doc.markdown(package_text("probe.md"))
-    p = r["probe"]
+    p = r.probe
     doc.table(
         [
             {
-                c: row[c]
-                for c in ("features", "dim", "knn3", "correct", "n", "cosine_knn3", "linear")
+                "features": row.features,
+                "dim": row.dim,
+                f"knn{row.k}": row.knn,
+                "correct": row.correct,
+                "n": row.n,
+                f"cosine_knn{row.k}": row.cosine_knn,
+                "linear": row.linear,
+                "linear probe reads": row.linear_input,
             }
-            | {"linear probe reads": row.get("linear_input", "not recorded")}
-            for row in p["table"]
+            for row in p.table
         ],
-        caption=f"(3c) test accuracy of k-NN (k = 3, the exam's setting), cosine k-NN and a "
+        caption=f"(3c) test accuracy of k-NN (k = {p.k}, the exam's setting), cosine k-NN and a "
         f"linear probe (standardised inputs, logistic regression; inputs wider than "
         f"{LINEAR_MAX_DIM} columns first through a randomized PCA fitted on the training "
-        f"images only, {LINEAR_PCA_POWER} power iterations); {p['n_train']} training and "
-        f"{p['n_test']} test images, "
-        f"features from the layer '{p['layer']}'",
+        f"images only, {LINEAR_PCA_POWER} power iterations); {p.n_train} training and "
+        f"{p.n_test} test images, "
+        f"features from the layer '{p.layer}'",
     )
     doc.discussion(discussion.probe_3c(p))
     doc.table(
-        [{"features": n, **{f"k={k}": v for k, v in s.items()}} for n, s in p["sweep"].items()],
+        [{"features": n, **{f"k={k}": v for k, v in s.items()}} for n, s in p.sweep.items()],
         caption="(3c) k-NN accuracy for several k",
     )
-    doc.figure(ctx.figures / p["figure"], "(3c) PCA of the test features, coloured by class")
-    if "study" in r:
-        _render_study(doc, r["study"], ctx)
+    if p.figure:
+        doc.figure(ctx.figures / p.figure, "(3c) PCA of the test features, coloured by class")
+    _render_study(doc, r.study, ctx)
 
 
-def _render_study(doc: Document, study: dict, ctx) -> None:
-    nets = study["networks"]
+def _render_study(doc: Document, study: Study, ctx) -> None:
+    nets = study.networks
     doc.markdown(package_text("study.md"))
     doc.table(
         [
             {
                 "network": name,
-                "settings": n["settings"],
-                "epochs": len(n["history"]),
-                "minutes": n["training_minutes"],
+                "settings": n.settings,
+                "epochs": len(n.history),
+                "minutes": n.training_minutes,
                 "stopped at": _stopped(n),
-                # EdgeNet's test-time augmentation equals the network exactly (tested)
                 **{
-                    column: n["evaluation"]["methods"].get(
-                        m, n["evaluation"]["methods"]["network"]
-                    )["image_accuracy"]
+                    column: n.evaluation.method(m).image_accuracy
                     for column, m in (
                         ("alone", "network"),
                         ("with TTA", "network+tta"),
@@ -215,7 +218,7 @@ def _render_study(doc: Document, study: dict, ctx) -> None:
                         ("seam score only", "seam"),
                     )
                 },
-                "quarter-level (alone)": n["evaluation"]["methods"]["network"]["quarter_accuracy"],
+                "quarter-level (alone)": n.evaluation.network.quarter_accuracy,
             }
             for name, n in nets.items()
         ],
@@ -224,115 +227,101 @@ def _render_study(doc: Document, study: dict, ctx) -> None:
         "score alone, on the same test images",
     )
     doc.discussion(discussion.networks_3b(nets))
-    if "learning_figure" in study:
+    if study.learning_figure:
         doc.figure(
-            ctx.figures / study["learning_figure"],
+            ctx.figures / study.learning_figure,
             "(3b) image-level accuracy on the validation photographs against training minutes, "
             "every network, with the exam's bar",
         )
-    first = next(iter(nets.values()))
-    if "cpu" in first:
-        budgeted = [name for name, n in nets.items() if n.get("stopped") == "budget"]
-        doc.note(
-            f"Trained on {first['cpu']} in {first['precision']}. "
-            + (
-                f"{', '.join(budgeted)} stopped at the time budget, not at convergence: "
-                "`convlens report --minutes M` gives every network M minutes."
-                if budgeted
-                else "Every network finished its planned epochs within its budget."
-                if any(n.get("budget_minutes") for n in nets.values())
-                else "No time budget was set: each network trained its fixed number of epochs."
-            )
+    first = study.first
+    budgeted = [name for name, n in nets.items() if n.stopped == "budget"]
+    doc.note(
+        f"Trained on {first.cpu} in {first.precision}. "
+        + (
+            f"{', '.join(budgeted)} stopped at the time budget, not at convergence: "
+            "`convlens report --minutes M` gives every network M minutes."
+            if budgeted
+            else "Every network finished its planned epochs within its budget."
+            if any(n.budget_minutes for n in nets.values())
+            else "No time budget was set: each network trained its fixed number of epochs."
         )
-    rows = []
-    for name, n in nets.items():
-        choices = n["probe"]["choices"]
-        table = {t["features"]: t for t in n["probe"]["table"]}
-        for features, weights in (
-            ("de-shuffling network", "trained"),
-            ("random network", "random"),
-        ):
-            c, t = choices[features], table[features]
-            d = n["probe"].get("differences", {}).get("random network")
-            rows.append(
-                {
-                    "network": name,
-                    "weights": weights,
-                    "block": c["block"],
-                    "standardised": "yes" if c["standardised"] else "no",
-                    "validation k-NN": c["val_knn"],
-                    "test k-NN": t["knn3"],
-                    "cosine": t["cosine_knn3"],
-                    "linear": t["linear"],
-                    "trained - random [95 %]": (
-                        f"{d['difference']:+.3f} [{d['low']:+.3f}, {d['high']:+.3f}]"
-                        if d and weights == "trained"
-                        else ""
-                    ),
-                }
-            )
-    raw = next(
-        t for n in nets.values() for t in n["probe"]["table"] if t["features"] == "raw pixels"
     )
-    raw_choice = next(
-        n["probe"]["choices"]["raw pixels"]
-        for n in nets.values()
-        if "raw pixels" in n["probe"]["choices"]
-    )
-    rows.append(
-        {
-            "network": "raw pixels",
-            "weights": "",
-            "block": "",
-            "standardised": "yes" if raw_choice["standardised"] else "no",
-            "validation k-NN": raw_choice["val_knn"],
-            "test k-NN": raw["knn3"],
-            "cosine": raw["cosine_knn3"],
-            "linear": raw["linear"],
-            "trained - random [95 %]": "",
-        }
-    )
-    first = next(iter(nets.values()))["probe"]
-    doc.table(
-        rows,
-        caption=f"(3c) every network against its random twin and raw pixels: the block and "
-        f"standardisation were chosen on a validation split of the {first['n_train']} probe "
-        f"training images, then k-NN (k = 3) was fitted on all of them and tested on "
-        f"{first['n_test']} test images",
-    )
+    doc.table(_probe_rows(nets), caption=_probe_caption(first.probe))
     doc.discussion(discussion.study_3d(nets))
-    doc.figure(
-        ctx.figures / study["curve_figure"],
-        f"(3c) the features during training: k-NN accuracy of the best block (standardised) on "
-        f"a validation split of {study['curve_images']} probe training images after every "
-        "epoch, against training minutes; dashed: the same architecture with random weights",
-    )
+    if study.curve_figure:
+        doc.figure(
+            ctx.figures / study.curve_figure,
+            f"(3c) the features during training: k-NN accuracy of the best block (standardised) "
+            f"on a validation split of {study.curve_images} probe training images after every "
+            "epoch, against training minutes; dashed: the same architecture with random weights",
+        )
     doc.table(
         [
             {
-                "features": row["network"]
-                if row["network"] == "raw pixels"
-                else f"{name}, {'trained' if row['network'].startswith('de-') else 'random'}",
-                "block": row["block"],
-                "dim": row["dim"],
-                "standardised": "yes" if row["standardised"] else "no",
-                "validation k-NN": row["val_knn"],
-                "test k-NN": row["test_knn"],
-                "chosen": "yes" if row["chosen"] else "",
+                "features": c.network if c.network == RAW else f"{name}, {_weights(c.network)}",
+                "block": c.block,
+                "dim": c.dim,
+                "standardised": "yes" if c.standardised else "no",
+                "validation k-NN": c.val_knn,
+                "test k-NN": c.test_knn,
+                "chosen": "yes" if c.chosen else "",
             }
             for name, n in nets.items()
-            for row in n["probe"]["layers"]
+            for c in n.probe.layers or []
         ],
         caption="(3c) every candidate of the probe; the test column is shown for completeness "
         "and was never used to choose",
     )
 
 
-def _stopped(n: dict) -> str:
+def _weights(features: str) -> str:
+    return "trained" if features == TRAINED else "random"
+
+
+def _probe_rows(nets: dict[str, NetworkResult]) -> list[dict]:
+    """Each network's chosen block, trained and random, then raw pixels."""
+    rows = []
+    for name, n in nets.items():
+        d = (n.probe.differences or {}).get(RANDOM)
+        for features in (TRAINED, RANDOM):
+            c, t = n.probe.choices[features], n.probe.row(features)
+            interval = f"{d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]" if d else ""
+            rows.append(
+                _probe_row(name, _weights(features), c, t)
+                | {"trained - random [95 %]": interval if features == TRAINED else ""}
+            )
+    raw = next(n.probe for n in nets.values() if n.probe.raw is not None)
+    rows.append(_probe_row("raw pixels", "", raw.choices[RAW], raw.raw, block=""))
+    return rows
+
+
+def _probe_row(network: str, weights: str, c: Choice, t: ProbeRow, block=None) -> dict:
+    return {
+        "network": network,
+        "weights": weights,
+        "block": c.block if block is None else block,
+        "standardised": "yes" if c.standardised else "no",
+        "validation k-NN": c.val_knn,
+        "test k-NN": t.knn,
+        "cosine": t.cosine_knn,
+        "linear": t.linear,
+        "trained - random [95 %]": "",
+    }
+
+
+def _probe_caption(p: Probe) -> str:
+    return (
+        f"(3c) every network against its random twin and raw pixels: the block and "
+        f"standardisation were chosen on a validation split of the {p.n_train} probe "
+        f"training images, then k-NN (k = {p.k}) was fitted on all of them and tested on "
+        f"{p.n_test} test images"
+    )
+
+
+def _stopped(n: NetworkResult) -> str:
     """Why a network's training ended, in words (budget, epochs, or perfect validation)."""
-    stopped = n.get("stopped", "epochs")
-    if stopped == "budget":
-        return f"budget ({n['budget_minutes']:g} min, {n['planned_epochs']} epochs planned)"
-    if stopped == "perfect":
+    if n.stopped == "budget":
+        return f"budget ({n.budget_minutes:g} min, {n.planned_epochs} epochs planned)"
+    if n.stopped == "perfect":
         return "perfect validation"
     return "all epochs"

@@ -1,0 +1,133 @@
+"""Problem 2's figures, from the steps' records (convlens.problem2.results)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from convlens import plotting
+from convlens.explain.guided_backprop import to_displayable
+from convlens.problem2.results import ClassModels, Maps, Problem2Results, Top5, Uncertainty
+from convlens.tables import as_rows
+from convlens.uncertainty.report import Calibration
+
+
+def top5_figures(top: Top5, shown: Sequence, folder: Path, prefix: str = "top5") -> list[str]:
+    """One figure per image (`shown`, displayable), the image beside its bar chart."""
+    return [
+        plotting.image_with_topk(
+            shown[j],
+            [t.name for t in row.top],
+            [t.prob for t in row.top],
+            row.image,
+            Path(folder) / f"{prefix}_{j}.png",
+        ).name
+        for j, row in enumerate(top.rows)
+    ]
+
+
+def class_models_figure(cv: ClassModels, display: Callable, path: Path) -> str:
+    """Top row without blur, bottom row with it, one column per class."""
+    labels = [c.name for c in cv.classes]
+    grey = cv.images_no_blur.shape[1] == 1
+    return plotting.image_grid(
+        list(display(cv.images_no_blur)) + list(display(cv.images_blur)),
+        labels + labels,
+        path,
+        ncols=len(labels),
+        row_labels=["no blur", f"blur every {cv.blur_every} steps"],
+        cmaps=["gray"] * (2 * len(labels)) if grey else None,
+    ).name
+
+
+def maps_figure(maps: Maps, shown: Sequence, path: Path) -> str:
+    """Each image, its saliency map and its guided backpropagation map, one row per image."""
+    return plotting.explanation_rows(
+        list(shown),
+        {
+            "saliency": list(maps.saliency.numpy()),
+            "guided backprop": list(to_displayable(maps.guided_backprop).numpy()),
+        },
+        [f"{r.image}: {r.name}" for r in maps.rows],
+        path,
+    ).name
+
+
+def uncertainty_figures(
+    u: Uncertainty, shown: Sequence, names: Sequence[str], folder: Path, prefix: str
+) -> list[str]:
+    """A violin plot of the sampled probabilities of each image's top classes, beside it."""
+    r = u.result
+    if r is None or r.samples is None:
+        return []
+    out = []
+    for i, row in enumerate(u.images):
+        ids = r.topk_ids[i]
+        out.append(
+            plotting.image_with_violins(
+                shown[i],
+                r.samples[:, i, ids].numpy(),
+                [names[int(c)] for c in ids],
+                row.image,
+                Path(folder) / f"{prefix}_{i}.png",
+                deterministic=r.deterministic[i, ids].numpy(),
+            ).name
+        )
+    return out
+
+
+def reliability_figure(cal: Calibration, path: Path, title: str = "reliability") -> str:
+    """The reliability diagram: dropout off beside MC dropout."""
+    curves = {
+        "dropout off": as_rows(cal.deterministic.reliability),
+        "MC dropout": as_rows(cal.mc_dropout.reliability),
+    }
+    return plotting.reliability_diagram(curves, path, title=title).name
+
+
+def draw_problem2(
+    r: Problem2Results,
+    images: torch.Tensor,
+    display: Callable,
+    names: Sequence[str],
+    folder: Path,
+    prefix: str,
+) -> Problem2Results:
+    """Every figure of the report's Problem 2 section; `r` with the figure names filled in."""
+    shown = display(images)
+    changes = {
+        "explanations": dataclasses.replace(
+            r.explanations,
+            figure=maps_figure(r.explanations, shown, folder / f"{prefix}_explanations.png"),
+        ),
+        "class_viz": dataclasses.replace(
+            r.class_viz,
+            figure=class_models_figure(r.class_viz, display, folder / f"{prefix}_class_viz.png"),
+        ),
+        "uncertainty": dataclasses.replace(
+            r.uncertainty,
+            figures=uncertainty_figures(
+                r.uncertainty, shown, names, folder, f"{prefix}_uncertainty"
+            ),
+        ),
+    }
+    if not r.demo:  # ImageNet photographs: a bar chart beside each
+        top = Top5(r.top5, [], [])
+        changes["top5_figures"] = top5_figures(top, shown, folder, f"{prefix}_top5")
+    if r.class_viz_all is not None:
+        changes["class_viz_all"] = dataclasses.replace(
+            r.class_viz_all,
+            figure=class_models_figure(
+                r.class_viz_all, display, folder / f"{prefix}_all_class_viz.png"
+            ),
+        )
+    if r.calibration is not None:
+        title = "digits test set" if r.demo else "validation images"
+        changes["calibration"] = dataclasses.replace(
+            r.calibration,
+            figure=reliability_figure(r.calibration, folder / f"{prefix}_reliability.png", title),
+        )
+    return dataclasses.replace(r, **changes)

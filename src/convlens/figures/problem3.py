@@ -1,0 +1,119 @@
+"""Problem 3's figures, from the records of convlens.jigsaw, convlens.probe and
+convlens.problem3."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from convlens import plotting
+from convlens.jigsaw.results import Evaluation, minutes
+from convlens.jigsaw.scoring import restore
+from convlens.jigsaw.tiles import deshuffle
+from convlens.jigsaw.workflow import Restored
+from convlens.probe.results import Probe
+from convlens.problem3.results import Study
+
+EXAMPLES = "jigsaw_examples.png"
+EMBEDDING = "probe_embedding.png"
+FEATURE_CURVE = "feature_curve.png"
+LEARNING_CURVES = "deshuffling_curves.png"
+
+
+def _picture(image: np.ndarray) -> np.ndarray:
+    return image.transpose(1, 2, 0) / 255
+
+
+def examples_figure(ev: Evaluation, path: Path, k: int = 6) -> str:
+    """Rows of (shuffled, network's restoration, truth): correct examples first, then wrong."""
+    images, orders = ev.images, ev.orders
+    restored, pred, _ = restore(images, ev.log_probs)
+    right = np.flatnonzero((pred == orders).all(1))
+    wrong = np.flatnonzero(~(pred == orders).all(1))
+    chosen = list(right[: k // 2]) + list(wrong[: k - min(k // 2, len(right))])
+    panels, titles = [], []
+    truth = deshuffle(images, orders)
+    for i in chosen:
+        ok = "right" if i in right else "wrong"
+        panels += [_picture(images[i]), _picture(restored[i]), _picture(truth[i])]
+        titles += [f"shuffled #{i}", f"restored ({ok})", "truth"]
+    return plotting.image_grid(panels, titles, path, ncols=3, size=1.8).name
+
+
+def restored_figure(split: str, r: Restored, path: Path, show: int = 16) -> str:
+    """The first restored images of a split, each with the probability of its order."""
+    show = min(show, r.n)
+    return plotting.image_grid(
+        [_picture(img) for img in r.images[:show]],
+        [f"{split} {i}: p={r.probability[i]:.2f}" for i in range(show)],
+        path,
+        ncols=4,
+        size=1.8,
+    ).name
+
+
+def embedding_figure(probe: Probe, path: Path) -> str | None:
+    """A 2-D PCA of each feature set's test features, coloured by class (None with fewer than
+    three test images, where a PCA means nothing)."""
+    from sklearn.decomposition import PCA
+
+    if probe.test_features is None or probe.n_test < 3:
+        return None
+    points = {
+        name: PCA(n_components=2, random_state=0).fit_transform(te)
+        for name, te in probe.test_features.items()
+    }
+    return plotting.embeddings(points, probe.test_labels, path).name
+
+
+def curve_figure(study: Study, path: Path) -> str:
+    """Probe accuracy against training minutes; each network's random twin as a dashed line."""
+    series = {
+        name: (minutes(n.history), [h.probe_knn for h in n.history])
+        for name, n in study.networks.items()
+    }
+    flat = {f"{name}, random weights": n.random_curve for name, n in study.networks.items()}
+    return plotting.curves_with_baselines(
+        series, flat, "training minutes", "k-NN accuracy (probe validation)", path
+    ).name
+
+
+def learning_figure(study: Study, path: Path) -> str:
+    """Validation image-level accuracy of every network against training minutes, with the
+    exam's bar."""
+    series = {
+        name: (minutes(n.history), [h.val_accuracy for h in n.history])
+        for name, n in study.networks.items()
+    }
+    return plotting.curves_with_baselines(
+        series,
+        {"the exam's bar (0.60)": 0.6},
+        "training minutes",
+        "image-level accuracy (validation)",
+        path,
+        baseline_colour="grey",
+    ).name
+
+
+def draw_study(study: Study, folder: Path) -> Study:
+    """Every figure of the report's Problem 3 section: the first network's examples and probe
+    embedding, the feature curves and the learning curves; `study` with the names filled in."""
+    folder = Path(folder)
+    name, first = next(iter(study.networks.items()))
+    first = dataclasses.replace(
+        first,
+        evaluation=dataclasses.replace(
+            first.evaluation, figure=examples_figure(first.evaluation, folder / EXAMPLES)
+        ),
+        probe=dataclasses.replace(
+            first.probe, figure=embedding_figure(first.probe, folder / EMBEDDING)
+        ),
+    )
+    study = dataclasses.replace(study, networks={**study.networks, name: first})
+    return dataclasses.replace(
+        study,
+        curve_figure=curve_figure(study, folder / FEATURE_CURVE),
+        learning_figure=learning_figure(study, folder / LEARNING_CURVES),
+    )

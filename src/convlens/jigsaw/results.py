@@ -1,0 +1,78 @@
+"""De-shuffling's records (convlens.record): a training epoch and an evaluation of every method."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from convlens.record import key
+
+
+@dataclass(frozen=True)
+class Epoch:
+    """One epoch of training; `probe_knn`/`probe_block` when a feature curve was recorded."""
+
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    val_accuracy: float
+    seconds: float
+    probe_knn: float | None = key(omit_if_none=True, default=None)
+    probe_block: str | None = key(omit_if_none=True, default=None)
+
+
+def epochs(history: list[dict]) -> list[Epoch]:
+    """A training run's history (history.json's rows) as records."""
+    return [Epoch(**h) for h in history]
+
+
+def minutes(history: list[Epoch]) -> np.ndarray:
+    """Minutes of training at the end of each epoch."""
+    return np.cumsum([h.seconds for h in history]) / 60
+
+
+@dataclass(frozen=True)
+class MethodAccuracy:
+    """Image-level (the whole order right) and quarter-level (tiles in the right place)."""
+
+    n: int
+    image_correct: int
+    image_accuracy: float
+    quarter_correct: int
+    quarter_accuracy: float
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Every de-shuffling method on the labelled test images. The test images, their orders
+    and the network's log-probabilities travel along (not stored) for the examples figure."""
+
+    run: str
+    epochs_trained: int
+    n_test: int
+    seam_temperature: float
+    seam_weight: float
+    combination_fitted_on: str
+    methods: dict[str, MethodAccuracy]
+    highest_on_test: str  # a description of the table, not a model selection
+    tta: str
+    figure: str | None = key(omit_if_none=True, default=None)
+    confusion_network: list[list[int]] | None = key(stored=False, default=None)
+    images: np.ndarray | None = key(stored=False, default=None)
+    orders: np.ndarray | None = key(stored=False, default=None)
+    log_probs: torch.Tensor | None = key(stored=False, default=None)
+
+    @property
+    def network(self) -> MethodAccuracy:
+        """The network alone (single view)."""
+        return self.methods["network"]
+
+    def method(self, name: str) -> MethodAccuracy:
+        """`name`'s accuracy. Where test-time augmentation was not computed because it equals
+        the network (EdgeNet's scores do not depend on the input's order, tested), a "+tta"
+        method reads as the same method without it."""
+        if name not in self.methods and "+tta" in name:
+            return self.methods[name.replace("+tta", "")]
+        return self.methods[name]

@@ -7,6 +7,7 @@ import pytest
 
 from convlens.errors import ConvlensError
 from convlens.probe.bootstrap import paired_difference
+from convlens.probe.results import Difference
 
 
 def _plain_loop(a, b, resamples, seed, level=0.95):
@@ -31,20 +32,20 @@ def test_the_interval_matches_a_plain_loop(gap):
     a, b = truth.astype(int).tolist(), other.astype(int).tolist()
     fast = paired_difference(truth, other, resamples=4000, seed=0)
     low, high = _plain_loop(a, b, 4000, seed=7)
-    assert fast["difference"] == pytest.approx(np.mean(truth) - np.mean(other))
+    assert fast.difference == pytest.approx(np.mean(truth) - np.mean(other))
     # two independent Monte Carlo estimates of the same percentiles
-    assert abs(fast["low"] - low) < 0.01 and abs(fast["high"] - high) < 0.01
-    assert fast["low"] <= fast["difference"] <= fast["high"]
+    assert abs(fast.low - low) < 0.01 and abs(fast.high - high) < 0.01
+    assert fast.low <= fast.difference <= fast.high
 
 
 def test_identical_results_are_no_difference_and_clear_ones_are_real():
     x = np.arange(300) % 3 == 0
     same = paired_difference(x, x)
-    assert same == {"difference": 0.0, "low": 0.0, "high": 0.0, "real": False}
+    assert same == Difference(difference=0.0, low=0.0, high=0.0, real=False)
     better = paired_difference(np.ones(300, bool), x)
-    assert better["real"] and better["low"] > 0.5
+    assert better.real and better.low > 0.5
     worse = paired_difference(x, np.ones(300, bool))
-    assert worse["real"] and worse["high"] < -0.5
+    assert worse.real and worse.high < -0.5
 
 
 def test_the_same_seed_gives_the_same_interval_over_several_chunks():

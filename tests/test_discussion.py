@@ -1,14 +1,19 @@
 """The generated discussion follows the results: opposite outcomes give opposite sentences, and
 every number in the prose is a number of the results."""
 
-import json
 import re
+from dataclasses import replace
 
+import fabricated
+
+from convlens import strict_json
+from convlens.probe.results import RANDOM, SECOND_TWIN
+from convlens.record import to_json
 from convlens.report import discussion
 
 
 def _numbers_come_from(text: str, results) -> None:
-    flat = json.dumps(results)
+    flat = strict_json.dumps(to_json(results))
     stored = [float(m) for m in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", flat)]
     for cell in re.findall(r"(?<![\w#])-?\d+\.?\d*", text):
         value = float(cell)
@@ -18,23 +23,9 @@ def _numbers_come_from(text: str, results) -> None:
         )
 
 
-def _probe(trained: float, random: float, raw: float) -> dict:
-    def row(name, acc):
-        return {"features": name, "knn3": acc, "cosine_knn3": acc + 0.01, "linear": acc + 0.02}
-
-    return {
-        "k": 3,
-        "table": [
-            row("raw pixels", raw),
-            row("de-shuffling network", trained),
-            row("random network", random),
-        ],
-    }
-
-
 def test_probe_discussion_states_the_ordering_and_flips_with_it():
-    worse = _probe(trained=0.473, random=0.577, raw=0.983)
-    better = _probe(trained=0.812, random=0.577, raw=0.603)
+    worse = fabricated.probe(trained=0.473, random=0.577, raw=0.983)
+    better = fabricated.probe(trained=0.812, random=0.577, raw=0.603)
     a, b = discussion.probe_3c(worse), discussion.probe_3c(better)
     assert "lower than the same architecture with random weights" in a
     assert "higher than the same architecture with random weights" in b
@@ -46,105 +37,66 @@ def test_probe_discussion_states_the_ordering_and_flips_with_it():
 
 
 def test_class_model_discussion_follows_probability_and_energy():
-    rows = [
-        {
-            "name": "tench",
-            "prob_no_blur": 0.99,
-            "prob_blur": 0.95,
-            "hf_energy_no_blur": 0.4,
-            "hf_energy_blur": 0.1,
-        }
-    ]
-    text = discussion.class_models_2c({"classes": rows})
+    row = fabricated.class_row("tench", 0.99, 0.95, hf_no_blur=0.4, hf_blur=0.1)
+    text = discussion.class_models_2c(fabricated.class_models([row]))
     assert "*tench*: probability 0.950 with blur, lower than 0.990 without" in text
     assert "lower with blur for 1 of the 1 classes" in text
-    rows[0].update(prob_blur=0.999, hf_energy_blur=0.5)
-    text = discussion.class_models_2c({"classes": rows})
+    row = replace(row, prob_blur=0.999, hf_energy_blur=0.5)
+    text = discussion.class_models_2c(fabricated.class_models([row]))
     assert "higher than 0.990" in text and "lower with blur for 0 of the 1" in text
     assert "blurring removes" not in text and "did not lower it" in text
-    two = [dict(rows[0]), dict(rows[0], hf_energy_blur=0.1)]
-    text = discussion.class_models_2c({"classes": two})
+    two = [row, replace(row, hf_energy_blur=0.1)]
+    text = discussion.class_models_2c(fabricated.class_models(two))
     assert "lower with blur for 1 of the 2" in text and "not uniform" in text
 
 
-def _uncertainty(same_top1: bool) -> dict:
-    def row(image, mi, name, det):
-        return {
-            "image": image,
-            "mutual_information": mi,
-            "top": [{"name": name, "prob": 0.6}],
-            "deterministic_top1": {"name": det},
-        }
-
-    return {
-        "images": [
-            row("a.jpg", 0.01, "cat", "cat"),
-            row("b.jpg", 0.3, "dog", "dog" if same_top1 else "wolf"),
+def _uncertainty(same_top1: bool):
+    return fabricated.uncertainty(
+        [
+            fabricated.uncertainty_row("a.jpg", 0.01, "cat", "cat"),
+            fabricated.uncertainty_row("b.jpg", 0.3, "dog", "dog" if same_top1 else "wolf"),
         ]
-    }
+    )
 
 
 def test_mc_dropout_discussion_names_the_flagged_image_and_changes():
-    cal = {
-        "n": 95,
-        "deterministic": {"ece": 0.2, "nll": 1.5},
-        "mc_dropout": {"ece": 0.1, "nll": 1.4},
-    }
+    cal = fabricated.calibration(det_ece=0.2, mc_ece=0.1)
     same = discussion.mc_dropout_2h(_uncertainty(True), cal)
     changed = discussion.mc_dropout_2h(_uncertainty(False), None)
     assert "flags b.jpg" in same and "changed no top-1" in same and "better calibrated" in same
     assert "changed the top-1 class of b.jpg" in changed and "ECE" not in changed
-    cal["mc_dropout"]["ece"] = 0.3
-    assert "worse calibrated" in discussion.mc_dropout_2h(_uncertainty(True), cal)
-    _numbers_come_from(same, {"u": _uncertainty(True), "c": {**cal, "m": 0.1}})
+    worse = fabricated.calibration(det_ece=0.2, mc_ece=0.3)
+    assert "worse calibrated" in discussion.mc_dropout_2h(_uncertainty(True), worse)
+    _numbers_come_from(same, {"u": _uncertainty(True), "c": cal})
 
 
 def test_deshuffle_discussion_says_whether_the_bar_is_cleared():
     def ev(acc, quarters):
-        m = {"n": 100, "image_correct": int(acc * 100), "image_accuracy": acc}
-        m |= {"quarter_correct": quarters, "quarter_accuracy": quarters / 400}
-        return {"n_test": 100, "methods": {"network": m}}
+        return fabricated.evaluation(acc, quarters)
 
     assert "clears the exam's bar" in discussion.deshuffle_3b(ev(0.85, 360))
     assert "does not reach the exam's bar" in discussion.deshuffle_3b(ev(0.2, 100))
     assert "only some tiles" in discussion.deshuffle_3b(ev(0.85, 360))
     assert "moved all four" in discussion.deshuffle_3b(ev(0.85, 340))
-    _numbers_come_from(discussion.deshuffle_3b(ev(0.85, 360)), {**ev(0.85, 360), "bar": 0.6})
+    _numbers_come_from(discussion.deshuffle_3b(ev(0.85, 360)), {"e": ev(0.85, 360), "bar": 0.6})
 
 
 def test_maps_discussion_compares_with_the_random_map():
-    q = {
-        "deletion_insertion": [
-            {"method": "saliency", "deletion_auc": 0.1},
-            {"method": "guided backprop", "deletion_auc": 0.3},
-            {"method": "random map", "deletion_auc": 0.2},
-        ],
-        "randomisation": [{"saliency": 0.2, "guided_backprop": 0.9}],
-    }
+    q = fabricated.quality(
+        {"saliency": 0.1, "guided backprop": 0.3, "random map": 0.2}, randomised=[(0.2, 0.9)]
+    )
     text = discussion.maps_2ef(q)
     assert "saliency order lowered the target probability faster" in text
     assert "guided backprop order lowered the target probability slower" in text
     assert "barely depends on the weights" in text
-    _numbers_come_from(text, {**q, "layers": 1})
+    _numbers_come_from(text, {"q": q, "layers": 1})
 
 
 def _nets(edge, vgg, cfn, gains):
-    def net(acc, minutes, trained, random):
-        methods = {"network": {"image_accuracy": acc}}
-        table = [
-            {"features": "de-shuffling network", "knn3": trained},
-            {"features": "random network", "knn3": random},
-        ]
-        return {
-            "evaluation": {"methods": methods},
-            "training_minutes": minutes,
-            "probe": {"table": table},
-        }
-
     return {
-        "edgenet": net(edge, 2.5, 0.4 + gains[0], 0.4),
-        "vgg11_bn": net(vgg, 6.1, 0.35 + gains[1], 0.35),
-        "cfn": net(cfn, 4.2, 0.3 + gains[2], 0.3),
+        "edgenet": fabricated.network("edgenet", edge, 2.5, 0.4 + gains[0], 0.4),
+        "vgg11_bn": fabricated.network("vgg11_bn", vgg, 6.1, 0.35 + gains[1], 0.35),
+        "cfn": fabricated.network("cfn", cfn, 4.2, 0.3 + gains[2], 0.3),
     }
 
 
@@ -167,29 +119,24 @@ def test_study_discussion_names_who_clears_the_bar_and_who_beats_random():
 
 def test_the_bar_is_dated_and_differences_are_judged_against_their_noise():
     nets = _nets(0.97, 0.66, 0.12, gains=(0.0, 0.04, 0.01))
-    nets["vgg11_bn"]["history"] = [
-        {"epoch": 1, "seconds": 60.0, "val_accuracy": 0.3},
-        {"epoch": 2, "seconds": 90.0, "val_accuracy": 0.62},
-    ]
-    nets["cfn"]["history"] = [{"epoch": 1, "seconds": 60.0, "val_accuracy": 0.1}]
+    epoch = fabricated.epoch
+    nets["vgg11_bn"] = replace(
+        nets["vgg11_bn"], history=[epoch(1, 60.0, 0.3), epoch(2, 90.0, 0.62)]
+    )
+    nets["cfn"] = replace(nets["cfn"], history=[epoch(1, 60.0, 0.1)])
     text = discussion.networks_3b(nets)
     assert "first reached by vgg11_bn after 2.5 min (epoch 2)" in text and "cfn after" not in text
 
-    def diff(d, low, high, real):
-        return {"difference": d, "low": low, "high": high, "real": real}
+    diff = fabricated.difference
 
-    nets["vgg11_bn"]["probe"]["differences"] = {
-        "random network": diff(0.04, 0.01, 0.07, True),
-        "random network, second seed": diff(0.05, 0.02, 0.08, True),
-    }
-    nets["cfn"]["probe"]["differences"] = {
-        "random network": diff(0.01, -0.02, 0.04, False),
-        "random network, second seed": diff(0.03, 0.001, 0.06, True),
-    }
-    nets["edgenet"]["probe"]["differences"] = {
-        "random network": diff(-0.06, -0.09, -0.03, True),
-        "random network, second seed": diff(-0.05, -0.08, -0.02, True),
-    }
+    def tested(name, first, second):
+        n = nets[name]
+        differences = {RANDOM: first, SECOND_TWIN: second}
+        nets[name] = replace(n, probe=replace(n.probe, differences=differences))
+
+    tested("vgg11_bn", diff(0.04, 0.01, 0.07, True), diff(0.05, 0.02, 0.08, True))
+    tested("cfn", diff(0.01, -0.02, 0.04, False), diff(0.03, 0.001, 0.06, True))
+    tested("edgenet", diff(-0.06, -0.09, -0.03, True), diff(-0.05, -0.08, -0.02, True))
     text = discussion.study_3d(nets)
     assert "vgg11_bn +0.040 [+0.010, +0.070] against its twin" in text
     assert "For vgg11_bn the gain is larger than its noise against both twins" in text

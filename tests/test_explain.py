@@ -203,24 +203,24 @@ def test_blurred_and_plain_variants_in_one_batch_equal_separate_runs(digits_mode
     names = data.names
     for optimizer in ("sgd", "adam"):
         step = class_models(
-            model, [2, 5], (1, 32, 32), names, None, blur_every=5, optimizer=optimizer, **kw
+            model, [2, 5], (1, 32, 32), names, blur_every=5, optimizer=optimizer, **kw
         )
         plain = class_model_visualisation(model, [2, 5], (1, 32, 32), optimizer=optimizer, **kw)
         blurred = class_model_visualisation(
             model, [2, 5], (1, 32, 32), optimizer=optimizer, blur_every=5, **kw
         )
         if optimizer == "sgd":
-            torch.testing.assert_close(step["images_no_blur"], plain.images, atol=1e-5, rtol=1e-4)
-            torch.testing.assert_close(step["images_blur"], blurred.images, atol=1e-5, rtol=1e-4)
-        for i, row in enumerate(step["classes"]):
-            assert abs(row["prob_no_blur"] - plain.prob[-1][i]) < 0.05
-            assert abs(row["prob_blur"] - blurred.prob[-1][i]) < 0.05
+            torch.testing.assert_close(step.images_no_blur, plain.images, atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(step.images_blur, blurred.images, atol=1e-5, rtol=1e-4)
+        for i, row in enumerate(step.classes):
+            assert abs(row.prob_no_blur - plain.prob[-1][i]) < 0.05
+            assert abs(row.prob_blur - blurred.prob[-1][i]) < 0.05
         # Adam's per-pixel steps build fine texture that the blur removes, on any model. Plain
         # ascent follows the network's own gradient, which for a small digits model is already
         # smooth: whether blur lowers its share then depends on the trained weights (it did for
         # one class and not the other on an AMX machine), so nothing is asserted for it.
         if optimizer == "adam":
-            assert all(r["hf_energy_blur"] < r["hf_energy_no_blur"] for r in step["classes"])
+            assert all(r.hf_energy_blur < r.hf_energy_no_blur for r in step.classes)
 
 
 def test_high_frequency_share_falls_when_a_photograph_is_blurred():

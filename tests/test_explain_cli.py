@@ -12,11 +12,12 @@ def test_explanation_commands_on_real_images(problem2_dir, tmp_path, capsys):
     # The command is the library's step: the same rows from a direct call.
     import torch
 
-    from convlens.data import denormalize, imagenet_classes
+    from convlens.data import imagenet_classes
     from convlens.data.images import list_image_files
     from convlens.models.pretrained import load_classifier
     from convlens.predict import load_batch
     from convlens.problem2 import saliency_and_guided_backprop
+    from convlens.record import to_json
 
     model = load_classifier("vgg11", "random", seed=0)
     x = load_batch(list_image_files(imgs))
@@ -24,8 +25,8 @@ def test_explanation_commands_on_real_images(problem2_dir, tmp_path, capsys):
         targets = model(x).argmax(1)
     names = imagenet_classes().names
     files = [r["image"] for r in rows]
-    direct = saliency_and_guided_backprop(model, x, targets, files, names, denormalize)
-    assert json.loads(json.dumps(direct["rows"])) == rows
+    direct = saliency_and_guided_backprop(model, x, targets, files, names)
+    assert to_json(direct.rows) == rows
     assert main(["guided-backprop", *imgs, "--target", "3", *common]) == 0
     assert {r["class_id"] for r in json.loads(capsys.readouterr().out)} == {3}
     assert (tmp_path / "saliency.png").exists() and (tmp_path / "guided-backprop.png").exists()

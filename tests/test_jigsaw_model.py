@@ -100,7 +100,7 @@ def test_accuracy_against_a_plain_loop():
     pred = PERMUTATIONS[lp.argmax(1).numpy()]
     images = sum(all(p[i] == t[i] for i in range(4)) for p, t in zip(pred, true, strict=True))
     tiles = sum(p[i] == t[i] for p, t in zip(pred, true, strict=True) for i in range(4))
-    assert acc["image_correct"] == images and acc["quarter_correct"] == tiles
+    assert acc.image_correct == images and acc.quarter_correct == tiles
     restored, orders, prob = restore(np.zeros((50, 3, 4, 4), np.uint8), lp)
     np.testing.assert_array_equal(orders, pred)
     assert np.all((prob > 0) & (prob <= 1))
@@ -122,8 +122,8 @@ def test_short_training_beats_chance_by_a_wide_margin(photo_arrays, tmp_path):
     model, _, _ = load_run(tmp_path / "run")
     lp = predict_log_probs(model, data["c"])
     acc = accuracy(lp, data["d"])
-    assert acc["image_accuracy"] > 0.25  # chance is 1/24 = 0.042
-    assert acc["quarter_accuracy"] > 0.4  # chance is 0.25
+    assert acc.image_accuracy > 0.25  # chance is 1/24 = 0.042
+    assert acc.quarter_accuracy > 0.4  # chance is 0.25
 
 
 def test_jigsaw_cli_train_evaluate_restore(photo_arrays, tmp_path, capsys):
@@ -305,8 +305,8 @@ def test_each_architecture_learns_real_photo_puzzles(model, epochs, tmp_path):
     train(data["a"][fit], data["b"][fit], tmp_path / "run", cfg, progress=False)
     net, _, _ = load_run(tmp_path / "run")
     acc = accuracy(predict_log_probs(net, data["a"][held]), data["b"][held])
-    assert acc["image_accuracy"] > 3 / 24, acc  # chance is 1/24
-    assert acc["quarter_accuracy"] > 0.35, acc  # chance is 0.25
+    assert acc.image_accuracy > 3 / 24, acc  # chance is 1/24
+    assert acc.quarter_accuracy > 0.35, acc  # chance is 0.25
 
 
 def test_epoch_plan_puts_differently_shuffled_copies_side_by_side():

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from oracles import knn_accuracy
 from sklearn.neighbors import KNeighborsClassifier
 
 from convlens.cli import main
@@ -12,7 +13,7 @@ from convlens.jigsaw.data import load_npz
 from convlens.jigsaw.inference import normalise
 from convlens.jigsaw.model import ModelConfig
 from convlens.jigsaw.train import train
-from convlens.probe import compare, extract_features, knn_accuracy, raw_pixels
+from convlens.probe import compare, extract_features, raw_pixels
 from convlens.probe.workflow import random_network
 
 CFG = ModelConfig(width=0.125, hidden=32, input_size=32)
@@ -60,8 +61,8 @@ def test_knn_equals_a_direct_sklearn_call(normal):
     assert ours["correct"] == round(direct * len(normal["d"]))
     assert ours["accuracy"] > 0.9  # real digits are easy in pixel space
     result = compare({"raw": (xtr, xte)}, normal["b"], normal["d"], k=3, sweep=(1, 3))
-    assert result["table"][0]["knn3"] == pytest.approx(direct)
-    assert set(result["sweep"]["raw"]) == {1, 3}
+    assert result.table[0].knn == pytest.approx(direct)
+    assert set(result.sweep["raw"]) == {"1", "3"}
 
 
 def test_one_neighbour_search_gives_sklearn_for_every_k(normal):
@@ -73,14 +74,14 @@ def test_one_neighbour_search_gives_sklearn_for_every_k(normal):
     result = compare({"f": (xtr, xte)}, normal["b"], normal["d"], k=3, sweep=ks)
     for k in ks:
         clf = KNeighborsClassifier(n_neighbors=k).fit(xtr, normal["b"])
-        assert result["sweep"]["f"][k] == clf.score(xte, normal["d"]), k
+        assert result.sweep["f"][str(k)] == clf.score(xte, normal["d"]), k
     coarse_tr, coarse_te = (xtr[:, ::211] > 0.5) * 1.0, (xte[:, ::211] > 0.5) * 1.0
     for k in (2, 3, 4):
         result = compare({"f": (coarse_tr, coarse_te)}, normal["b"], normal["d"], k=k)
         reference = KNeighborsClassifier(n_neighbors=k).fit(coarse_tr, normal["b"])
-        assert result["table"][0][f"knn{k}"] == reference.score(coarse_te, normal["d"]), k
+        assert result.table[0].knn == reference.score(coarse_te, normal["d"]), k
         cos = knn_accuracy(coarse_tr, normal["b"], coarse_te, normal["d"], k=k, cosine=True)
-        assert result["table"][0][f"cosine_knn{k}"] == cos["accuracy"]
+        assert result.table[0].cosine_knn == cos["accuracy"]
 
 
 def test_probe_cli(normal, tmp_path, capsys):
@@ -173,21 +174,20 @@ def test_the_probe_choice_never_reads_test_labels(normal, tmp_path):
         data = NpzData(Split(normal["a"], normal["b"]), Split(normal["c"], labels), "d", "uint8")
         results.append(probe_run(tmp_path / "run", data, progress=False))
     first = results[0]
-    assert set(first["choices"]) == {"raw pixels", "de-shuffling network", "random network"}
+    assert set(first.choices) == {"raw pixels", "de-shuffling network", "random network"}
     for other in results[1:]:
-        assert other["choices"] == first["choices"]
-        assert [r["val_knn"] for r in other["layers"]] == [r["val_knn"] for r in first["layers"]]
-    assert results[1]["table"][0]["knn3"] < first["table"][0]["knn3"]  # test labels were used
+        assert other.choices == first.choices
+        assert [r.val_knn for r in other.layers] == [r.val_knn for r in first.layers]
+    assert results[1].table[0].knn < first.table[0].knn  # test labels were used
     # the table holds every candidate: raw pixels x 2, three EdgeNet blocks x 2 per network
-    assert len(first["layers"]) == 2 + 2 * 3 * 2
-    chosen = [r for r in first["layers"] if r["chosen"]]
+    assert len(first.layers) == 2 + 2 * 3 * 2
+    chosen = [r for r in first.layers if r.chosen]
     assert len(chosen) == 3
     for row in chosen:  # the chosen row has the best validation score of its network
-        same = [r["val_knn"] for r in first["layers"] if r["network"] == row["network"]]
-        assert row["val_knn"] == max(same)
-        assert first["choices"][row["network"]]["block"] == row["block"]
-    raw = next(r for r in first["table"] if r["features"] == "raw pixels")
-    assert raw["knn3"] > 0.9  # real digits in pixel space
+        same = [r.val_knn for r in first.layers if r.network == row.network]
+        assert row.val_knn == max(same)
+        assert first.choices[row.network].block == row.block
+    assert first.raw.knn > 0.9  # real digits in pixel space
 
 
 def test_validation_split_is_stratified_and_disjoint(normal):

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from convlens.problem2.results import Problem2Results
+from convlens.record import from_json, to_json
 from convlens.report import ReportContext, build_report
 from convlens.report.mathtext import markdown_to_html
 
@@ -61,7 +63,7 @@ def demo_report(problem2_dir, tmp_path_factory):
 
     out = tmp_path_factory.mktemp("report")
     calls = {"n": 0}
-    real_evaluate = study.evaluate_run
+    real_evaluate = study.evaluate_model
 
     def interrupted(*args, **kw):
         calls["n"] += 1
@@ -71,7 +73,7 @@ def demo_report(problem2_dir, tmp_path_factory):
 
     ctx = ReportContext(out=out, quick=True, problem2=problem2_dir)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(study, "evaluate_run", interrupted)
+        mp.setattr(study, "evaluate_model", interrupted)
         with pytest.raises(KeyboardInterrupt):
             build_report(ctx)
         cache = out / "cache"
@@ -100,7 +102,7 @@ def test_full_report_on_the_demo_resumes_after_interruption(demo_report):
         "Problem 2: inspecting an ImageNet VGG16",
         "Problem 3: learning to de-shuffle",
     ):
-        assert heading in built["headings"]
+        assert heading in built.headings
     for section in SECTIONS:
         assert section in page, section
     assert page.count("ran on the built-in demo") == 2
@@ -111,11 +113,12 @@ def test_full_report_on_the_demo_resumes_after_interruption(demo_report):
 
 
 def test_summary_links_every_question_and_quotes_results(demo_report):
+    from convlens.report.results import read_results
     from convlens.report.summary import glance_rows
 
     page = (demo_report["out"] / "report.html").read_text()
     results = json.loads((demo_report["out"] / "results.json").read_text())
-    rows = glance_rows(results)
+    rows = glance_rows(read_results(demo_report["out"] / "results.json"))
     assert [r["question"] for r in rows][:3] == ["1a", "1b", "1c"] and len(rows) == 16
     glance = page[page.index('id="at-a-glance"') : page.index('id="contents"')]
     ids = set(re.findall(r' id="([^"]+)"', page))
@@ -224,7 +227,8 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     monkeypatch.setattr(problem2, "vgg16", tiny)
     ctx = ReportContext(out=tmp_path, quick=True, problem2=problem2_dir, weights=str(weights))
     ctx.figures.mkdir(parents=True)
-    results = problem2.compute(ctx)
+    record = problem2.compute(ctx, "key")
+    results = to_json(record)
     assert results["mode"] == "imagenet"
     assert results["validation"]["n"] == 95 and len(results["top5"]) == 5
     # The report's 2b (from the Monte Carlo run's dropout-off pass) and `convlens evaluate`'s
@@ -236,7 +240,7 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     p2 = load_problem2(problem2_dir)
     cli = validation_accuracy(load_weights(tiny(False), weights).eval(), p2.validation, p2.names)
     for key in ("top1_correct", "top5_correct", "misclassified"):
-        assert cli[key] == results["validation"][key], key
+        assert getattr(cli, key) == results["validation"][key], key
     assert results["calibration"]["n"] == 95
     # 2d's top-5 comes from 2h's dropout-off pass, and the checks reuse 2e/2f's maps: both equal
     # what the stand-alone functions compute from scratch.
@@ -245,21 +249,65 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     from convlens.problem2.setup import imagenet_setup
 
     setup = imagenet_setup(load_weights(tiny(False), weights).eval(), problem2_dir, 0, True)
-    alone = top5(setup.model, setup.images, setup.files, setup.names)["rows"]
+    alone = to_json(top5(setup.model, setup.images, setup.files, setup.names).rows)
     for ours, ref in zip(results["top5"], alone, strict=True):
         assert [t["class_id"] for t in ours["top"]] == [t["class_id"] for t in ref["top"]]
         for a, b in zip(ours["top"], ref["top"], strict=True):
             assert abs(a["prob"] - b["prob"]) < 1e-6
     targets = torch.tensor([r["top"][0]["class_id"] for r in alone])
-    q = explanation_quality(setup.model, setup.images, targets, **setup.quality)
+    q = to_json(explanation_quality(setup.model, setup.images, targets, **setup.quality))
     for key in ("deletion_insertion", "randomisation"):
         for ours, ref in zip(results["quality"][key], q[key], strict=True):
             assert ours.keys() == ref.keys()
             for k, v in ours.items():
                 assert v == ref[k] if isinstance(v, str) else abs(v - ref[k]) < 1e-6, (key, k)
     doc = Document("t")
-    problem2.render(doc, json.loads(json.dumps(results)), ctx)
+    problem2.render(doc, from_json(Problem2Results, results), ctx)  # as the cache reads it
     page = doc.to_html()
     assert "built-in demo" not in page and "2h." in page
     _check_numbers(page, {"p2": results})
     _check_figures(page, tmp_path)
+
+
+# Keys whose values depend on the clock or the folder, not on the computation.
+_MACHINE_KEYS = {"seconds", "training_minutes", "run", "cpu"}
+
+
+def _layout(a, b, numbers: bool, where: str = "") -> None:
+    """The same keys in the same order and the same kinds of value; with `numbers`, the same
+    numbers within float rounding."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), where
+        for k in a:
+            if k not in _MACHINE_KEYS:
+                _layout(a[k], b[k], numbers, f"{where}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list), where
+        if numbers or (a and isinstance(a[0], dict | list)):
+            assert len(a) == len(b), where
+        for x, y in zip(a, b, strict=False):
+            _layout(x, y, numbers, f"{where}[]")
+    elif isinstance(a, int | float) and not isinstance(a, bool):
+        assert isinstance(b, int | float) and not isinstance(b, bool), where
+        if numbers:
+            assert b == pytest.approx(a, rel=1e-9, abs=1e-12), where
+    elif a is not None and b is not None:
+        assert type(a) is type(b), where
+        if numbers and isinstance(a, str | bool):
+            assert a == b, where
+
+
+def test_the_demo_results_keep_the_layout_they_had_before_results_were_typed(demo_report):
+    """Against the quick demo's results.json written before the records existed (tests/data):
+    every key in its place. Problem 1's numbers must agree anywhere; the trained sections' agree
+    within float rounding on the kind of CPU that wrote the file (training differs in the last
+    bits between CPU kinds, and bf16 where it is native)."""
+    from convlens.runtime import cpu_kind
+
+    before = json.loads((Path(__file__).parent / "data" / "demo_results_before.json").read_text())
+    after = json.loads((demo_report["out"] / "results.json").read_text())
+    same_cpu = before["problem3"]["study"]["networks"]["edgenet"]["cpu"] == cpu_kind()
+    assert list(after) == list(before)
+    _layout(before["problem1"], after["problem1"], numbers=True)
+    for section in ("problem2", "problem3"):
+        _layout(before[section], after[section], numbers=same_cpu, where=section)

@@ -234,8 +234,8 @@ def test_rows_from_a_given_result_equal_rows_computed_inside(digits_model):
     model, data = digits_model
     x = data.x_test[:3]
     names, files = data.names, ["a", "b", "c"]
-    inside = mc_dropout_rows(model, x, files, names, None, samples=8, seed=3)
+    inside = mc_dropout_rows(model, x, files, names, samples=8, seed=3)
     given = mc_dropout(model, x, samples=8, seed=3)
-    assert mc_dropout_rows(model, x, files, names, None, samples=8, seed=3, result=given) == inside
+    assert mc_dropout_rows(model, x, files, names, samples=8, seed=3, result=given) == inside
     other = mc_dropout(model, x, samples=8, seed=4)
-    assert mc_dropout_rows(model, x, files, names, None, samples=8, result=other) != inside
+    assert mc_dropout_rows(model, x, files, names, samples=8, result=other) != inside

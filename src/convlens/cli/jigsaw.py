@@ -25,7 +25,7 @@ from convlens.jigsaw.model import ARCHS, HEADS
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
 from convlens.jigsaw.recipes import recipe
 from convlens.jigsaw.scoring import METHODS
-from convlens.jigsaw.workflow import evaluate_run, restore_file, run_training
+from convlens.jigsaw.workflow import evaluate_run, restore_images, run_training, write_restored
 from convlens.record import to_json
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
@@ -267,17 +267,12 @@ def run_evaluate(args) -> int:
 
 def run_restore(args) -> int:
     data = load_npz(args.input)
-    restored = restore_file(
-        args.run,
-        data,
-        args.out,
-        method=args.method,
-        device=resolve_device(args.device),
-        progress=True,
-    )
-    if args.png:
+    device = resolve_device(args.device)
+    restored = restore_images(args.run, data, method=args.method, device=device, progress=True)
+    if args.png:  # before the npz: a failed figure leaves nothing behind
         for split, r in restored.items():
             restored_figure(split, r, args.png / f"restored_{split}.png")
+    write_restored(args.out, restored)
     print_json(
         {"out": str(args.out), "method": args.method, **restored, "orders": NUM_PERMUTATIONS}
     )

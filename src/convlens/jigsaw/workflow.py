@@ -164,17 +164,15 @@ class Restored:
     accuracy_on_known: MethodAccuracy | None = key(omit_if_none=True, default=None)
 
 
-def restore_file(
+def restore_images(
     run: Path,
     data: NpzData,
-    out_npz: Path,
     *,
     method: str = "network+seam",
     device="cpu",
     progress: bool = False,
 ) -> dict[str, Restored]:
-    """Restore every image (labelled or not) and write the exam's npz layout; per split
-    ("train", "test"), what was restored."""
+    """Every image (labelled or not) de-shuffled by `method`, per split ("train", "test")."""
     parts = [p for p in (data.train, data.test) if p is not None]
     if not sum(len(p.images) for p in parts):
         raise ConvlensError(f"{data.source}: no images to restore")
@@ -184,9 +182,9 @@ def restore_file(
     for part in parts:
         check_images(part.images, cfg.model, data.source)
     tta = "tta" in method
-    arrays, summary = {}, {}
+    summary = {}
     combination = fitted_combination(model, cfg, data, device)
-    for split, (kx, ky) in (("train", ("a", "b")), ("test", ("c", "d"))):
+    for split in ("train", "test"):
         part = getattr(data, split)
         if part is None:
             continue
@@ -194,7 +192,6 @@ def restore_file(
             model, part.images, combination, tta=tta, device=device, progress=progress
         )
         restored, pred, prob = restore(part.images, scores.log_probs[method])
-        arrays[kx], arrays[ky], arrays[f"{ky}_prob"] = restored, pred, prob
         known = part.labels is not None and part.known.any()
         summary[split] = Restored(
             n=len(restored),
@@ -208,5 +205,14 @@ def restore_file(
             if known
             else None,
         )
-    atomic.save_npz(out_npz, **arrays)
     return summary
+
+
+def write_restored(path: Path, restored: dict[str, Restored]) -> Path:
+    """The exam's npz layout: a/b (and b_prob) for the training split, c/d (d_prob) for test."""
+    arrays = {}
+    for split, (kx, ky) in (("train", ("a", "b")), ("test", ("c", "d"))):
+        if split in restored:
+            r = restored[split]
+            arrays[kx], arrays[ky], arrays[f"{ky}_prob"] = r.images, r.orders, r.probability
+    return atomic.save_npz(path, **arrays)

@@ -114,19 +114,13 @@ class Problem2Found:
     test: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Problem2Results:
-    """results.json's "problem2": VGG16 on ImageNet ("imagenet") or the digits demo ("demo")."""
+    """results.json's "problem2": VGG16 on ImageNet ("imagenet") or the digits demo ("demo").
+    The fields are in the file's order; what the setup found comes first (the demo: why, and
+    its classifier; ImageNet: the images and the weights)."""
 
     mode: str
-    top5: list[Top5Row]
-    top5_figures: list[str]
-    explanations: Maps
-    quality: ExplanationQuality
-    class_viz: ClassModels
-    uncertainty: Uncertainty
-    seconds: dict[str, float]
-    # what the setup found (the demo: why, and its classifier; ImageNet: the images, weights)
     missing_weights: str | None = key(omit_if_none=True, default=None)
     digits: DigitsMetrics | None = key(omit_if_none=True, default=None)
     vgg16_parameters: int | None = key(omit_if_none=True, default=None)
@@ -135,7 +129,14 @@ class Problem2Results:
     weights: str | None = key(omit_if_none=True, default=None)
     validation: ValidationAccuracy | None = key(omit_if_none=True, default=None)
     calibration: Calibration | None = key(omit_if_none=True, default=None)
+    top5: list[Top5Row]
+    top5_figures: list[str]
+    explanations: Maps
+    quality: ExplanationQuality
+    class_viz: ClassModels
     class_viz_all: ClassModels | None = key(omit_if_none=True, default=None)
+    uncertainty: Uncertainty
+    seconds: dict[str, float]
 
     @property
     def demo(self) -> bool:

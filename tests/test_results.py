@@ -1,0 +1,111 @@
+"""Typed results: records read back from results.json exactly as written, a renamed or missing
+field fails when results are read, and every report section renders from records built with
+the constructors alone."""
+
+import dataclasses
+import json
+import math
+import re
+from pathlib import Path
+
+import fabricated
+import numpy as np
+import pytest
+from PIL import Image
+
+from convlens.errors import ConvlensError
+from convlens.record import from_json, key, to_json
+from convlens.report import ReportContext, problem1, problem2, problem3, summary
+from convlens.report.document import Document
+from convlens.report.results import ReportResults, read_results, write_results
+
+BEFORE = Path(__file__).parent / "data" / "demo_results_before.json"
+
+
+def _same(a, b, where="") -> None:
+    """Equal JSON trees, floats within rounding (NaN equal to NaN)."""
+    assert type(a) is type(b) or {type(a), type(b)} <= {int, float}, where
+    if isinstance(a, dict):
+        assert list(a) == list(b), where
+        for k in a:
+            _same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, list):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{i}]")
+    elif isinstance(a, float):
+        assert a == pytest.approx(b, rel=1e-12, abs=1e-15) or math.isnan(a) and math.isnan(b), where
+    else:
+        assert a == b, where
+
+
+def test_a_whole_report_reads_back_into_records_and_writes_the_same_file(tmp_path):
+    """The demo results.json written before results were typed (tests/data): read into records
+    and written again, key by key and in the same order."""
+    before = json.loads(BEFORE.read_text())
+    records = read_results(BEFORE)
+    assert isinstance(records, ReportResults)
+    assert records.problem3.study.networks["vgg11_bn"].probe.trained.k == 3
+    write_results(tmp_path / "results.json", records)
+    _same(before, json.loads((tmp_path / "results.json").read_text()))
+
+
+def test_a_missing_or_unknown_key_is_an_error_naming_it():
+    before = json.loads(BEFORE.read_text())
+    del before["problem2"]["class_viz"]["classes"][0]["hf_energy_blur"]
+    with pytest.raises(ConvlensError, match=r"classes\[0\]: missing 'hf_energy_blur'"):
+        from_json(ReportResults, before)
+    before = json.loads(BEFORE.read_text())
+    before["problem3"]["evaluation"]["methods"]["network"]["image_acc"] = 1.0
+    with pytest.raises(ConvlensError, match="unexpected 'image_acc' in a MethodAccuracy"):
+        from_json(ReportResults, before)
+    before = json.loads(BEFORE.read_text())
+    before["problem1"]["dataset_ce"]["n"] = "eight"
+    with pytest.raises(ConvlensError, match=r"dataset_ce.n: expected int"):
+        from_json(ReportResults, before)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Example:
+    plain: int
+    renamed: float = key("with.dot")
+    missing: str | None = key(omit_if_none=True, default=None)
+    array: np.ndarray | None = key(stored=False, default=None)
+
+
+def test_a_record_names_omits_and_keeps_back_fields_as_declared():
+    a = _Example(1, float("nan"), array=np.arange(3))
+    assert to_json(a) == {"plain": 1, "with.dot": a.renamed}
+    back = from_json(_Example, json.loads('{"plain": 1, "with.dot": null}'))
+    assert math.isnan(back.renamed) and back.missing is None and back.array is None
+    assert _Example(1, 2.0, array=np.arange(3)) == _Example(1, 2.0)  # arrays do not compare
+    assert to_json(_Example(1, 2.0, "here"))["missing"] == "here"
+
+
+def _placeholders(results, folder: Path) -> None:
+    """A small PNG for every figure name the results hold."""
+    names = re.findall(r'"[a-z_]*figures?": "?([^",\]]+\.png)', json.dumps(to_json(results)))
+    names += re.findall(r'"([^"]+\.png)"', json.dumps(to_json(results)))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in set(names):
+        Image.new("RGB", (4, 4)).save(folder / name)
+
+
+def test_every_section_renders_from_records_built_with_the_constructors(tmp_path):
+    results = fabricated.report_results()
+    ctx = ReportContext(out=tmp_path)
+    _placeholders(results, ctx.figures)
+    doc = Document("fabricated")
+    for module, section in (
+        (problem1, results.problem1),
+        (problem2, results.problem2),
+        (problem3, results.problem3),
+    ):
+        module.render(doc, section, ctx)
+    doc.glance = summary.glance_rows(results)
+    page = doc.to_html()
+    for text in ("Problem 1: cross-entropy", "Problem 2: inspecting", "Problem 3: learning"):
+        assert text in page
+    assert "tench" in page and "b.jpg" in page and "vgg11_bn" in page
+    assert [row["question"] for row in doc.glance][-1] == "3d"
+    assert "vgg11_bn 0.660" in doc.glance[-3]["answer"]  # 3b quotes each network alone

@@ -41,12 +41,10 @@ def main() -> None:
     print(
         f"{'variant':16s} {'image-level':>11s} {'probe k-NN':>10s} {'random twin':>11s} {'min':>5s}"
     )
-    for name, n in study["networks"].items():
-        t = {r["features"]: r for r in n["probe"]["table"]}
-        acc = n["evaluation"]["methods"]["network"]["image_accuracy"]
+    for name, n in study.networks.items():
         print(
-            f"{name:16s} {acc:11.3f} {t['de-shuffling network']['knn3']:10.3f} "
-            f"{t['random network']['knn3']:11.3f} {n['training_minutes']:5.1f}"
+            f"{name:16s} {n.alone:11.3f} {n.probe.trained.knn:10.3f} "
+            f"{n.probe.random.knn:11.3f} {n.training_minutes:5.1f}"
         )
     print(f"total {(time.perf_counter() - start) / 60:.1f} min; chance image-level 0.042")
 

@@ -11,7 +11,6 @@ import time
 import torch
 from common import header
 
-from convlens.data import denormalize
 from convlens.data.transforms import normalized_bounds
 from convlens.explain import class_model_visualisation
 from convlens.models import vgg16
@@ -26,7 +25,7 @@ def main(steps: int = 6) -> None:
     kw = {"steps": steps, "l2": 1e-3, "blur_sigma": 1.0, "jitter": 4, "clamp": normalized_bounds()}
     classes = [1, 2, 3]
     start = time.perf_counter()
-    class_models(model, classes, (3, 224, 224), names, denormalize, **kw)
+    class_models(model, classes, (3, 224, 224), names, **kw)
     batched = time.perf_counter() - start
     start = time.perf_counter()
     class_model_visualisation(model, classes, (3, 224, 224), **kw)
@@ -50,7 +49,7 @@ def bf16_against_fp32(steps: int = 150) -> None:
     header(f"2c in bf16 against fp32 on the trained digits classifier, {steps} steps")
     model, _, _ = train_digits_classifier(seed=0)
     settings = demo_class_viz(steps)
-    runs = {}
+    runs, seconds = {}, {}
     for name, precision, seed in (
         ("fp32", "fp32", 0),
         ("bf16", "bf16", 0),
@@ -62,25 +61,24 @@ def bf16_against_fp32(steps: int = 150) -> None:
             [0, 4, 7],
             (1, 32, 32),
             [str(i) for i in range(10)],
-            None,
             precision=precision,
             seed=seed,
             **settings,
         )
-        runs[name]["time"] = time.perf_counter() - start
+        seconds[name] = time.perf_counter() - start
     print(f"native bf16 here: {fast_bf16(torch.device('cpu'))}")
     print("(fp32 seed 1: only the jitter seed changed, for scale)")
-    for a, b, c in zip(*(runs[n]["classes"] for n in runs), strict=True):
+    for a, b, c in zip(*(runs[n].classes for n in runs), strict=True):
         for variant in ("no_blur", "blur"):
-            pa, pb = a[f"prob_{variant}"], b[f"prob_{variant}"]
-            sa, sb, sc = (r[f"score_{variant}"] for r in (a, b, c))
+            pa, pb = getattr(a, f"prob_{variant}"), getattr(b, f"prob_{variant}")
+            sa, sb, sc = (getattr(r, f"score_{variant}") for r in (a, b, c))
             print(
-                f"class {a['class_id']} {variant:8s} prob fp32 {pa:.4f} bf16 {pb:.4f} "
+                f"class {a.class_id} {variant:8s} prob fp32 {pa:.4f} bf16 {pb:.4f} "
                 f"(|diff| {abs(pa - pb):.4f})  score fp32 {sa:6.2f} bf16 {sb:6.2f} "
                 f"(rel. diff {abs(sa - sb) / abs(sa):.2f}; fp32 seed 1 {sc:6.2f}, "
                 f"{abs(sa - sc) / abs(sa):.2f})"
             )
-    t32, t16 = runs["fp32"]["time"], runs["bf16"]["time"]
+    t32, t16 = seconds["fp32"], seconds["bf16"]
     print(f"time fp32 {t32:.1f} s, bf16 {t16:.1f} s: bf16 x{t32 / t16:.2f} the speed")
 
 

@@ -88,11 +88,11 @@ def run(arrays, cfg, tta: bool) -> None:
         f"at: {result['stopped']}; best validation image-level {result['best_val_accuracy']:.3f}"
     )
     print(
-        f"{'method':18s} {'image-level':>12s} {'quarter-level':>14s}  (test: {ev['n_test']} "
+        f"{'method':18s} {'image-level':>12s} {'quarter-level':>14s}  (test: {ev.n_test} "
         "puzzles from unseen photographs)"
     )
-    for method, acc in ev["methods"].items():
-        print(f"{method:18s} {acc['image_accuracy']:12.3f} {acc['quarter_accuracy']:14.3f}")
+    for method, acc in ev.methods.items():
+        print(f"{method:18s} {acc.image_accuracy:12.3f} {acc.quarter_accuracy:14.3f}")
     print("chance: image-level 0.042, quarter-level 0.250; the exam's bar: 0.60", flush=True)
 
 

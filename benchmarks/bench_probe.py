@@ -24,6 +24,7 @@ from convlens.jigsaw.permutations import PERMUTATIONS
 from convlens.jigsaw.recipes import NETWORKS, recipe
 from convlens.jigsaw.tiles import shuffle
 from convlens.problem3 import run_study
+from convlens.problem3.results import Study
 
 
 def digit_study_data(seed: int = 0):
@@ -43,34 +44,30 @@ def digit_study_data(seed: int = 0):
     )
 
 
-def report(name: str, study: dict, seconds: float) -> None:
+def report(name: str, study: Study, seconds: float) -> None:
     header(f"{name}: {seconds / 60:.1f} min")
-    for arch, n in study["networks"].items():
-        acc = n["evaluation"]["methods"]["network"]["image_accuracy"]
+    for arch, n in study.networks.items():
         print(
-            f"\n{arch} ({n['settings']}), {len(n['history'])} epochs, {n['training_minutes']} min,"
-            f" de-shuffling image-level {acc:.3f}"
+            f"\n{arch} ({n.settings}), {len(n.history)} epochs, {n.training_minutes} min,"
+            f" de-shuffling image-level {n.alone:.3f}"
         )
-        curve = ", ".join(f"{h['probe_knn']:.3f}" for h in n["history"])
-        print(
-            f"feature curve (best block, probe validation): {curve}; random {n['random_curve']:.3f}"
-        )
+        curve = ", ".join(f"{h.probe_knn:.3f}" for h in n.history)
+        print(f"feature curve (best block, probe validation): {curve}; random {n.random_curve:.3f}")
         print(f"{'features':22s} {'block':7s} {'std':>4s} {'val k-NN':>9s} {'test k-NN':>10s}")
-        for row in n["probe"]["layers"]:
-            mark = "  <- chosen" if row["chosen"] else ""
-            std = "yes" if row["standardised"] else "no"
+        for row in n.probe.layers:
+            mark = "  <- chosen" if row.chosen else ""
+            std = "yes" if row.standardised else "no"
             print(
-                f"{row['network']:22s} {row['block']:7s} {std:>4s}"
-                f" {row['val_knn']:9.3f} {row['test_knn']:10.3f}{mark}"
+                f"{row.network:22s} {row.block:7s} {std:>4s}"
+                f" {row.val_knn:9.3f} {row.test_knn:10.3f}{mark}"
             )
-        t = {r["features"]: r for r in n["probe"]["table"]}
-        gain = t["de-shuffling network"]["knn3"] - t["random network"]["knn3"]
+        gain = n.probe.trained.knn - n.probe.random.knn
         print(f"chosen trained vs random twin on test: {gain:+.3f}")
-        for twin, d in n["probe"].get("differences", {}).items():
-            verdict = "larger than its noise" if d["real"] else "within its noise"
+        for twin, d in (n.probe.differences or {}).items():
+            verdict = "larger than its noise" if d.real else "within its noise"
             print(
-                f"  against the {twin}: {d['difference']:+.3f}, 95 % paired bootstrap "
-                f"[{d['low']:+.3f}, {d['high']:+.3f}], {verdict}"
+                f"  against the {twin}: {d.difference:+.3f}, 95 % paired bootstrap "
+                f"[{d.low:+.3f}, {d.high:+.3f}], {verdict}"
             )
 
 

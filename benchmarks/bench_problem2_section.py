@@ -133,9 +133,9 @@ def main(argv: list[str]) -> None:
         torch.save(vgg16().state_dict(), path)
         ctx = ReportContext(out=Path(tmp) / "report", problem2=folder, quick=args.quick)
         ctx.figures.mkdir(parents=True)
-        r, total = timed(lambda: problem2.compute(ctx))
+        r, total = timed(lambda: problem2.compute(ctx, "bench"))
         print(f"\n{'step':32s} seconds")
-        for name, s in r["seconds"].items():
+        for name, s in r.seconds.items():
             print(f"{name:32s} {s:7.1f}")
         print(f"{'whole section':32s} {total:7.1f}   (target 300)")
         setup = imagenet_setup(load_weights(vgg16(init_weights=False), path), folder, 0, args.quick)
@@ -144,14 +144,14 @@ def main(argv: list[str]) -> None:
         print(
             f"\n2c floor: {2 * len(setup.classes)} images x {cv} steps need {floor:.0f} s at "
             f"this CPU's {rate:.0f} GFLOP/s matrix-multiply rate (measured "
-            f"{r['seconds']['2c_class_models']:.0f} s)"
+            f"{r.seconds['2c_class_models']:.0f} s)"
         )
         if args.no_baseline:
             return
-        targets = torch.tensor([row["top"][0]["class_id"] for row in r["top5"]])
+        targets = torch.tensor([row.top[0].class_id for row in r.top5])
         before = previous_way(setup, targets, setup.quality)
         now = this_way(setup, targets)
-        now["explanation checks"] = r["seconds"]["explanation_checks"]
+        now["explanation checks"] = r.seconds["explanation_checks"]
         print(f"\n{'changed step':42s} previous    now   ratio")
         for name, old in before.items():
             print(f"{name:42s} {old:8.1f} {now[name]:6.1f}   x{old / now[name]:4.2f}")

@@ -46,6 +46,7 @@ def image_with_topk(
     probs: Sequence[float],
     title: str,
     path,
+    *,
     errors: Sequence[float] | None = None,
 ) -> Path:
     """The image beside a horizontal bar chart of its top-k classes (with +- std if given)."""
@@ -67,6 +68,7 @@ def image_grid(
     images: Sequence[np.ndarray],
     titles: Sequence[str],
     path,
+    *,
     ncols: int | None = None,
     row_labels: Sequence[str] | None = None,
     cmaps: Sequence[str | None] | None = None,
@@ -109,6 +111,7 @@ def lines(
     ylabel: str,
     title: str,
     path,
+    *,
     x: Sequence[float] | None = None,
 ) -> Path:
     fig, ax = plt.subplots(figsize=(5, 3.2))
@@ -127,6 +130,7 @@ def explanation_rows(
     columns: dict[str, Sequence[np.ndarray]],
     titles: Sequence[str],
     path,
+    *,
     size: float = 2.4,
     signed: Sequence[str] = ("guided backprop",),
 ) -> Path:
@@ -162,6 +166,7 @@ def image_with_violins(
     names: Sequence[str],
     title: str,
     path,
+    *,
     deterministic: Sequence[float] | None = None,
 ) -> Path:
     """The image beside violins of its top classes' probabilities across MC samples (T x k)."""
@@ -201,7 +206,7 @@ def reliability_diagram(curves: dict[str, list[dict]], path, title: str = "relia
 
 
 def embeddings(
-    points: dict[str, np.ndarray], labels: np.ndarray, path, title: str = "PCA of test features"
+    points: dict[str, np.ndarray], labels: np.ndarray, path, *, title: str = "PCA of test features"
 ) -> Path:
     """One 2-D scatter per feature space, coloured by class."""
     fig, axes = plt.subplots(1, len(points), figsize=(3.6 * len(points), 3.4), squeeze=False)
@@ -221,6 +226,7 @@ def curves_with_baselines(
     xlabel: str,
     ylabel: str,
     path,
+    *,
     baseline_colour: str | None = None,
 ) -> Path:
     """Lines with markers (x, y per name) and horizontal dashed baselines in the same colours

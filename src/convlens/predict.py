@@ -33,6 +33,7 @@ def load_batch(items: Sequence[ImageItem], transform: Callable = preprocess) -> 
 def predict_logits(
     model: nn.Module,
     images: Sequence[ImageItem] | torch.Tensor,
+    *,
     batch_size: int = 16,
     device: torch.device | str = "cpu",
     precision: str = "fp32",

@@ -25,6 +25,7 @@ def collect_photographs(extra_folders: list[Path] | None = None) -> dict[str, np
 
 def make_jigsaw_arrays(
     photos: dict[str, np.ndarray],
+    *,
     n_train: int = 5000,
     n_test: int = 1000,
     test_fraction: float = 0.2,

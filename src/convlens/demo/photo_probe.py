@@ -38,6 +38,7 @@ def halves(photo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def make_photo_probe(
     photos: dict[str, np.ndarray],
+    *,
     n_train: int = 30,
     n_test: int = 10,
     size: int = 96,
@@ -89,6 +90,7 @@ def photo_study_data(
     n_test: int,
     per_train: int,
     per_test: int,
+    *,
     seed: int = 0,
 ) -> tuple[NpzData, NpzData]:
     """(puzzles, labelled probe) from disjoint photographs: the bundled ones plus every image

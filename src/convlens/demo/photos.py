@@ -55,7 +55,7 @@ def folder_photographs(folder: str | Path) -> dict[str, np.ndarray]:
 
 
 def random_crops(
-    photo: np.ndarray, n: int, size: int, rng: np.random.Generator, min_frac: float = 0.3
+    photo: np.ndarray, n: int, size: int, rng: np.random.Generator, *, min_frac: float = 0.3
 ) -> Iterator[np.ndarray]:
     """`n` square crops covering min_frac..1 of the shorter side, resized to size x size
     (3 x size x size uint8, channels first as in the exam's npz)."""

@@ -64,6 +64,7 @@ def deletion_insertion(
     images: torch.Tensor,
     maps: torch.Tensor,
     target,
+    *,
     steps: int = 32,
     blur_sigma: float = 5.0,
     max_batch: int = 32,
@@ -86,6 +87,7 @@ def deletion_insertion_curves(
     images: torch.Tensor,
     maps: dict[str, torch.Tensor],
     target,
+    *,
     steps: int = 32,
     blur_sigma: float = 5.0,
     max_batch: int = 32,
@@ -193,6 +195,7 @@ def randomisation_check(
     target,
     methods: dict[str, Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]]
     | Callable[[nn.Module, torch.Tensor, torch.Tensor], dict[str, torch.Tensor]],
+    *,
     seed: int = 0,
     max_layers: int | None = None,
     originals: dict[str, torch.Tensor] | None = None,

@@ -17,6 +17,7 @@ def saliency(
     model: nn.Module,
     images: torch.Tensor,
     target,
+    *,
     smoothgrad_samples: int = 0,
     noise: float = 0.15,
     max_batch: int = 32,

@@ -15,7 +15,7 @@ from convlens.tables import as_rows
 from convlens.uncertainty.report import Calibration
 
 
-def top5_figures(top: Top5, shown: Sequence, folder: Path, prefix: str = "top5") -> list[str]:
+def top5_figures(top: Top5, shown: Sequence, folder: Path, *, prefix: str = "top5") -> list[str]:
     """One figure per image (`shown`, displayable), the image beside its bar chart."""
     return [
         plotting.image_with_topk(

@@ -42,7 +42,7 @@ def examples_figure(ev: Evaluation, path: Path, k: int = 6) -> str:
     return plotting.image_grid(panels, titles, path, ncols=3, size=1.8).name
 
 
-def restored_figure(split: str, r: Restored, path: Path, show: int = 16) -> str:
+def restored_figure(split: str, r: Restored, path: Path, *, show: int = 16) -> str:
     """The first restored images of a split, each with the probability of its order."""
     show = min(show, r.n)
     return plotting.image_grid(

@@ -16,8 +16,6 @@ from convlens import archive
 from convlens.errors import ConvlensError
 from convlens.jigsaw.permutations import validate_orders
 
-KEYS = {"a": "x_train", "b": "y_train", "c": "x_test", "d": "y_test"}
-
 
 @dataclass
 class Split:

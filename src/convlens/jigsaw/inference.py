@@ -19,6 +19,7 @@ def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
 def predict_log_probs(
     model,
     shuffled: np.ndarray | torch.Tensor,
+    *,
     batch_size: int = 256,
     device="cpu",
     precision: str = "fp32",

@@ -16,7 +16,6 @@ from convlens.errors import ConvlensError
 
 PERMUTATIONS = np.array(list(itertools.permutations(range(4))), dtype=np.int64)  # 24 x 4
 NUM_PERMUTATIONS = len(PERMUTATIONS)
-IDENTITY_CLASS = 0
 _INDEX = {tuple(p): i for i, p in enumerate(PERMUTATIONS.tolist())}
 
 

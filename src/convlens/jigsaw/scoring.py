@@ -71,7 +71,7 @@ def _combine(net: torch.Tensor, seam: torch.Tensor, weight: float) -> torch.Tens
 
 
 def score_all(
-    model, shuffled: np.ndarray, combination: Combination, tta: bool = True, **kw
+    model, shuffled: np.ndarray, combination: Combination, *, tta: bool = True, **kw
 ) -> Scores:
     net = predict_log_probs(model, shuffled, **kw)
     seam = seam_log_probs(seam_costs(shuffled), combination.temperature)
@@ -87,6 +87,7 @@ def score_all(
 def fit_combination(
     model,
     originals: np.ndarray,
+    *,
     seed: int = 0,
     limit: int = 2000,
     what: str = "held-out validation images",

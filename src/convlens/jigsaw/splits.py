@@ -20,7 +20,7 @@ def distinct_classes(n: int, per_image: int, rng: np.random.Generator) -> np.nda
 
 
 def split_train_val(
-    n: int, fraction: float, seed: int, groups: np.ndarray | None = None
+    n: int, fraction: float, seed: int, *, groups: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted (train, validation) indices. With `groups` (e.g. the source photograph of each
     crop), whole groups go to validation, so it never shares a photograph with training."""

@@ -47,6 +47,7 @@ def run_training(
     data: NpzData,
     run: Path,
     cfg: TrainConfig,
+    *,
     resume: bool = False,
     progress: bool = True,
     distributed=None,
@@ -67,7 +68,7 @@ def run_training(
     )
 
 
-def fitted_combination(model, cfg, data: NpzData, device, distributed=None) -> Combination:
+def fitted_combination(model, cfg, data: NpzData, device, *, distributed=None) -> Combination:
     """Fit the seam score's temperature and weight on the run's own validation split.
 
     The split is rebuilt from the labelled training images exactly as training drew it, so the

@@ -29,7 +29,7 @@ def pretrained(arch: str = "vgg16", weights: str | None = None, seed: int = 0, *
 
 
 def load_classifier(
-    arch: str, weights: str | None, seed: int = 0, device: str = "auto", precision: str = "fp32"
+    arch: str, weights: str | None, *, seed: int = 0, device: str = "auto", precision: str = "fp32"
 ):
     """`pretrained` for the commands: the device and precision are checked before the (slow)
     model is built, the global RNGs are seeded, and the random-weights warning is left to the

@@ -26,7 +26,7 @@ CONFIGS: dict[str, list[int | str]] = {
 
 
 def make_features(
-    config: list[int | str], batch_norm: bool, in_channels: int = 3, width: float = 1.0
+    config: list[int | str], batch_norm: bool, *, in_channels: int = 3, width: float = 1.0
 ) -> nn.Sequential:
     """`width` scales every layer's channels (1.0 = the published network)."""
     layers: list[nn.Module] = []

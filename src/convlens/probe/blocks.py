@@ -58,6 +58,7 @@ def inference_copy(features: nn.Sequential, ends: list[int]) -> tuple[list[nn.Mo
 def block_features(
     model: nn.Module,
     images: np.ndarray,
+    *,
     batch_size: int = 64,  # smaller feature maps stay in cache
     device="cpu",
     progress: bool = False,

@@ -64,6 +64,7 @@ def _cut(model: nn.Module, layer: str) -> int:
 def extract_features(
     model: nn.Module,
     images: np.ndarray,
+    *,
     layer: str = "pool",
     batch_size: int = 128,
     device="cpu",

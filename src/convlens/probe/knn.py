@@ -22,7 +22,7 @@ LINEAR_PCA_POWER = 3
 
 
 def linear_probe_accuracy(
-    train_x, train_y, test_x, test_y, seed: int = 0, max_dim: int = LINEAR_MAX_DIM
+    train_x, train_y, test_x, test_y, *, seed: int = 0, max_dim: int = LINEAR_MAX_DIM
 ) -> dict:
     """Standardised features, logistic regression. Wider inputs than `max_dim` (raw pixels:
     27,648 at 96 x 96) first go through a PCA fitted on the training rows only: still a linear

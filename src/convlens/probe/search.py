@@ -46,7 +46,7 @@ class NeighbourSets:
     settled: dict[str, int] = field(default_factory=dict)
 
 
-def nearest_sets(train_x: np.ndarray, query_x: np.ndarray, ks, cosine_ks=()) -> NeighbourSets:
+def nearest_sets(train_x: np.ndarray, query_x: np.ndarray, ks, *, cosine_ks=()) -> NeighbourSets:
     """For each k in `ks` (and in `cosine_ks`, on L2-normalised rows), each query row's k
     nearest training rows, as a set: the indices may come in any order. Equal, as sets, to
     KNeighborsClassifier(n_neighbors=k)'s neighbours (after a Normalizer for cosine), ties
@@ -77,7 +77,7 @@ def nearest_sets(train_x: np.ndarray, query_x: np.ndarray, ks, cosine_ks=()) -> 
     )
 
 
-def knn_predictions(train_x, train_y, query_x, ks, cosine_ks=()) -> dict[str, dict]:
+def knn_predictions(train_x, train_y, query_x, ks, *, cosine_ks=()) -> dict[str, dict]:
     """{'euclidean': {k: predicted labels}, 'cosine': {k: ...}}: KNeighborsClassifier's
     predictions (uniform weights) for every k, from one search."""
     classes, encoded = np.unique(np.asarray(train_y), return_inverse=True)

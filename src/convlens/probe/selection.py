@@ -69,6 +69,7 @@ def validation_scores(
     labels: np.ndarray,
     k: int,
     seed: int,
+    *,
     groups: np.ndarray | None = None,
 ) -> list[dict]:
     """k-NN validation accuracy of every candidate feature set (rows of the probe's training

@@ -58,6 +58,7 @@ def dropout_active(model: nn.Module):
 def mc_dropout(
     model: nn.Module,
     images: torch.Tensor,
+    *,
     samples: int = 50,
     seed: int = 0,
     topk: int = 5,
@@ -159,8 +160,12 @@ def _split_verified(model: nn.Module, split, x: torch.Tensor) -> bool:
     return _VERIFIED[model]
 
 
-def naive_mc_dropout_samples(model: nn.Module, images: torch.Tensor, samples: int, seed: int = 0):
-    """T full forward passes with dropout on: the reference the fast path must agree with."""
+def naive_mc_dropout_samples(
+    model: nn.Module, images: torch.Tensor, samples: int, *, seed: int = 0
+):
+    """T full forward passes with dropout on: the oracle `mc_dropout`'s shared-prefix path is
+    tested against (tests/test_uncertainty.py) and timed against (benchmarks/bench_mc_dropout.py);
+    kept in the library so a user can check the fast path on their own model."""
     out = []
     with torch.no_grad(), dropout_active(model), torch.random.fork_rng():
         torch.manual_seed(seed)

@@ -28,7 +28,7 @@ from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.jigsaw.data import NpzData, Split
 from convlens.jigsaw.recipes import NETWORKS, recipe
 from convlens.jigsaw.train import train
-from convlens.jigsaw.workflow import evaluate_run
+from convlens.problem3.deshuffle import evaluate_run
 from convlens.runtime import resolve_device, resolve_precision
 
 

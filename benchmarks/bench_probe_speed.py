@@ -112,7 +112,7 @@ def features(n_images: int = 2000) -> None:
     from convlens.jigsaw.inference import normalise
     from convlens.jigsaw.model import ModelConfig
     from convlens.probe.blocks import block_ends, block_features
-    from convlens.probe.workflow import random_network
+    from convlens.problem3.probe import random_network
 
     xtr = photo_classes(n_images, 0)[0]
     model = random_network(ModelConfig(), 0)

@@ -60,7 +60,9 @@ def previous_way(setup, targets, quality: dict) -> dict[str, float]:
         }
         for one in maps.values():  # one map, one image at a time, as before
             for i in range(x.shape[0]):
-                deletion_insertion(m, x[i : i + 1], one[i : i + 1], targets[i], quality["steps"])
+                deletion_insertion(
+                    m, x[i : i + 1], one[i : i + 1], targets[i], steps=quality["steps"]
+                )
         randomisation_check(
             m,
             x,

@@ -100,7 +100,7 @@ def test_binary_features_are_all_ties_and_still_exact(crops):
     coarse_query = (query[:, ::97] > 0.5).astype(np.float32)
     for k in (1, 2, 3, 4):
         clf = KNeighborsClassifier(n_neighbors=k).fit(coarse_train, labels)
-        predicted = knn_predictions(coarse_train, labels, coarse_query, (k,), (k,))
+        predicted = knn_predictions(coarse_train, labels, coarse_query, (k,), cosine_ks=(k,))
         assert np.array_equal(predicted["euclidean"][k], clf.predict(coarse_query))
         cosine = make_pipeline(Normalizer(), KNeighborsClassifier(n_neighbors=k))
         cosine.fit(coarse_train, labels)

@@ -14,7 +14,7 @@ from convlens.jigsaw.inference import normalise
 from convlens.jigsaw.model import ModelConfig
 from convlens.jigsaw.train import train
 from convlens.probe import compare, extract_features, raw_pixels
-from convlens.probe.workflow import random_network
+from convlens.problem3.probe import random_network
 
 CFG = ModelConfig(width=0.125, hidden=32, input_size=32)
 
@@ -162,7 +162,7 @@ def test_the_probe_choice_never_reads_test_labels(normal, tmp_path):
     from convlens.demo.jigsaw_data import make_jigsaw_arrays
     from convlens.demo.photos import bundled_photographs
     from convlens.jigsaw.data import NpzData, Split
-    from convlens.probe.workflow import probe_run
+    from convlens.problem3.probe import probe_run
 
     jig = make_jigsaw_arrays(bundled_photographs(), n_train=96, n_test=24, size=32)
     cfg = TrainConfig(epochs=1, batch_size=32, precision="fp32", device="cpu", model=CFG)

@@ -25,7 +25,7 @@ from convlens.jigsaw.model import ARCHS, HEADS
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
 from convlens.jigsaw.recipes import recipe
 from convlens.jigsaw.scoring import METHODS
-from convlens.jigsaw.workflow import evaluate_run, restore_images, run_training, write_restored
+from convlens.problem3.deshuffle import evaluate_run, restore_images, run_training, write_restored
 from convlens.record import to_json
 from convlens.runtime import resolve_device
 from convlens.tables import format_table

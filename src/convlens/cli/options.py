@@ -87,7 +87,9 @@ def model_from(args):
     from convlens.models.pretrained import load_classifier
     from convlens.runtime import resolve_device
 
-    model = load_classifier(args.arch, args.weights, args.seed, args.device, args.precision)
+    model = load_classifier(
+        args.arch, args.weights, seed=args.seed, device=args.device, precision=args.precision
+    )
     return model.to(resolve_device(args.device))
 
 

@@ -10,7 +10,7 @@ from convlens.distributed import from_environment, shutdown
 from convlens.figures.problem3 import EMBEDDING, embedding_figure
 from convlens.jigsaw.data import load_npz
 from convlens.probe.features import LAYERS
-from convlens.probe.workflow import AUTO, probe_run
+from convlens.problem3.probe import AUTO, probe_run
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
 

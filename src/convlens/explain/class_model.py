@@ -68,8 +68,8 @@ def _percentile_mask(values: torch.Tensor, pct: float) -> torch.Tensor:
 def class_model_visualisation(
     model: nn.Module,
     classes,
-    *,
     image_shape: tuple[int, int, int] = (3, 224, 224),
+    *,
     config: ClassVizConfig | None = None,
     seed: int = 0,
     device: torch.device | str = "cpu",

@@ -76,7 +76,13 @@ def deletion_insertion(
     B x C x H x W, reduced by the absolute maximum over channels).
     """
     curves = deletion_insertion_curves(
-        model, images, {"map": maps}, target, steps, blur_sigma, max_batch
+        model,
+        images,
+        {"map": maps},
+        target,
+        steps=steps,
+        blur_sigma=blur_sigma,
+        max_batch=max_batch,
     )
     return curves["map"]
 
@@ -283,7 +289,7 @@ def explanation_quality(
             images.device
         ),
     }
-    curves = deletion_insertion_curves(model, images, maps, targets, steps, progress=progress)
+    curves = deletion_insertion_curves(model, images, maps, targets, steps=steps, progress=progress)
     rows = [
         DeletionInsertion(k, float(c["deletion_auc"].mean()), float(c["insertion_auc"].mean()))
         for k, c in curves.items()

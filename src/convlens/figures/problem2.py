@@ -116,7 +116,7 @@ def draw_problem2(
     }
     if not r.demo:  # ImageNet photographs: a bar chart beside each
         top = Top5(r.top5, [], [])
-        changes["top5_figures"] = top5_figures(top, shown, folder, f"{prefix}_top5")
+        changes["top5_figures"] = top5_figures(top, shown, folder, prefix=f"{prefix}_top5")
     if r.class_viz_all is not None:
         changes["class_viz_all"] = dataclasses.replace(
             r.class_viz_all,

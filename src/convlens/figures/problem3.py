@@ -12,8 +12,8 @@ from convlens import plotting
 from convlens.jigsaw.results import Evaluation, minutes
 from convlens.jigsaw.scoring import restore
 from convlens.jigsaw.tiles import deshuffle
-from convlens.jigsaw.workflow import Restored
 from convlens.probe.results import Probe
+from convlens.problem3.deshuffle import Restored
 from convlens.problem3.results import Study
 
 EXAMPLES = "jigsaw_examples.png"

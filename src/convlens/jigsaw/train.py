@@ -186,7 +186,7 @@ def train(
         arrays["groups"] = np.unique(groups, return_inverse=True)[1]
     digest = content_digest(arrays)
     originals = deshuffle(train_images, train_orders)  # restored once; exact by construction
-    tr_idx, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed, groups)
+    tr_idx, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed, groups=groups)
     val_shuffled, val_classes = fixed_shuffles(originals[val_idx], cfg.seed)
     train_originals = torch.from_numpy(originals[tr_idx])
 

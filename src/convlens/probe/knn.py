@@ -98,10 +98,10 @@ def compare(
     ks = searched_ks(k, len(train_y), sweep)
     rows, sweep_out = [], {}
     for name, (tr, te) in feature_sets.items():
-        pred = (predictions or {}).get(name) or knn_predictions(tr, train_y, te, ks, (k,))
+        pred = (predictions or {}).get(name) or knn_predictions(tr, train_y, te, ks, cosine_ks=(k,))
         euclidean, cos_pred = pred["euclidean"], pred["cosine"][k]
         exam = _summary(euclidean[k], test_y)
-        lin = linear_probe_accuracy(tr, train_y, te, test_y, seed)
+        lin = linear_probe_accuracy(tr, train_y, te, test_y, seed=seed)
         rows.append(
             ProbeRow(
                 features=name,

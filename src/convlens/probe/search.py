@@ -81,7 +81,7 @@ def knn_predictions(train_x, train_y, query_x, ks, *, cosine_ks=()) -> dict[str,
     """{'euclidean': {k: predicted labels}, 'cosine': {k: ...}}: KNeighborsClassifier's
     predictions (uniform weights) for every k, from one search."""
     classes, encoded = np.unique(np.asarray(train_y), return_inverse=True)
-    found = nearest_sets(train_x, query_x, ks, cosine_ks)
+    found = nearest_sets(train_x, query_x, ks, cosine_ks=cosine_ks)
 
     def labels(sets):
         return {k: classes[vote(encoded[ix], len(classes))] for k, ix in sets.items()}

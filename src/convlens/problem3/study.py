@@ -15,9 +15,9 @@ from convlens.jigsaw.checkpoint import CHECKPOINT, load_run
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.results import epochs
-from convlens.jigsaw.workflow import evaluate_model, run_training
 from convlens.probe.curve import FeatureCurve
-from convlens.probe.workflow import probe_model, random_network
+from convlens.problem3.deshuffle import evaluate_model, run_training
+from convlens.problem3.probe import probe_model, random_network
 from convlens.problem3.results import NetworkResult, Study
 from convlens.runtime import cpu_kind, resolve_precision
 

@@ -104,7 +104,7 @@ def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progr
     ks = searched_ks(k, len(ytr))
     for name, blocks in candidates.items():
         rows = validation_scores(
-            {b: tr for b, (tr, _) in blocks.items()}, ytr, k, seed, data.train.groups
+            {b: tr for b, (tr, _) in blocks.items()}, ytr, k, seed, groups=data.train.groups
         )
         chosen = best(rows)
         for row in rows:

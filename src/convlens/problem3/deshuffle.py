@@ -1,4 +1,5 @@
-"""The three jigsaw jobs as library calls: train, evaluate, restore (the CLI only parses)."""
+"""Exam steps 3a and 3b: train a de-shuffling network, evaluate every de-shuffling method on the
+labelled test images, and restore images (the CLI only parses)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,9 @@ def fitted_combination(model, cfg, data: NpzData, device, *, distributed=None) -
     if tr is None or tr.labels is None or not tr.known.any():
         return Combination()
     originals = deshuffle(tr.images[tr.known], tr.labels[tr.known])
-    _, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed, _known_groups(data))
+    _, val_idx = split_train_val(
+        len(originals), cfg.val_fraction, cfg.seed, groups=_known_groups(data)
+    )
     if len(val_idx) < 24:
         return Combination()
     return fit_combination(
@@ -118,7 +121,7 @@ def evaluate_model(
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
     images, orders = test.images[test.known], test.labels[test.known]
     check_images(images, cfg.model, data.source)
-    combination = fitted_combination(model, cfg, data, device, distributed)
+    combination = fitted_combination(model, cfg, data, device, distributed=distributed)
     # EdgeNet scores an arrangement by its seams, whatever order the input came in, so its
     # test-time augmentation equals the plain prediction exactly: skip the 24x cost.
     tta_equivalent = cfg.model.arch == "edgenet"

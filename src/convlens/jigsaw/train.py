@@ -185,10 +185,9 @@ def train(
     if groups is not None:
         arrays["groups"] = np.unique(groups, return_inverse=True)[1]
     digest = content_digest(arrays)
-    originals = deshuffle(train_images, train_orders)  # restored once; exact by construction
-    tr_idx, val_idx = split_train_val(len(originals), cfg.val_fraction, cfg.seed, groups=groups)
-    val_shuffled, val_classes = fixed_shuffles(originals[val_idx], cfg.seed)
-    train_originals = torch.from_numpy(originals[tr_idx])
+    fit, val = split_originals(train_images, train_orders, cfg, groups)
+    val_shuffled, val_classes = fixed_shuffles(val, cfg.seed)
+    train_originals = torch.from_numpy(fit)
 
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device)
@@ -196,7 +195,7 @@ def train(
     if low_precision:
         model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    steps_per_epoch = math.ceil(len(tr_idx) * cfg.shuffles / cfg.batch_size)  # global batches
+    steps_per_epoch = math.ceil(len(fit) * cfg.shuffles / cfg.batch_size)  # global batches
     scheduler = _schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
     run = _Run(run_dir, cfg, digest, rank0)
 
@@ -214,17 +213,7 @@ def train(
             # Randomness per epoch comes from (seed, epoch): a resumed run replays it exactly.
             rng = np.random.default_rng([cfg.seed, epoch])
             torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
-            order, classes, params = epoch_plan(len(tr_idx), cfg, rng)  # the same on every rank
-            batches = EpochBatches(
-                train_originals,
-                order,
-                classes,
-                params,
-                _local_batches(len(order), cfg.batch_size, distributed),
-            )
-            loader = DataLoader(
-                batches, batch_size=None, num_workers=cfg.workers, pin_memory=device.type == "cuda"
-            )
+            loader = _epoch_loader(train_originals, cfg, rng, device, distributed)
             step = _Step(net, optimizer, scheduler, scaler, cfg, device, low_precision)
             with tqdm(
                 loader,
@@ -235,19 +224,12 @@ def train(
                 stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
             if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
                 run.diverged(epoch, float("nan"))
-            val_acc = float(
-                (
-                    predict_log_probs(model, val_shuffled, device=device, precision=cfg.precision)
-                    .argmax(1)
-                    .numpy()
-                    == val_classes
-                ).mean()
-            )
+            lp = predict_log_probs(model, val_shuffled, device=device, precision=cfg.precision)
             record = {
                 "epoch": epoch + 1,
                 "train_loss": float(stats[0] / stats[2]),
                 "train_accuracy": float(stats[1] / stats[2]),
-                "val_accuracy": val_acc,
+                "val_accuracy": float((lp.argmax(1).numpy() == val_classes).mean()),
                 "seconds": round(time.perf_counter() - started, 2),
             }
             if epoch == 0 and cfg.minutes and not run.plan_fixed:
@@ -262,6 +244,28 @@ def train(
             run.finish_epoch(epoch, record, model, optimizer, scheduler, progress)
             epoch += 1
     return run.result()
+
+
+def split_originals(
+    images: np.ndarray, orders: np.ndarray, cfg: TrainConfig, groups: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The restored originals of the images a run trains on and of those it validates on: the
+    one home of the split, so evaluation fits the seam score on exactly the images training
+    held out (the restoration is exact by construction)."""
+    originals = deshuffle(images, orders)
+    fit, val = split_train_val(len(originals), cfg.val_fraction, cfg.seed, groups=groups)
+    return originals[fit], originals[val]
+
+
+def _epoch_loader(originals: torch.Tensor, cfg: TrainConfig, rng, device, distributed):
+    """This epoch's batches: every image in `cfg.shuffles` fresh orders, augmented, in
+    `cfg.workers` worker processes; under torchrun this rank's share of the same plan."""
+    order, classes, params = epoch_plan(len(originals), cfg, rng)  # the same on every rank
+    local = _local_batches(len(order), cfg.batch_size, distributed)
+    batches = EpochBatches(originals, order, classes, params, local)
+    return DataLoader(
+        batches, batch_size=None, num_workers=cfg.workers, pin_memory=device.type == "cuda"
+    )
 
 
 def _schedule(optimizer, cfg: TrainConfig, total_steps: int):

@@ -23,9 +23,7 @@ from convlens.jigsaw.scoring import (
     restore,
     score_all,
 )
-from convlens.jigsaw.splits import split_train_val
-from convlens.jigsaw.tiles import deshuffle
-from convlens.jigsaw.train import train
+from convlens.jigsaw.train import split_originals, train
 from convlens.record import key
 
 
@@ -78,15 +76,12 @@ def fitted_combination(model, cfg, data: NpzData, device, *, distributed=None) -
     tr = data.train
     if tr is None or tr.labels is None or not tr.known.any():
         return Combination()
-    originals = deshuffle(tr.images[tr.known], tr.labels[tr.known])
-    _, val_idx = split_train_val(
-        len(originals), cfg.val_fraction, cfg.seed, groups=_known_groups(data)
-    )
-    if len(val_idx) < 24:
+    _, val = split_originals(tr.images[tr.known], tr.labels[tr.known], cfg, _known_groups(data))
+    if len(val) < 24:
         return Combination()
     return fit_combination(
         model,
-        originals[val_idx],
+        val,
         seed=cfg.seed,
         device=device,
         precision=cfg.precision if str(device) == "cpu" else "fp32",

@@ -1,4 +1,4 @@
-"""The exam's comparison: k-NN on raw pixels, on the trained de-shuffling network's features,
+"""Exam step 3c: k-NN on raw pixels, on the trained de-shuffling network's features,
 and on the same architecture with random weights."""
 
 from __future__ import annotations

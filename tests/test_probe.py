@@ -8,6 +8,7 @@ from sklearn.neighbors import KNeighborsClassifier
 
 from convlens.cli import main
 from convlens.demo.normal_data import make_digits_normal
+from convlens.errors import ConvlensError
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import load_npz
 from convlens.jigsaw.inference import normalise
@@ -154,6 +155,24 @@ def test_block_features_equal_a_plain_forward_through_each_block(normal):
                     np.testing.assert_allclose(feats[f"block{j}"][i], h.mean((2, 3))[0], atol=1e-5)
     edge = block_features(random_network(CFG, 0), x)  # EdgeNet's last block has no pool
     assert list(edge) == ["block1", "block2", "block3"]
+
+
+def test_features_by_name_are_the_blocks_and_layers_read_their_own_way(normal):
+    """The probe's one entry for features: blocks, the pooled features and fc layers by name,
+    each equal to what its own reader gives, in the order asked for."""
+    from convlens.probe import features
+    from convlens.probe.blocks import block_features
+
+    model = random_network(ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, input_size=32), 4)
+    x = normal["c"][:6]
+    got = features(model, x, ["fc1", "block3", "pool"])
+    assert list(got) == ["fc1", "block3", "pool"]
+    np.testing.assert_array_equal(got["block3"], block_features(model, x)["block3"])
+    np.testing.assert_array_equal(got["fc1"], extract_features(model, x, layer="fc1"))
+    np.testing.assert_array_equal(got["pool"], extract_features(model, x, layer="pool"))
+    assert list(features(model, x)) == [f"block{i}" for i in range(1, 6)]
+    with pytest.raises(ConvlensError, match="layer 'block9': choose from block1"):
+        features(model, x, ["block9"])
 
 
 def test_the_probe_choice_never_reads_test_labels(normal, tmp_path):

@@ -2,7 +2,7 @@
 k-NN search, the block chosen on validation, a linear probe and paired bootstrap intervals.
 Probing a trained de-shuffling network against its random twin is convlens.problem3.probe."""
 
-from convlens.probe.features import extract_features, feature_extractor, raw_pixels
+from convlens.probe.features import extract_features, feature_extractor, features, raw_pixels
 from convlens.probe.knn import compare, linear_probe_accuracy
 from convlens.probe.results import Probe
 
@@ -11,6 +11,7 @@ __all__ = [
     "compare",
     "extract_features",
     "feature_extractor",
+    "features",
     "linear_probe_accuracy",
     "raw_pixels",
 ]

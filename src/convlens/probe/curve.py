@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from torch import nn
 
-from convlens.probe.blocks import block_features
+from convlens.probe.features import features
 from convlens.probe.selection import knn_score, standardise, validation_split
 
 
@@ -34,7 +34,7 @@ class FeatureCurve:
 
     def __call__(self, model: nn.Module) -> dict:
         """{'probe_knn': best block's accuracy, 'probe_block': its name}."""
-        feats = block_features(model, self.images)
+        feats = features(model, self.images)
         scores = {}
         for name, x in feats.items():
             xf, xv = standardise(x[self.fit], x[self.val])

@@ -1,4 +1,5 @@
-"""Features from a (de-shuffling) VGG without its permutation head, in eval mode.
+"""Features from a (de-shuffling) VGG without its permutation head, in eval mode: `features`
+is the one way the probe reads them, by layer name, blocks included.
 
 Eval mode matters: batch norm must use its running statistics and dropout must be off, or the
 features of an image depend on the rest of its batch and on chance.
@@ -6,14 +7,47 @@ features of an image depend on the rest of its batch and on chance.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from torch import nn
 
 from convlens.batched import batched
 from convlens.errors import ConvlensError
 from convlens.jigsaw.inference import normalise
+from convlens.probe.blocks import block_ends, block_features
 
 LAYERS = ("pool", "fc1", "fc2")
+
+
+def features(
+    model: nn.Module,
+    images: np.ndarray,
+    layers: Sequence[str] | None = None,
+    *,
+    device="cpu",
+    precision: str = "fp32",
+    progress: bool = False,
+    distributed=None,
+) -> dict[str, np.ndarray]:
+    """{layer: N x D float32 features} of whole, unshuffled images (uint8 N x 3 x H x W), for
+    each name in `layers` (default: every block): 'block1', 'block2', ... (each convolutional
+    block's output averaged over space, all from one pass through a folded copy: see
+    convlens.probe.blocks), 'pool' (the pooled convolutional features), 'fc1', 'fc2'."""
+    every_block = [f"block{i + 1}" for i in range(len(block_ends(model)))]
+    layers = list(every_block if layers is None else layers)
+    unknown = [n for n in layers if n not in every_block and n not in LAYERS]
+    if unknown:
+        raise ConvlensError(
+            f"layer {unknown[0]!r}: choose from {', '.join(every_block + list(LAYERS))}"
+        )
+    out = {}
+    if any(n in every_block for n in layers):
+        out |= block_features(model, images, device=device, progress=progress)
+    for name in (n for n in layers if n in LAYERS):
+        kw = {"device": device, "precision": precision, "distributed": distributed}
+        out[name] = extract_features(model, images, layer=name, progress=progress, **kw)
+    return {name: out[name] for name in layers}
 
 
 def feature_extractor(model: nn.Module, layer: str = "pool") -> nn.Module:

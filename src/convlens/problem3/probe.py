@@ -14,9 +14,8 @@ from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import check_images
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import ModelConfig, build_model
-from convlens.probe.blocks import block_features
 from convlens.probe.bootstrap import paired_difference
-from convlens.probe.features import extract_features, raw_pixels
+from convlens.probe.features import features, raw_pixels
 from convlens.probe.knn import check_probe_labels, compare, searched_ks
 from convlens.probe.results import RANDOM, RAW, SECOND_TWIN, TRAINED, Candidate, Choice, Probe
 from convlens.probe.search import knn_predictions
@@ -71,10 +70,11 @@ def probe_model(
     networks = {TRAINED: trained, RANDOM: rand}
     ytr, yte = data.train.labels, data.test.labels
     if layer != AUTO:
-        kw = {"layer": layer, "device": device, "progress": progress, "distributed": distributed}
+        kw = {"device": device, "progress": progress, "distributed": distributed}
         sets = {RAW: (raw_pixels(xtr), raw_pixels(xte))} if raw else {}
         for name, net in networks.items():
-            sets[name] = (extract_features(net, xtr, **kw), extract_features(net, xte, **kw))
+            tr, te = (features(net, x, [layer], **kw)[layer] for x in (xtr, xte))
+            sets[name] = (tr, te)
         return compare(sets, ytr, yte, k=k, seed=seed, layer=layer)
     sets, predictions, choices, layers = _chosen_sets(
         networks, data, k, seed, device, progress, raw
@@ -97,8 +97,8 @@ def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progr
     ytr, yte = data.train.labels, data.test.labels
     candidates = {RAW: {"pixels": (raw_pixels(xtr), raw_pixels(xte))}} if raw else {}
     for name, net in networks.items():
-        tr = block_features(net, xtr, device=device, progress=progress)
-        te = block_features(net, xte, device=device, progress=progress)
+        tr = features(net, xtr, device=device, progress=progress)
+        te = features(net, xte, device=device, progress=progress)
         candidates[name] = {b: (tr[b], te[b]) for b in tr}
     sets, predictions, choices, table = {}, {}, {}, []
     ks = searched_ks(k, len(ytr))
@@ -141,8 +141,8 @@ def _differences(sets, predictions, random_choice: Choice, model_config, data, k
     right = {n: predictions[n]["euclidean"][k] == yte for n in sets if n in predictions}
     twin = random_network(model_config, seed + 1).to(device)
     block = random_choice.block
-    tr = block_features(twin, data.train.images, device=device, progress=False)[block]
-    te = block_features(twin, data.test.images, device=device, progress=False)[block]
+    tr = features(twin, data.train.images, [block], device=device)[block]
+    te = features(twin, data.test.images, [block], device=device)[block]
     if random_choice.standardised:
         tr, te = standardise(tr, te)
     second = knn_predictions(tr, ytr, te, (k,))["euclidean"][k] == yte

@@ -5,6 +5,7 @@ each network against its random twin and raw pixels. The report and the benchmar
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -69,6 +70,8 @@ def run_study(
             device=device,
             progress=progress,
         )
+        if i > 0:  # only the first network's test images and scores are drawn: free the rest
+            ev = dataclasses.replace(ev, images=None, orders=None, log_probs=None)
         clock.lap("3b_evaluation")
         step(f"problem3: 3c probing {name}")
         probe = probe_model(

@@ -18,13 +18,15 @@ from convlens.predict import accuracy_counts, predict_logits, topk
 
 def evaluate(model, items: Sequence[ImageItem], names: Sequence[str], **kw) -> dict:
     """Top-1/top-5 accuracy with counts, per-image rows and the misclassified images."""
-    if any(it.label is None for it in items):
+    if any(it.label is None for it in items):  # before the forward pass, not after it
         raise ConvlensError("evaluate needs labelled images")
     return evaluation(predict_logits(model, items, **kw), items, names)
 
 
 def evaluation(logits: torch.Tensor, items: Sequence[ImageItem], names: Sequence[str]) -> dict:
     """evaluate's summary from scores already computed (N x K logits, or log-probabilities)."""
+    if any(it.label is None for it in items):
+        raise ConvlensError("evaluate needs labelled images")
     labels = torch.tensor([it.label for it in items])
     counts = accuracy_counts(logits, labels, ks=(1, 5))
     top = topk(logits, 5)

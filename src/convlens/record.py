@@ -30,16 +30,12 @@ def key(
     omit_if_none: bool = False,
     stored: bool = True,
     default: Any = _NO_DEFAULT,
-    default_factory: Any = _NO_DEFAULT,
 ) -> Any:
     """A dataclass field with its JSON spelling: `name` when it differs from the field's,
     `omit_if_none` to leave a None out of the JSON, `stored=False` to keep it out entirely."""
     meta = {"json": name, "omit_if_none": omit_if_none, "stored": stored}
     # what is not stored (arrays for a figure) takes no part in comparing two records
-    kw = {"metadata": meta, "compare": stored}
-    if default_factory is not _NO_DEFAULT:
-        return dataclasses.field(default_factory=default_factory, **kw)
-    return dataclasses.field(default=default, **kw)
+    return dataclasses.field(default=default, metadata=meta, compare=stored)
 
 
 def _json_name(f: dataclasses.Field) -> str:

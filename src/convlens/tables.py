@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from convlens.record import to_json
+
 
 def _cell(value) -> str:
     if isinstance(value, float):
@@ -15,8 +17,6 @@ def _cell(value) -> str:
 
 def as_rows(rows: Sequence) -> list[dict]:
     """Dicts from dicts or records (a record's row is its JSON: the same column names)."""
-    from convlens.record import to_json
-
     return [row if isinstance(row, dict) else to_json(row) for row in rows]
 
 

@@ -92,7 +92,7 @@ def run_classify(args) -> int:
         precision=args.precision,
     )
     if args.out:
-        top5_figures(result, denormalize(images), args.out, prefix="classify")
+        top5_figures(result.rows, denormalize(images), args.out, prefix="classify")
     if args.json:
         print_json(result.rows)
         return 0

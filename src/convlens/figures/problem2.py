@@ -10,12 +10,14 @@ import torch
 
 from convlens import plotting
 from convlens.explain.guided_backprop import to_displayable
-from convlens.problem2.results import ClassModels, Maps, Problem2Results, Top5, Uncertainty
+from convlens.problem2.results import ClassModels, Maps, Problem2Results, Top5Row, Uncertainty
 from convlens.tables import as_rows
 from convlens.uncertainty.report import Calibration
 
 
-def top5_figures(top: Top5, shown: Sequence, folder: Path, *, prefix: str = "top5") -> list[str]:
+def top5_figures(
+    rows: Sequence[Top5Row], shown: Sequence, folder: Path, *, prefix: str = "top5"
+) -> list[str]:
     """One figure per image (`shown`, displayable), the image beside its bar chart."""
     return [
         plotting.image_with_topk(
@@ -25,7 +27,7 @@ def top5_figures(top: Top5, shown: Sequence, folder: Path, *, prefix: str = "top
             row.image,
             Path(folder) / f"{prefix}_{j}.png",
         ).name
-        for j, row in enumerate(top.rows)
+        for j, row in enumerate(rows)
     ]
 
 
@@ -115,8 +117,7 @@ def draw_problem2(
         ),
     }
     if not r.demo:  # ImageNet photographs: a bar chart beside each
-        top = Top5(r.top5, [], [])
-        changes["top5_figures"] = top5_figures(top, shown, folder, prefix=f"{prefix}_top5")
+        changes["top5_figures"] = top5_figures(r.top5, shown, folder, prefix=f"{prefix}_top5")
     if r.class_viz_all is not None:
         changes["class_viz_all"] = dataclasses.replace(
             r.class_viz_all,

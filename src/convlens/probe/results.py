@@ -46,10 +46,15 @@ class ProbeRow:
         if len(found) != 1:
             raise ConvlensError(f"probe row: expected one 'knn<k>' key, got {sorted(data)}")
         k = int(found[0].group(1))
+        if f"cosine_knn{k}" not in data:
+            raise ConvlensError(f"probe row: missing 'cosine_knn{k}' beside 'knn{k}'")
         rest = {n: v for n, v in data.items() if n not in (f"knn{k}", f"cosine_knn{k}")}
         plain = from_json(_PlainRow, rest, "probe row")
         return cls(
-            k=k, knn=float(data[f"knn{k}"]), cosine_knn=float(data[f"cosine_knn{k}"]), **vars(plain)
+            k=k,
+            knn=from_json(float, data[f"knn{k}"], f"probe row.knn{k}"),
+            cosine_knn=from_json(float, data[f"cosine_knn{k}"], f"probe row.cosine_knn{k}"),
+            **vars(plain),
         )
 
 

@@ -17,7 +17,7 @@ from convlens.jigsaw import train as train_module
 from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.model import ModelConfig, build_model
-from convlens.jigsaw.pairs import order_logits
+from convlens.jigsaw.pairs import order_logits, slot_logits
 from convlens.jigsaw.permutations import PERMUTATIONS, inverse
 from convlens.jigsaw.seam_head import SeamHead
 from convlens.jigsaw.train import train
@@ -55,6 +55,36 @@ def test_seam_sums_decode_to_the_brute_force_best_order():
     decoded = PERMUTATIONS[logits.argmax(1).numpy()]
     np.testing.assert_array_equal(decoded, best)
     assert all(sorted(o) == [0, 1, 2, 3] for o in decoded.tolist())
+
+
+def test_slot_sums_score_each_tile_at_the_position_the_order_sends_it_to():
+    """Exam semantics: order o sends shuffled tile i to position o[i]; the order's slot term is
+    the sum over tiles of score[tile, o[tile]]."""
+    scores = torch.randn(50, 4, 4, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    expected = np.array(
+        [[sum(s[i, order[i]] for i in range(4)) for order in PERMUTATIONS] for s in scores.numpy()]
+    )
+    np.testing.assert_allclose(slot_logits(scores).numpy(), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("slots", [False, True])
+def test_the_cfn_seam_head_decodes_to_the_brute_force_best_order(slots):
+    model = build_model(
+        ModelConfig(arch="cfn", width=0.125, hidden=16, head="seams", slots=slots)
+    ).eval()
+    x = torch.randn(5, 3, 96, 96, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        flat = model.tile_embeddings(x).transpose(1, 2).flatten(1)
+        logits = model(x).double()
+        expected, best = _brute_force(model.classifier.pair_scores(flat).double().numpy())
+        if slots:
+            unary = model.classifier.slot(model.classifier.cells(flat)).double().numpy()
+            expected += np.array(
+                [[sum(u[i, o[i]] for i in range(4)) for o in PERMUTATIONS] for u in unary]
+            )
+            best = PERMUTATIONS[expected.argmax(1)]
+    np.testing.assert_allclose(logits.numpy(), expected, atol=1e-4)
+    np.testing.assert_array_equal(PERMUTATIONS[logits.argmax(1).numpy()], best)
 
 
 @pytest.mark.parametrize("head", ["orders", "seams"])
@@ -159,3 +189,59 @@ def test_early_stopping_waits_for_its_patience(patience, epochs_run, arrays, tmp
     result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
     assert len(result["history"]) == epochs_run
     assert result["stopped"] == ("perfect" if patience else "epochs")
+
+
+def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_path, monkeypatch):
+    """With ema_epochs, best.pt holds the average of the weights after every step, as a plain
+    loop over the steps computes it, and a run killed in its second epoch resumes to the same
+    average and the same last weights."""
+    a, b = arrays["a"], arrays["b"]
+    cfg = TrainConfig(
+        epochs=2, ema_epochs=0.5, patience=0, batch_size=64, precision="fp32", model=TINY
+    )
+    steps = []  # each step's weights and batch-norm statistics, copied
+    init, watched = train_module._Step.__init__, set()
+
+    def init_and_watch(self, net, optimizer, *args):
+        init(self, net, optimizer, *args)
+        if id(optimizer) not in watched:  # one optimizer, a new _Step every epoch
+            watched.add(id(optimizer))
+            optimizer.register_step_post_hook(
+                lambda *_: steps.append(
+                    {k: v.detach().clone() for k, v in net.state_dict().items()}
+                )
+            )
+
+    monkeypatch.setattr(train_module._Step, "__init__", init_and_watch)
+    full = train(a, b, tmp_path / "full", cfg, progress=False)
+    monkeypatch.setattr(train_module._Step, "__init__", init)
+    per_epoch = len(steps) // 2
+    decay = 1 - 1 / (0.5 * per_epoch)
+    averages, average = [], dict(steps[0])
+    for n, state in enumerate(steps[1:], start=2):
+        for k, v in state.items():
+            average[k] = decay * average[k] + (1 - decay) * v if v.is_floating_point() else v
+        if n % per_epoch == 0:
+            averages.append(dict(average))
+    m_best, _, ckpt = load_run(tmp_path / "full", "best.pt")
+    for k, v in m_best.state_dict().items():
+        if not v.is_floating_point():
+            continue  # batch norm's step counter is not a weight
+        expected = averages[int(ckpt["epoch"])][k]
+        torch.testing.assert_close(v, expected, msg=k, rtol=1e-4, atol=1e-5)
+    m_last, _, _ = load_run(tmp_path / "full", "checkpoint.pt")
+    for k, v in m_last.state_dict().items():  # checkpoint.pt: the last step's own weights
+        torch.testing.assert_close(v, steps[-1][k], msg=k)
+
+    original = train_module.predict_log_probs
+    interrupt_in_epoch(2, monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        train(a, b, tmp_path / "cut", cfg, progress=False)
+    monkeypatch.setattr(train_module, "predict_log_probs", original)
+    resumed = train(a, b, tmp_path / "cut", cfg, resume=True, progress=False)
+    assert resumed["history"][1]["val_accuracy"] == full["history"][1]["val_accuracy"]
+    for name in ("checkpoint.pt", "best.pt"):
+        m_full, _, _ = load_run(tmp_path / "full", name)
+        m_cut, _, _ = load_run(tmp_path / "cut", name)
+        for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
+            torch.testing.assert_close(v, w, msg=f"{name} {k}")

@@ -38,6 +38,7 @@ class CFN(nn.Module):
         tile_gray: float = 0.3,
         head: str = "orders",
         tile_grid: int = 1,
+        slots: bool = False,
     ):
         super().__init__()
         if num_classes != 24:
@@ -58,7 +59,7 @@ class CFN(nn.Module):
             nn.Linear(channels * tile_grid * tile_grid, embed), nn.ReLU(inplace=True)
         )
         if head == "seams":  # pairs of tile embeddings, summed per order (jigsaw.seam_head)
-            self.classifier = SeamHead(embed, hidden, dropout)
+            self.classifier = SeamHead(embed, hidden, dropout, slots)
         else:
             self.classifier = nn.Sequential(
                 nn.Linear(4 * embed, hidden),

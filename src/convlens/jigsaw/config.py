@@ -38,6 +38,9 @@ class TrainConfig:
     minutes: float = 0.0
     # Stop after this many epochs in a row at perfect validation accuracy (0: never).
     patience: int = 3
+    # > 0: validate, keep (best.pt) and evaluate an exponential moving average of the weights
+    # over about this many epochs, instead of the weights of the last step (0: off)
+    ema_epochs: float = 0.0
     model: ModelConfig = field(default_factory=ModelConfig)
 
     def validate(self) -> None:
@@ -77,6 +80,11 @@ class TrainConfig:
                 self.minutes,
             ),
             (self.patience >= 0, "patience must be >= 0", self.patience),
+            (
+                math.isfinite(self.ema_epochs) and 0 <= self.ema_epochs <= MAX_EPOCHS,
+                f"ema_epochs must be in 0..{MAX_EPOCHS:,} (0: off)",
+                self.ema_epochs,
+            ),
         ]
         checks += _size_checks(self)
         for ok, message, value in checks:
@@ -150,6 +158,7 @@ def _size_checks(cfg: TrainConfig) -> list[tuple[bool, str, object]]:
             m.resolution or m.input_size,
         ),
         (m.head != "seams" or m.arch != "edgenet", "EdgeNet scores seams already; head", m.head),
+        (not m.slots or m.head == "seams", "slots is a term of head seams; head", m.head),
         (
             m.arch != "edgenet" or 1 <= m.border <= tile,
             f"border must be in 1..{tile} (half the image side)",

@@ -51,6 +51,8 @@ class ModelConfig:
     tile_gray: float = 0.3
     head: str = "orders"
     tile_grid: int = 1  # cfn: each tile's final map pooled to this grid before its embedding
+    # head seams: each cell also scored for each slot (where content sits) beside the seams
+    slots: bool = False
 
 
 def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
@@ -72,6 +74,7 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
             tile_gray=config.tile_gray,
             head=config.head,
             tile_grid=config.tile_grid,
+            slots=config.slots,
         )
     side = config.resolution or config.input_size
     seams = config.head == "seams"
@@ -85,7 +88,7 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
     )
     if seams:
         channels = [m for m in model.features if isinstance(m, nn.Conv2d)][-1].out_channels
-        model.classifier = SeamHead(channels, config.hidden, config.dropout)
+        model.classifier = SeamHead(channels, config.hidden, config.dropout, config.slots)
     if side != config.input_size:
         model.features.insert(0, AreaResize(side))  # no parameters: state-dict keys shift only
     return model

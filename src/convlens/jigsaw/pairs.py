@@ -31,3 +31,12 @@ def order_logits(seam_scores: torch.Tensor) -> torch.Tensor:
     lr = torch.from_numpy(LR_SEAMS).to(seam_scores.device)
     tb = torch.from_numpy(TB_SEAMS).to(seam_scores.device) + 12
     return seam_scores[:, lr].sum(-1) + seam_scores[:, tb].sum(-1)
+
+
+def slot_logits(tile_slot_scores: torch.Tensor) -> torch.Tensor:
+    """B x 4 x 4 scores (shuffled tile, slot of the restored image it belongs to) -> B x 24
+    order logits, each the sum of its four placements: "where content sits" (skies on top) as
+    a term beside the seams, for a network whose cells see one tile each (the CFN)."""
+    tiles = torch.from_numpy(SLOTS).to(tile_slot_scores.device)  # 24 x 4: tile at each slot
+    slots = torch.arange(4, device=tile_slot_scores.device)
+    return tile_slot_scores[:, tiles, slots].sum(-1)

@@ -14,15 +14,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from convlens.jigsaw.pairs import PAIRS, order_logits
+from convlens.jigsaw.pairs import PAIRS, order_logits, slot_logits
 
 
 class SeamHead(nn.Module):
     """Flattened C x 2 x 2 features (VGG's pooled output) -> 24 order logits."""
 
-    def __init__(self, channels: int, hidden: int = 512, dropout: float = 0.0):
+    def __init__(self, channels: int, hidden: int = 512, dropout: float = 0.0, slots: bool = False):
         super().__init__()
         self.channels = channels
+        # slots: each cell also scored for each of the four slots it may belong to, a term that
+        # only matters where a cell sees its own tile alone (the CFN)
+        self.slot = nn.Linear(channels, 4) if slots else None
         self.pair = nn.Sequential(
             nn.Linear(2 * channels, hidden),
             nn.ReLU(inplace=True),
@@ -30,12 +33,18 @@ class SeamHead(nn.Module):
             nn.Linear(hidden, 2),  # the left-right and the top-bottom score of the pair
         )
 
+    def cells(self, flat: torch.Tensor) -> torch.Tensor:
+        return flat.view(len(flat), self.channels, 4).transpose(1, 2)  # B x 4 x C, raster order
+
     def pair_scores(self, flat: torch.Tensor) -> torch.Tensor:
         """B x 24: each ordered pair of cells meeting left-right (0..11), top-bottom (12..23)."""
-        cells = flat.view(len(flat), self.channels, 4).transpose(1, 2)  # B x 4 x C, raster order
+        cells = self.cells(flat)
         a, b = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
         scores = self.pair(torch.cat([cells[:, a], cells[:, b]], dim=-1))  # B x 12 x 2
         return torch.cat([scores[..., 0], scores[..., 1]], dim=1)
 
     def forward(self, flat: torch.Tensor) -> torch.Tensor:
-        return order_logits(self.pair_scores(flat))
+        logits = order_logits(self.pair_scores(flat))
+        if self.slot is not None:
+            logits = logits + slot_logits(self.slot(self.cells(flat)))
+        return logits

@@ -197,12 +197,14 @@ def train(
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(fit) * cfg.shuffles / cfg.batch_size)  # global batches
     scheduler = _schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
+    average = _moving_average(model, cfg, steps_per_epoch)
+    judged = average.module if average is not None else model  # validated, kept in best.pt
     run = _Run(run_dir, cfg, digest, rank0)
 
     with _run_folder(run_dir, rank0):
         if rank0:
             atomic.remove_leftovers(run_dir)  # temporary files of a run killed while saving
-        run.start(model, optimizer, scheduler, resume)
+        run.start(model, optimizer, scheduler, resume, average)
         net = distributed.wrap(model) if distributed else model
         scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
         if rank0:
@@ -215,6 +217,7 @@ def train(
             torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
             loader = _epoch_loader(train_originals, cfg, rng, device, distributed)
             step = _Step(net, optimizer, scheduler, scaler, cfg, device, low_precision)
+            step.average = average
             with tqdm(
                 loader,
                 desc=f"epoch {epoch + 1}/{run.planned}",
@@ -224,7 +227,7 @@ def train(
                 stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
             if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
                 run.diverged(epoch, float("nan"))
-            lp = predict_log_probs(model, val_shuffled, device=device, precision=cfg.precision)
+            lp = predict_log_probs(judged, val_shuffled, device=device, precision=cfg.precision)
             record = {
                 "epoch": epoch + 1,
                 "train_loss": float(stats[0] / stats[2]),
@@ -240,8 +243,10 @@ def train(
                 scheduler = run.plan(float(seconds[0]), optimizer, steps_per_epoch)
                 step.scheduler = scheduler
             if epoch_probe is not None and rank0:
-                record.update(epoch_probe(model))  # after timing: the curve is not training time
-            run.finish_epoch(epoch, record, model, optimizer, scheduler, progress)
+                record.update(epoch_probe(judged))  # after timing: the curve is not training time
+            run.finish_epoch(
+                epoch, record, (model, judged, average), optimizer, scheduler, progress
+            )
             epoch += 1
     return run.result()
 
@@ -268,6 +273,18 @@ def _epoch_loader(originals: torch.Tensor, cfg: TrainConfig, rng, device, distri
     )
 
 
+def _moving_average(model, cfg: TrainConfig, steps_per_epoch: int):
+    """An exponential moving average of the weights (and batch-norm statistics) over about
+    cfg.ema_epochs epochs, or None. Validation moves by several points from one epoch to the
+    next on a few hundred held-out puzzles; the average is a flatter, better-generalising
+    point than any single step's weights (benchmarks/bench_jigsaw.py measures it)."""
+    if not cfg.ema_epochs:
+        return None
+    decay = 1 - 1 / max(1.0, cfg.ema_epochs * steps_per_epoch)
+    multi_avg_fn = torch.optim.swa_utils.get_ema_multi_avg_fn(decay)
+    return torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=multi_avg_fn, use_buffers=True)
+
+
 def _schedule(optimizer, cfg: TrainConfig, total_steps: int):
     return torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=cfg.lr, total_steps=max(1, total_steps), pct_start=0.15
@@ -280,6 +297,7 @@ class _Step:
     def __init__(self, net, optimizer, scheduler, scaler, cfg, device, low_precision):
         self.net, self.optimizer, self.scheduler, self.scaler = net, optimizer, scheduler, scaler
         self.cfg, self.device, self.low_precision = cfg, device, low_precision
+        self.average = None  # a moving average of the weights, updated after every step
 
     def epoch(self, bar, distributed, on_diverged) -> torch.Tensor:
         """[loss sum, correct, seen] over the epoch (summed over ranks); a loss that is not
@@ -304,6 +322,8 @@ class _Step:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.scheduler.step()
+            if self.average is not None:
+                self.average.update_parameters(self.net)
             seen += len(y)
             correct += int((logits.argmax(1) == y).sum())
             loss_sum += value * len(y)
@@ -323,7 +343,7 @@ class _Run:
         self.plan_fixed = False  # True once the epochs are planned (by a budget or a checkpoint)
         self.stopped: str | None = None
 
-    def start(self, model, optimizer, scheduler, resume: bool) -> None:
+    def start(self, model, optimizer, scheduler, resume: bool, average=None) -> None:
         path = self.dir / CHECKPOINT
         if not path.exists():
             return
@@ -341,6 +361,8 @@ class _Run:
         model.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])  # holds the planned total steps too
+        if average is not None:
+            average.load_state_dict(ckpt["average"])
         self.start_epoch, self.best = int(ckpt["epoch"]) + 1, float(ckpt["best_val_accuracy"])
         self.history = json.loads(ckpt["history"])
         if "planned_epochs" in ckpt:
@@ -371,7 +393,10 @@ class _Run:
             f"stopped ({kept}); try a lower --lr than {self.cfg.lr:g}"
         )
 
-    def finish_epoch(self, epoch, record, model, optimizer, scheduler, progress) -> None:
+    def finish_epoch(self, epoch, record, models, optimizer, scheduler, progress) -> None:
+        """`models`: the model trained, the one validated (itself or its moving average) and
+        the average or None."""
+        model, judged, average = models
         self.history.append(record)
         improved = record["val_accuracy"] > self.best
         self.best = max(self.best, record["val_accuracy"])
@@ -383,11 +408,13 @@ class _Run:
             self.stopped = "budget" if self.planned < self.cfg.epochs else "epochs"
         if not self.rank0:
             return
-        saved = (model, optimizer, scheduler, epoch, self.best, self.cfg, self.history, self.digest)
+        saved = (optimizer, scheduler, epoch, self.best, self.cfg, self.history, self.digest)
         extra = {"planned_epochs": self.planned, "stopped": self.stopped or ""}
         if improved:
-            save_checkpoint(self.dir / BEST, *saved, **extra)
-        save_checkpoint(self.dir / CHECKPOINT, *saved, **extra)
+            save_checkpoint(self.dir / BEST, judged, *saved, **extra)
+        if average is not None:  # the last step's weights go on from where they were
+            extra["average"] = average.state_dict()
+        save_checkpoint(self.dir / CHECKPOINT, model, *saved, **extra)
         atomic.write_json(self.dir / "history.json", self.history)
         if progress:
             tqdm.write(

@@ -324,6 +324,28 @@ def test_epoch_plan_puts_differently_shuffled_copies_side_by_side():
     assert sorted(order) == list(range(48)) and (np.bincount(classes) == 2).all()
 
 
+def test_blended_batches_keep_exact_labels_and_equal_a_plain_loop(photo_arrays):
+    """mix=1: every training image is a blend of two restored photographs (own weight 0.5-1),
+    shuffled by its label; a plain loop over the images, with the exam's de-shuffling, gives
+    the same batch back."""
+    from convlens.data.transforms import normalize
+    from convlens.jigsaw.train import EpochBatches, augment, epoch_plan
+
+    originals = torch.from_numpy(deshuffle(photo_arrays["a"][:40], photo_arrays["b"][:40]))
+    cfg = _cfg(mix=1.0, crop_scale=0.6)
+    order, classes, params = epoch_plan(len(originals), cfg, np.random.default_rng(3))
+    assert params.shape[1] == 9 and (params[:, 8] >= 0.5).all() and (params[:, 8] < 1).all()
+    assert (params[:, 7] != np.arange(40)[order]).any()  # partners are other images
+    x, y = EpochBatches(originals, order, classes, params, [np.arange(40)])[0]
+    for i in range(40):
+        own = originals[order[i]].float() / 255
+        partner = originals[int(params[i, 7])].float() / 255
+        blended = params[i, 8] * own + (1 - params[i, 8]) * partner
+        expected = normalize(augment(blended[None], params[i : i + 1]))[0]
+        restored = deshuffle(x[i : i + 1].numpy(), PERMUTATIONS[y[i : i + 1].numpy()])[0]
+        np.testing.assert_allclose(restored, expected.numpy(), atol=1e-5)
+
+
 def test_cli_takes_the_recipe_of_the_arch_and_flags_override_it(photo_arrays, tmp_path):
     npz = tmp_path / "d.npz"
     np.savez(npz, a=photo_arrays["a"][:64], b=photo_arrays["b"][:64])

@@ -25,6 +25,9 @@ class TrainConfig:
     # Each epoch, each image is first cropped to a random square of at least this fraction of
     # its side (and resized back): new content at every seam, and scale changes (1: no crop).
     crop_scale: float = 1.0
+    # This fraction of the images is blended with another image (own weight 0.5-1) before
+    # shuffling: the arrangement, hence the label, is unchanged (0: off).
+    mix: float = 0.0
     seed: int = 0
     precision: str = "auto"  # bf16 where the hardware runs it natively, else fp32
     device: str = "auto"
@@ -61,6 +64,7 @@ class TrainConfig:
             (self.workers >= 0, "workers must be >= 0", self.workers),
             (0.25 <= self.crop_scale <= 1, "crop_scale must be in [0.25, 1]", self.crop_scale),
             (1 <= self.shuffles <= 24, "shuffles must be in 1..24", self.shuffles),
+            (0 <= self.mix <= 1, "mix must be in [0, 1]", self.mix),
             (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
             (m.hidden >= 1, "hidden must be >= 1", m.hidden),
             (0 <= m.dropout < 1, "dropout must be in [0, 1)", m.dropout),

@@ -50,7 +50,8 @@ from convlens.runtime import LOW_PRECISIONS, autocast, resolve_device, resolve_p
 
 def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) -> np.ndarray:
     """n x 7 per-image draws (flip, brightness, contrast, saturation, crop side, crop left, crop
-    top) for one epoch; the crop is the whole image unless cfg.crop_scale < 1.
+    top) for one epoch; the crop is the whole image unless cfg.crop_scale < 1. With cfg.mix > 0
+    two more columns: another image to blend in and the image's own weight (1: not blended).
 
     Drawn for the whole epoch at once and indexed by image, so that the augmentation of an image
     does not depend on which batch, or which process, it lands in.
@@ -61,7 +62,19 @@ def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) 
     if cfg.crop_scale < 1:  # drawn only then, so runs without it replay as before
         side = rng.uniform(cfg.crop_scale, 1.0, n)
         crop = np.column_stack([side, rng.random(n) * (1 - side), rng.random(n) * (1 - side)])
-    return np.column_stack([flip, jitter, crop]).astype(np.float32)
+    columns = [flip, jitter, crop]
+    if cfg.mix > 0:  # drawn only then, so runs without it replay as before
+        weight = np.where(rng.random(n) < cfg.mix, rng.uniform(0.5, 1.0, n), 1.0)
+        columns += [rng.integers(0, n, n), weight]
+    return np.column_stack(columns).astype(np.float32)
+
+
+def blend(x: torch.Tensor, partners: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """Restored images blended with other restored images: both are in the identity order, so
+    the blend has the same arrangement and its label stays exact, while its content is a scene
+    no photograph shows (the network has to learn what holds for any content)."""
+    w = weight.view(-1, 1, 1, 1)
+    return w * x + (1 - w) * partners
 
 
 def augment(x: torch.Tensor, params: np.ndarray) -> torch.Tensor:
@@ -139,7 +152,12 @@ class EpochBatches(Dataset):
     def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         pos = self.batches[k]
         y = torch.from_numpy(self.classes[pos])
-        restored = augment(self.originals[self.order[pos]].float() / 255.0, self.params[pos])
+        params = self.params[pos]
+        images = self.originals[self.order[pos]].float() / 255.0
+        if params.shape[1] > 7:
+            partners = self.originals[params[:, 7].astype(np.int64)].float() / 255.0
+            images = blend(images, partners, torch.from_numpy(params[:, 8]))
+        restored = augment(images, params)
         return normalize(shuffle(restored, PERMUTATIONS[y.numpy()])), y
 
 

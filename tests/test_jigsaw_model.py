@@ -351,8 +351,10 @@ def test_cli_takes_the_recipe_of_the_arch_and_flags_override_it(photo_arrays, tm
     np.savez(npz, a=photo_arrays["a"][:64], b=photo_arrays["b"][:64])
     args = ["--arch", "cfn", "--epochs", "1", "--width", "0.125", "--hidden", "16"]
     args += ["--gap", "2", "--no-tile-norm", "--tile-gray", "0.5", "--precision", "fp32"]
+    args += ["--crop-scale", "0.5", "--mix", "0.25", "--ema-epochs", "1.5"]
     assert main(["jigsaw", "train", str(npz), "--out", str(tmp_path / "run"), *args]) == 0
     model, cfg, _ = load_run(tmp_path / "run")
+    assert (cfg.crop_scale, cfg.mix, cfg.ema_epochs) == (0.5, 0.25, 1.5)
     assert (cfg.model.arch, cfg.model.gap, cfg.model.tile_norm, cfg.model.tile_gray) == (
         "cfn",
         2,

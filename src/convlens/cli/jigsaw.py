@@ -46,6 +46,9 @@ TRAIN_FLAGS = (
     "lr",
     "val_fraction",
     "shuffles",
+    "crop_scale",
+    "mix",
+    "ema_epochs",
     "minutes",
     "patience",
     *MODEL_FLAGS,
@@ -104,19 +107,40 @@ def register(sub) -> None:
         "--tile-norm",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="cfn: standardise each tile on its own (default on)",
+        help="cfn: standardise each tile on its own (off in the cfn recipe)",
     )
     t.add_argument(
         "--tile-gray",
         type=float,
         default=None,
-        help="cfn: probability that a training tile is turned grey (default 0.3)",
+        help="cfn: probability that a training tile is turned grey (0 in the cfn recipe)",
     )
     t.add_argument(
         "--shuffles",
         type=positive_int,
         default=None,
         help="copies of each image per epoch, each in another order (default 1)",
+    )
+    t.add_argument(
+        "--crop-scale",
+        type=float,
+        default=None,
+        help="each epoch, each image is first cropped to a random square of at least this "
+        "fraction of its side and resized back, in [0.25, 1] (1: no crop)",
+    )
+    t.add_argument(
+        "--mix",
+        type=float,
+        default=None,
+        help="fraction of training images blended with another image before shuffling, in "
+        "[0, 1] (the label stays exact)",
+    )
+    t.add_argument(
+        "--ema-epochs",
+        type=nonnegative_float,
+        default=None,
+        help="validate and keep a moving average of the weights over about this many epochs "
+        "(0: the last step's weights)",
     )
     t.add_argument(
         "--minutes",

@@ -298,13 +298,14 @@ def _layout(a, b, numbers: bool, where: str = "") -> None:
 
 
 def test_the_demo_results_keep_the_layout_they_had_before_results_were_typed(demo_report):
-    """Against the quick demo's results.json written before the records existed (tests/data):
-    every key in its place. Problem 1's numbers must agree anywhere; the trained sections' agree
-    within float rounding on the kind of CPU that wrote the file (training differs in the last
-    bits between CPU kinds, and bf16 where it is native)."""
+    """Against the quick demo's results.json in tests/data (first written before the records
+    existed, written again with the same layout when a recipe changed): every key in its place.
+    Problem 1's numbers must agree anywhere; the trained sections' agree within float rounding
+    on the kind of CPU that wrote the file (training differs in the last bits between CPU
+    kinds, and bf16 where it is native)."""
     from convlens.runtime import cpu_kind
 
-    before = json.loads((Path(__file__).parent / "data" / "demo_results_before.json").read_text())
+    before = json.loads((Path(__file__).parent / "data" / "demo_results.json").read_text())
     after = json.loads((demo_report["out"] / "results.json").read_text())
     same_cpu = before["problem3"]["study"]["networks"]["edgenet"]["cpu"] == cpu_kind()
     assert list(after) == list(before)

@@ -124,4 +124,10 @@ def _settings(cfg: TrainConfig) -> str:
         ]
     if m.arch == "edgenet":
         parts.append(f"seam strips {m.border} px")
+    if cfg.crop_scale < 1:
+        parts.append(f"rescaled crops from {cfg.crop_scale:g} of the side")
+    if cfg.mix:
+        parts.append(f"{cfg.mix:g} of the images blended")
+    if cfg.ema_epochs:
+        parts.append(f"weights averaged over {cfg.ema_epochs:g} epochs")
     return ", ".join(parts)

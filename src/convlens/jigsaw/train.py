@@ -65,7 +65,7 @@ def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) 
     columns = [flip, jitter, crop]
     if cfg.mix > 0:  # drawn only then, so runs without it replay as before
         weight = np.where(rng.random(n) < cfg.mix, rng.uniform(0.5, 1.0, n), 1.0)
-        columns += [rng.integers(0, n, n), weight]
+        columns += [rng.integers(0, n, n), weight]  # an index, exact in float32 below 2**24
     return np.column_stack(columns).astype(np.float32)
 
 

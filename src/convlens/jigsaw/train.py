@@ -234,8 +234,7 @@ def train(
             rng = np.random.default_rng([cfg.seed, epoch])
             torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
             loader = _epoch_loader(train_originals, cfg, rng, device, distributed)
-            step = _Step(net, optimizer, scheduler, scaler, cfg, device, low_precision)
-            step.average = average
+            step = _Step(net, optimizer, scheduler, scaler, cfg, device, low_precision, average)
             with tqdm(
                 loader,
                 desc=f"epoch {epoch + 1}/{run.planned}",
@@ -312,10 +311,10 @@ def _schedule(optimizer, cfg: TrainConfig, total_steps: int):
 class _Step:
     """One optimisation step at a time: forward (autocast), loss, backward, update."""
 
-    def __init__(self, net, optimizer, scheduler, scaler, cfg, device, low_precision):
+    def __init__(self, net, optimizer, scheduler, scaler, cfg, device, low_precision, average):
         self.net, self.optimizer, self.scheduler, self.scaler = net, optimizer, scheduler, scaler
         self.cfg, self.device, self.low_precision = cfg, device, low_precision
-        self.average = None  # a moving average of the weights, updated after every step
+        self.average = average  # a moving average of the weights (or None), updated every step
 
     def epoch(self, bar, distributed, on_diverged) -> torch.Tensor:
         """[loss sum, correct, seen] over the epoch (summed over ranks); a loss that is not

@@ -261,9 +261,7 @@ def train(
                 step.scheduler = scheduler
             if epoch_probe is not None and rank0:
                 record.update(epoch_probe(judged))  # after timing: the curve is not training time
-            run.finish_epoch(
-                epoch, record, (model, judged, average), optimizer, scheduler, progress
-            )
+            run.finish_epoch(epoch, record, model, average, optimizer, scheduler, progress)
             epoch += 1
     return run.result()
 
@@ -379,6 +377,8 @@ class _Run:
         optimizer.load_state_dict(ckpt["optimizer"])
         scheduler.load_state_dict(ckpt["scheduler"])  # holds the planned total steps too
         if average is not None:
+            if "average" not in ckpt:
+                raise ConvlensError(f"{path}: no moving average of the weights to resume from")
             average.load_state_dict(ckpt["average"])
         self.start_epoch, self.best = int(ckpt["epoch"]) + 1, float(ckpt["best_val_accuracy"])
         self.history = json.loads(ckpt["history"])
@@ -410,10 +410,10 @@ class _Run:
             f"stopped ({kept}); try a lower --lr than {self.cfg.lr:g}"
         )
 
-    def finish_epoch(self, epoch, record, models, optimizer, scheduler, progress) -> None:
-        """`models`: the model trained, the one validated (itself or its moving average) and
-        the average or None."""
-        model, judged, average = models
+    def finish_epoch(self, epoch, record, model, average, optimizer, scheduler, progress) -> None:
+        """`average`: the moving average of `model`'s weights, or None; best.pt keeps whichever
+        was validated."""
+        judged = average.module if average is not None else model
         self.history.append(record)
         improved = record["val_accuracy"] > self.best
         self.best = max(self.best, record["val_accuracy"])

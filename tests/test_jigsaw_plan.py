@@ -14,6 +14,7 @@ from interrupt import interrupt_in_epoch
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
 from convlens.jigsaw import train as train_module
+from convlens.jigsaw.border_head import BorderHead
 from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.model import ModelConfig, build_model
@@ -85,6 +86,35 @@ def test_the_cfn_seam_head_decodes_to_the_brute_force_best_order(slots):
             best = PERMUTATIONS[expected.argmax(1)]
     np.testing.assert_allclose(logits.numpy(), expected, atol=1e-4)
     np.testing.assert_array_equal(PERMUTATIONS[logits.argmax(1).numpy()], best)
+
+
+def test_the_cfn_border_head_decodes_to_the_brute_force_best_order():
+    model = build_model(ModelConfig(arch="cfn", width=0.125, hidden=16, head="borders")).eval()
+    x = torch.randn(5, 3, 96, 96, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        maps = model.tile_embeddings(x).view(5, 4, -1, 2, 2)
+        logits = model(x).double()
+        expected, best = _brute_force(model.classifier.pair_scores(maps).double().numpy())
+    np.testing.assert_allclose(logits.numpy(), expected, atol=1e-4)
+    np.testing.assert_array_equal(PERMUTATIONS[logits.argmax(1).numpy()], best)
+
+
+def test_the_border_head_scores_a_seam_from_the_two_facing_sides_only():
+    """ "b right of a" reads a's right column and b's left column, row beside row; "b below a"
+    a's bottom row and b's top row: changing any other cell of either tile leaves it alone."""
+    head = BorderHead(channels=3, embed=4, hidden=8).eval()
+    maps = torch.randn(1, 4, 3, 2, 2, generator=torch.Generator().manual_seed(5))
+    with torch.no_grad():
+        before = head.pair_scores(maps)[0]
+        for tile, r, c in itertools.product(range(4), range(2), range(2)):
+            moved = maps.clone()
+            moved[0, tile, :, r, c] += 1.0
+            changed = (head.pair_scores(moved)[0] - before).abs() > 1e-6
+            for k, (a, b) in enumerate(itertools.permutations(range(4), 2)):
+                reads_right = (tile == a and c == 1) or (tile == b and c == 0)
+                reads_below = (tile == a and r == 1) or (tile == b and r == 0)
+                assert changed[k].item() == reads_right, (tile, r, c, a, b)
+                assert changed[12 + k].item() == reads_below, (tile, r, c, a, b)
 
 
 @pytest.mark.parametrize("head", ["orders", "seams"])

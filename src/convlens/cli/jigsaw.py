@@ -161,7 +161,7 @@ def register(sub) -> None:
         choices=HEADS,
         default=None,
         help="vgg: seams (pairs of the final 2x2 grid's cells, recipe) or orders (one 24-way "
-        "fully connected head)",
+        "fully connected head); cfn: also borders (each seam from the tiles' facing sides)",
     )
     t.add_argument(
         "--workers",

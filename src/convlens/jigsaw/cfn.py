@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
+from convlens.jigsaw.border_head import BorderHead
 from convlens.jigsaw.seam_head import SeamHead
 from convlens.jigsaw.tiles import to_tiles
 from convlens.models.vgg import CONFIGS, make_features
@@ -53,8 +54,14 @@ class CFN(nn.Module):
         channels = [m for m in self.features if isinstance(m, nn.Conv2d)][-1].out_channels
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         # tile_grid > 1 keeps a coarse layout of each tile (which side holds what) in its
-        # embedding, for a head that compares one tile's right side with another's left
-        self.tile_pool = nn.AdaptiveAvgPool2d(tile_grid)
+        # embedding, for a head that compares one tile's right side with another's left; the
+        # border head reads that layout itself, cell by cell (convlens.jigsaw.border_head)
+        self.tile_pool = nn.AdaptiveAvgPool2d(2 if head == "borders" else tile_grid)
+        self.head = head
+        if head == "borders":
+            self.embed = nn.Identity()  # the head embeds each cell of the 2x2 grid
+            self.classifier = BorderHead(channels, embed, hidden, dropout)
+            return
         self.embed = nn.Sequential(
             nn.Linear(channels * tile_grid * tile_grid, embed), nn.ReLU(inplace=True)
         )
@@ -67,7 +74,6 @@ class CFN(nn.Module):
                 nn.Dropout(dropout),
                 nn.Linear(hidden, num_classes),
             )
-        self.head = head
 
     def tiles(self, x: torch.Tensor) -> torch.Tensor:
         """B x 3 x H x W -> B x 4 x 3 x h x w: the quarters in slot order (row-major), cropped
@@ -101,7 +107,8 @@ class CFN(nn.Module):
         return t.permute(0, 2, 3, 1)[rows, iy[:, :, None], ix[:, None, :]].permute(0, 3, 1, 2)
 
     def tile_embeddings(self, x: torch.Tensor) -> torch.Tensor:
-        """B x 4 x embed: each quarter's embedding, computed from that quarter alone."""
+        """B x 4 x embed: each quarter's embedding, computed from that quarter alone (for the
+        border head, its flattened C x 2 x 2 map)."""
         t = self.tiles(x)
         b = t.shape[0]
         f = self.tile_pool(self.features(t.flatten(0, 1).contiguous())).flatten(1)
@@ -109,6 +116,8 @@ class CFN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         e = self.tile_embeddings(x)  # B x 4 x embed
+        if self.head == "borders":
+            return self.classifier(e.view(*e.shape[:2], -1, 2, 2))
         # the seam head reads channels-major cells (C x 4), as VGG's pooled 2x2 grid comes
         return self.classifier(
             e.transpose(1, 2).flatten(1) if self.head == "seams" else e.flatten(1)

@@ -163,6 +163,7 @@ def _size_checks(cfg: TrainConfig) -> list[tuple[bool, str, object]]:
         ),
         (m.head != "seams" or m.arch != "edgenet", "EdgeNet scores seams already; head", m.head),
         (not m.slots or m.head == "seams", "slots is a term of head seams; head", m.head),
+        (m.head != "borders" or m.arch == "cfn", "head borders is the CFN's; head", m.head),
         (
             m.arch != "edgenet" or 1 <= m.border <= tile,
             f"border must be in 1..{tile} (half the image side)",

@@ -29,8 +29,9 @@ from convlens.models.vgg import BUILDERS, VGG
 
 ARCHS = ("edgenet", "vgg11_bn", "cfn", "vgg13_bn", "vgg16_bn", "vgg11")
 # vgg: "orders" is one fully connected 24-way head; "seams" compares the final 2x2 grid's cells
-# pairwise (convlens.jigsaw.seam_head)
-HEADS = ("orders", "seams")
+# pairwise (convlens.jigsaw.seam_head); cfn "borders": each seam from the two tiles' facing
+# sides (convlens.jigsaw.border_head)
+HEADS = ("orders", "seams", "borders")
 
 
 @dataclass

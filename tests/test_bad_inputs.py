@@ -102,6 +102,13 @@ def files(tmp_path_factory) -> dict[str, Path]:
     ckpt["model"] = {"wrong." + k: v for k, v in ckpt["model"].items()}
     f["wrong_keys"] = d / "wrong_keys.pt"
     torch.save(ckpt, f["wrong_keys"])
+    # a run whose checkpoint.pt holds a tensor of the wrong shape, resumed
+    f["bad_shape_run"] = d / "bad_shape_run"
+    shutil.copytree(f["run"], f["bad_shape_run"])
+    ckpt = torch.load(f["run"] / "checkpoint.pt", weights_only=True)
+    first = next(iter(ckpt["model"]))
+    ckpt["model"][first] = ckpt["model"][first][:1]
+    torch.save(ckpt, f["bad_shape_run"] / "checkpoint.pt")
     f["pickled"] = d / "pickled.pth"
     torch.save({"weights": Path("a python object")}, f["pickled"])
     # problem2-style folders: val.txt as a folder, as a FIFO, and a zip with a damaged val.txt
@@ -150,6 +157,11 @@ def _cases():
             "resume on other data",
             ["jigsaw", "train", "{other_npz}", "--out", r, "--resume", *TRAIN],
             "other data",
+        ),
+        (
+            "resume a checkpoint of the wrong shapes",
+            ["jigsaw", "train", n, "--out", "{bad_shape_run}", "--resume", *TRAIN],
+            "checkpoint does not fit its own settings",
         ),
         ("restore zero images", ["jigsaw", "restore", r, "{no_images}", "--out", "{new}"], "no"),
         # argument values

@@ -4,6 +4,7 @@ validation improves), read back with weights_only=True, and turned into a model 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 from convlens import atomic
@@ -64,13 +65,21 @@ def load_run(run: str | Path, which: str = BEST, device="cpu"):
     ckpt = read_checkpoint(path)
     if isinstance(ckpt["model"], dict):
         check_finite(ckpt["model"], path)
-    try:
+    with fitting(path):
         cfg = config_from_dict(json.loads(ckpt["config"]))
         model = build_model(cfg.model)
         model.load_state_dict(ckpt["model"])
+    return model.to(device).eval(), cfg, ckpt
+
+
+@contextmanager
+def fitting(path: Path):
+    """Loading a checkpoint's parts into what its settings build: wrong keys, shapes or
+    settings in the file become one line naming it."""
+    try:
+        yield
     except ConvlensError as exc:
         raise ConvlensError(f"{path}: {exc}") from exc
-    except Exception as exc:  # noqa: BLE001 - wrong keys, shapes or settings in the user's file
+    except Exception as exc:  # noqa: BLE001 - whatever torch raises for a file that does not fit
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConvlensError(f"{path}: checkpoint does not fit its own settings ({first})") from exc
-    return model.to(device).eval(), cfg, ckpt

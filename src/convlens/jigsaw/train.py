@@ -26,7 +26,13 @@ from convlens import atomic
 from convlens.atomic import missing_parents
 from convlens.data.transforms import normalize
 from convlens.errors import ConvlensError
-from convlens.jigsaw.checkpoint import BEST, CHECKPOINT, read_checkpoint, save_checkpoint
+from convlens.jigsaw.checkpoint import (
+    BEST,
+    CHECKPOINT,
+    fitting,
+    read_checkpoint,
+    save_checkpoint,
+)
 from convlens.jigsaw.config import (
     TrainConfig,
     check_images,
@@ -373,13 +379,14 @@ class _Run:
                 f"{path}: --resume on other data than the run was trained on; "
                 "train into another folder"
             )
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])  # holds the planned total steps too
-        if average is not None:
-            if "average" not in ckpt:
-                raise ConvlensError(f"{path}: no moving average of the weights to resume from")
-            average.load_state_dict(ckpt["average"])
+        if average is not None and "average" not in ckpt:
+            raise ConvlensError(f"{path}: no moving average of the weights to resume from")
+        with fitting(path):
+            model.load_state_dict(ckpt["model"])
+            optimizer.load_state_dict(ckpt["optimizer"])
+            scheduler.load_state_dict(ckpt["scheduler"])  # holds the planned total steps too
+            if average is not None:
+                average.load_state_dict(ckpt["average"])
         self.start_epoch, self.best = int(ckpt["epoch"]) + 1, float(ckpt["best_val_accuracy"])
         self.history = json.loads(ckpt["history"])
         if "planned_epochs" in ckpt:

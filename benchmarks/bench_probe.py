@@ -15,33 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from common import PROBLEM2, header
 
-from convlens.demo.normal_data import make_digits_normal
-from convlens.demo.photo_probe import as_npz_data, photo_study_data
-from convlens.jigsaw.permutations import PERMUTATIONS
+from convlens.demo.normal_data import digit_study_data
+from convlens.demo.photo_probe import photo_study_data
 from convlens.jigsaw.recipes import NETWORKS, recipe
-from convlens.jigsaw.tiles import shuffle
 from convlens.problem3 import run_study
 from convlens.problem3.results import Study
-
-
-def digit_study_data(seed: int = 0):
-    digits = make_digits_normal(size=96, seed=seed)
-    rng = np.random.default_rng(seed)
-    orders = PERMUTATIONS[rng.integers(0, 24, len(digits["a"]) + len(digits["c"]))]
-    n = len(digits["a"])
-    puzzles = {
-        "a": shuffle(digits["a"], orders[:n]),
-        "b": orders[:n],
-        "c": shuffle(digits["c"], orders[n:]),
-        "d": orders[n:],
-    }
-    return (
-        as_npz_data(puzzles, "digit puzzles", "orders"),
-        as_npz_data(digits, "scikit-learn's digits at 96x96", "classes"),
-    )
 
 
 def report(name: str, study: Study, seconds: float) -> None:

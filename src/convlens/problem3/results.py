@@ -65,6 +65,8 @@ class Problem3Results:
     probe: Probe
     study: Study
     seconds: dict[str, float]
+    # the demo's second study: puzzles and probe whose classes are shapes (handwritten digits)
+    shapes: Study | None = key(omit_if_none=True, default=None)
 
     @property
     def demo(self) -> bool:

@@ -83,17 +83,7 @@ def compute(ctx, key: str) -> Problem3Results:
         name: recipe(name, side, seed=ctx.seed, device=ctx.device, **plan.get(name, {}))
         for name in ctx.networks
     }
-    study = run_study(
-        shuffled,
-        normal,
-        ctx.out / "runs" / f"jigsaw-{key[:12]}",
-        configs,
-        k=3,
-        seed=ctx.seed,
-        device=resolve_device(ctx.device),
-        step=ctx.step,
-    )
-    study = draw_study(study, ctx.figures)
+    study = draw_study(_study(ctx, shuffled, normal, configs, f"jigsaw-{key[:12]}"), ctx.figures)
     main = study.first
     shapes = _shapes_study(ctx, key) if mode == "demo" else None
     return Problem3Results(
@@ -127,16 +117,29 @@ def _shapes_study(ctx, key: str) -> Study:
     configs = {
         name: recipe(name, seed=ctx.seed, device=ctx.device, **plan) for name in ctx.networks
     }
+    return _study(
+        ctx,
+        shuffled,
+        normal,
+        configs,
+        f"jigsaw-{key[:12]}-digits",
+        step=lambda text: ctx.step(text.replace("problem3:", "problem3 (digits):")),
+        tta=False,
+    )
+
+
+def _study(ctx, shuffled: NpzData, normal: NpzData, configs: dict, folder: str, **kw) -> Study:
+    """run_study with the report's settings; `folder` under runs/ holds the networks' runs."""
+    kw.setdefault("step", ctx.step)
     return run_study(
         shuffled,
         normal,
-        ctx.out / "runs" / f"jigsaw-{key[:12]}-digits",
+        ctx.out / "runs" / folder,
         configs,
         k=3,
         seed=ctx.seed,
         device=resolve_device(ctx.device),
-        step=lambda text: ctx.step(text.replace("problem3:", "problem3 (digits):")),
-        tta=False,
+        **kw,
     )
 
 

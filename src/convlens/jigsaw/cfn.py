@@ -1,9 +1,12 @@
 """A context-free network (CFN, Noroozi & Favaro 2016) for the exam's 2x2 puzzle.
 
-Each quarter goes *alone* through one shared VGG-11-BN trunk; the four tile embeddings,
-concatenated in slot order, feed an MLP over the 24 orders. No convolution ever sees two tiles
-at once, so the trunk cannot read how edges continue across a seam (the cue EdgeNet is built
-on); it has to recognise what a tile shows and where such content sits in a picture.
+Each quarter goes *alone* through one shared VGG-11-BN trunk; a head then scores the 24 orders
+from the four tiles' features: the recipe's border head scores each seam from the two sides that
+would face each other (convlens.jigsaw.border_head); the seam head compares whole-tile
+embeddings pair by pair, the original 24-way MLP reads the four embeddings in slot order. No
+convolution ever sees two tiles at once, so the trunk cannot read how edges continue across a
+seam (the cue EdgeNet is built on); it has to recognise what a tile's sides show and where such
+content sits in a picture.
 
 Three defences against the remaining shortcuts, each an option so that it can be measured off:
 * `gap`: a random (training) or centred (evaluation) crop `gap` pixels inside each edge of a

@@ -9,7 +9,8 @@
   an 11-layer network train from scratch; VGG-11 is the smallest VGG. It learns slowly: it
   first has to discover that the seams matter (its recipe: convlens.jigsaw.recipes).
 * "cfn": the context-free network (convlens.jigsaw.cfn): each quarter alone through a shared
-  VGG-11-BN trunk, so it cannot use the seams at all.
+  VGG-11-BN trunk, so it cannot use the seams at all; its border head compares the sides of
+  two tiles that would face each other.
 """
 
 from __future__ import annotations

@@ -142,3 +142,25 @@ def test_the_bar_is_dated_and_differences_are_judged_against_their_noise():
     assert "For vgg11_bn the gain is larger than its noise against both twins" in text
     assert "For edgenet the trained features are really worse" in text
     assert "For cfn the difference is within its noise" in text  # real against one twin only
+
+
+def test_the_shapes_probe_is_set_beside_the_photo_probe_and_judged_against_its_noise():
+    photos = _nets(0.97, 0.66, 0.52, gains=(0.1, 0.05, 0.02))
+    shapes = _nets(0.45, 0.3, 0.2, gains=(-0.02, 0.08, 0.06))
+    diff = fabricated.difference
+
+    def tested(nets, name, first, second):
+        n = nets[name]
+        differences = {RANDOM: first, SECOND_TWIN: second}
+        nets[name] = replace(n, probe=replace(n.probe, differences=differences))
+
+    tested(shapes, "vgg11_bn", diff(0.08, 0.03, 0.13, True), diff(0.07, 0.02, 0.12, True))
+    tested(shapes, "cfn", diff(0.06, -0.01, 0.12, False), diff(0.05, -0.02, 0.11, False))
+    tested(shapes, "edgenet", diff(-0.02, -0.06, 0.02, False), diff(0.0, -0.04, 0.04, False))
+    text = discussion.shapes_3d(photos, shapes)
+    assert "edgenet 0.450, vgg11_bn 0.300, cfn 0.200" in text
+    assert "vgg11_bn +0.080 against +0.050" in text  # digits first, then photographs
+    assert "vgg11_bn gains at least 5 k-NN points" in text and "cfn gains" not in text
+    _numbers_come_from(text, {**photos, **{f"s{k}": v for k, v in shapes.items()}, "p": [5, 95]})
+    tested(shapes, "vgg11_bn", diff(0.08, -0.01, 0.16, False), diff(0.07, -0.02, 0.15, False))
+    assert "No network gains 5 k-NN points" in discussion.shapes_3d(photos, shapes)

@@ -161,6 +161,8 @@ def test_the_shapes_probe_is_set_beside_the_photo_probe_and_judged_against_its_n
     assert "edgenet 0.450, vgg11_bn 0.300, cfn 0.200" in text
     assert "vgg11_bn +0.080 against +0.050" in text  # digits first, then photographs
     assert "vgg11_bn gains at least 5 k-NN points" in text and "cfn gains" not in text
-    _numbers_come_from(text, {**photos, **{f"s{k}": v for k, v in shapes.items()}, "p": [5, 95]})
+    gains = [n.probe.trained.knn - n.probe.random.knn for n in photos.values()]
+    numbers = {**photos, **{f"s{k}": v for k, v in shapes.items()}, "p": [5, 95], "g": gains}
+    _numbers_come_from(text, numbers)
     tested(shapes, "vgg11_bn", diff(0.08, -0.01, 0.16, False), diff(0.07, -0.02, 0.15, False))
     assert "No network gains 5 k-NN points" in discussion.shapes_3d(photos, shapes)

@@ -223,6 +223,7 @@ def problem3() -> Problem3Results:
         probe=main.probe,
         study=study,
         seconds={"3a_training edgenet": 1.0},
+        shapes=Study({"vgg11_bn": network("vgg11_bn", 0.3, 0.5, 0.61, 0.52, raw=0.9)}, 100),
     )
 
 

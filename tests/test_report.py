@@ -119,7 +119,7 @@ def test_summary_links_every_question_and_quotes_results(demo_report):
     page = (demo_report["out"] / "report.html").read_text()
     results = json.loads((demo_report["out"] / "results.json").read_text())
     rows = glance_rows(read_results(demo_report["out"] / "results.json"))
-    assert [r["question"] for r in rows][:3] == ["1a", "1b", "1c"] and len(rows) == 16
+    assert [r["question"] for r in rows][:3] == ["1a", "1b", "1c"] and len(rows) == 17
     glance = page[page.index('id="at-a-glance"') : page.index('id="contents"')]
     ids = set(re.findall(r' id="([^"]+)"', page))
     links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', glance)

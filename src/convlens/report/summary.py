@@ -4,6 +4,7 @@ number comes from the results."""
 
 from __future__ import annotations
 
+from convlens.probe.results import RANDOM
 from convlens.report.results import ReportResults
 
 
@@ -90,6 +91,16 @@ def _problem3(results: ReportResults) -> list[tuple[str, str, str]]:
     raw = next(n.probe.raw.knn for n in nets.values() if n.probe.raw is not None)
     pairs = {name: (n.probe.trained.knn, n.probe.random.knn) for name, n in nets.items()}
     closest = max(pairs, key=lambda name: pairs[name][0] - pairs[name][1])
+    shapes = []
+    if p3.shapes is not None:  # the demo's second probe, whose classes are shapes
+        shapes.append(
+            (
+                "3d",
+                "trained minus random twin on the digits: "
+                + ", ".join(_gain(name, n) for name, n in p3.shapes.networks.items()),
+                "demo (handwritten digits)",
+            )
+        )
     return [
         (
             "3a",
@@ -116,4 +127,13 @@ def _problem3(results: ReportResults) -> list[tuple[str, str, str]]:
             f"{_f(pairs[closest][1])})",
             data,
         ),
+        *shapes,
     ]
+
+
+def _gain(name: str, n) -> str:
+    """A network's trained minus random k-NN, with its 95 % interval when it was tested."""
+    d = (n.probe.differences or {}).get(RANDOM)
+    if d is None:
+        return f"{name} {n.probe.trained.knn - n.probe.random.knn:+.3f}"
+    return f"{name} {d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"

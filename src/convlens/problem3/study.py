@@ -114,6 +114,8 @@ class Clock:
 def _settings(cfg: TrainConfig) -> str:
     m = cfg.model
     parts = [f"width {m.width:g}", f"batch {cfg.batch_size}", f"lr {cfg.lr:g}"]
+    if m.arch != "edgenet":  # EdgeNet's seam scoring is its architecture, not a head option
+        parts.insert(0, f"{m.head} head")
     if m.resolution and m.resolution != m.input_size:
         parts.insert(0, f"{m.input_size} px resized to {m.resolution} px")
     if m.arch == "cfn":

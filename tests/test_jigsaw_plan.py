@@ -275,3 +275,17 @@ def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_pa
         m_cut, _, _ = load_run(tmp_path / "cut", name)
         for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
             torch.testing.assert_close(v, w, msg=f"{name} {k}")
+
+
+@pytest.mark.parametrize(
+    "model, words",
+    [
+        (ModelConfig(arch="vgg11_bn", head="borders", resolution=64), "head borders is the CFN's"),
+        (ModelConfig(arch="cfn", head="borders", tile_grid=2), "tile_grid must be 1"),
+    ],
+)
+def test_the_border_head_is_refused_where_it_cannot_apply(model, words):
+    from convlens.errors import ConvlensError
+
+    with pytest.raises(ConvlensError, match=words):
+        TrainConfig(model=model).validate()

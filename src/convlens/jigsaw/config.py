@@ -165,6 +165,11 @@ def _size_checks(cfg: TrainConfig) -> list[tuple[bool, str, object]]:
         (not m.slots or m.head == "seams", "slots is a term of head seams; head", m.head),
         (m.head != "borders" or m.arch == "cfn", "head borders is the CFN's; head", m.head),
         (
+            m.head != "borders" or m.tile_grid == 1,
+            "head borders reads each tile's 2x2 grid itself; tile_grid must be 1",
+            m.tile_grid,
+        ),
+        (
             m.arch != "edgenet" or 1 <= m.border <= tile,
             f"border must be in 1..{tile} (half the image side)",
             m.border,

@@ -43,8 +43,9 @@ DEMO = {"full": (2000, 400, 30, 10), "quick": (300, 96, 8, 4)}
 DEMO_MINUTES = 1.0
 DEMO_EPOCHS = {"edgenet": 8, "vgg11_bn": 30, "cfn": 15}
 # The demo's probe whose classes are shapes: every network trained again, on puzzles cut from
-# handwritten digits, for half a minute (one epoch in the quick report, on fewer digits).
-SHAPES_MINUTES = 0.5
+# handwritten digits, for half the photo networks' budget (one epoch in the quick report, on
+# fewer digits).
+SHAPES_SHARE = 0.5
 SHAPES_QUICK = (300, 96)
 
 
@@ -113,7 +114,7 @@ def _shapes_study(ctx, key: str) -> Study:
     """3c-3d again where the probe's classes are shapes: the same networks trained on digit
     puzzles and probed on the digits (test-time augmentation skipped: only the probe is new)."""
     shuffled, normal = digit_study_data(limit=SHAPES_QUICK if ctx.quick else None, seed=ctx.seed)
-    plan = {"epochs": 1} if ctx.quick else {"minutes": ctx.minutes or SHAPES_MINUTES}
+    plan = {"epochs": 1} if ctx.quick else {"minutes": SHAPES_SHARE * (ctx.minutes or DEMO_MINUTES)}
     configs = {
         name: recipe(name, seed=ctx.seed, device=ctx.device, **plan) for name in ctx.networks
     }

@@ -14,6 +14,7 @@ import pytest
 from PIL import Image
 
 from convlens.errors import ConvlensError
+from convlens.probe.results import RANDOM, SECOND_TWIN
 from convlens.record import from_json, key, to_json
 from convlens.report import ReportContext, problem1, problem2, problem3, summary
 from convlens.report.document import Document
@@ -112,3 +113,30 @@ def test_every_section_renders_from_records_built_with_the_constructors(tmp_path
     assert [row["question"] for row in doc.glance][-2:] == ["3d", "3d"]
     assert "vgg11_bn 0.660" in answers["3b"]  # 3b quotes each network alone
     assert "on the digits: vgg11_bn +0.090" in answers["3d"] and "digits" in page
+
+
+def test_at_a_glance_3d_names_the_networks_beyond_their_noise():
+    diff = fabricated.difference
+    results = fabricated.report_results()
+    nets = dict(results.problem3.study.networks)
+
+    def tested(name, *pairs):
+        n = nets[name]
+        differences = dict(zip((RANDOM, SECOND_TWIN), pairs, strict=True))
+        nets[name] = dataclasses.replace(
+            n, probe=dataclasses.replace(n.probe, differences=differences)
+        )
+
+    def row_3d() -> str:
+        study = dataclasses.replace(results.problem3.study, networks=nets)
+        p3 = dataclasses.replace(results.problem3, study=study)
+        rows = summary.glance_rows(dataclasses.replace(results, problem3=p3))
+        return next(row["answer"] for row in rows if row["question"] == "3d")
+
+    assert row_3d() == "trained minus random twin: edgenet -0.050, vgg11_bn +0.040"  # untested
+    tested("edgenet", diff(0.08, 0.04, 0.12, True), diff(0.06, 0.02, 0.10, True))
+    tested("vgg11_bn", diff(0.03, 0.01, 0.05, True), diff(0.01, -0.01, 0.03, False))
+    assert row_3d().endswith("beyond the noise against every twin: edgenet")
+    assert "edgenet +0.080 [+0.040, +0.120]" in row_3d()
+    tested("edgenet", diff(-0.08, -0.12, -0.04, True), diff(-0.06, -0.1, -0.02, True))
+    assert row_3d().endswith("beyond the noise against every twin: none")  # worse is not beyond

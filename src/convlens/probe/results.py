@@ -107,6 +107,15 @@ TRAINED, RANDOM, RAW = "de-shuffling network", "random network", "raw pixels"
 SECOND_TWIN = "random network, second seed"
 
 
+def beyond_noise(differences: dict[str, Difference]) -> int:
+    """+1 when the trained network beats every random twin outside the interval, -1 when it is
+    worse than every one, 0 otherwise (within the noise, or real against one twin only)."""
+    if not differences or not all(d.real for d in differences.values()):
+        return 0
+    signs = {d.difference > 0 for d in differences.values()}
+    return 0 if len(signs) > 1 else (1 if signs == {True} else -1)
+
+
 @dataclass(frozen=True)
 class Probe:
     """k-NN and the other probes on every feature set; with the block search (`layer` auto),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from convlens.explain.quality import ExplanationQuality
 from convlens.jigsaw.results import Evaluation, minutes
-from convlens.probe.results import RANDOM, SECOND_TWIN, Difference, Probe
+from convlens.probe.results import RANDOM, SECOND_TWIN, Difference, Probe, beyond_noise
 from convlens.problem2.results import ClassModels, Top5Row, Uncertainty, ValidationAccuracy
 from convlens.problem3.results import NetworkResult
 from convlens.uncertainty.report import Calibration
@@ -282,8 +282,9 @@ def _noise_3d(tested: dict[str, dict[str, Difference]]) -> str:
             f"twin and {b.difference:+.3f} [{b.low:+.3f}, {b.high:+.3f}] against a "
             "second one"
         )
-        if a.real and b.real:
-            (real_gain if a.difference > 0 else real_loss).append(name)
+        verdict = beyond_noise(d)
+        if verdict:
+            (real_gain if verdict > 0 else real_loss).append(name)
     text = (
         "Trained minus random, with 95 % paired bootstrap intervals over the test images: "
         + "; ".join(parts)

@@ -4,7 +4,7 @@ number comes from the results."""
 
 from __future__ import annotations
 
-from convlens.probe.results import RANDOM
+from convlens.probe.results import RANDOM, beyond_noise
 from convlens.report.results import ReportResults
 
 
@@ -90,14 +90,12 @@ def _problem3(results: ReportResults) -> list[tuple[str, str, str]]:
         best_fusion = f"; best fusion: {name} {m} {_f(acc)}"
     raw = next(n.probe.raw.knn for n in nets.values() if n.probe.raw is not None)
     pairs = {name: (n.probe.trained.knn, n.probe.random.knn) for name, n in nets.items()}
-    closest = max(pairs, key=lambda name: pairs[name][0] - pairs[name][1])
-    shapes = []
+    glance_3d = [("3d", "trained minus random twin: " + _gains(nets), data)]
     if p3.shapes is not None:  # the demo's second probe, whose classes are shapes
-        shapes.append(
+        glance_3d.append(
             (
                 "3d",
-                "trained minus random twin on the digits: "
-                + ", ".join(_gain(name, n) for name, n in p3.shapes.networks.items()),
+                "trained minus random twin on the digits: " + _gains(p3.shapes.networks),
                 "demo (handwritten digits)",
             )
         )
@@ -121,19 +119,24 @@ def _problem3(results: ReportResults) -> list[tuple[str, str, str]]:
             + ", ".join(f"{name} {_f(a)} (random {_f(b)})" for name, (a, b) in pairs.items()),
             data,
         ),
-        (
-            "3d",
-            f"closest to beating its random twin: {closest} ({_f(pairs[closest][0])} vs "
-            f"{_f(pairs[closest][1])})",
-            data,
-        ),
-        *shapes,
+        *glance_3d,
     ]
 
 
-def _gain(name: str, n) -> str:
-    """A network's trained minus random k-NN, with its 95 % interval when it was tested."""
-    d = (n.probe.differences or {}).get(RANDOM)
-    if d is None:
-        return f"{name} {n.probe.trained.knn - n.probe.random.knn:+.3f}"
-    return f"{name} {d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]"
+def _gains(networks: dict) -> str:
+    """Each network's trained minus random k-NN (with its 95 % interval when it was tested), and
+    which networks beat both random twins by more than the intervals' noise."""
+    parts, beyond = [], []
+    for name, n in networks.items():
+        differences = n.probe.differences or {}
+        d = differences.get(RANDOM)
+        if d is None:
+            parts.append(f"{name} {n.probe.trained.knn - n.probe.random.knn:+.3f}")
+            continue
+        parts.append(f"{name} {d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]")
+        if beyond_noise(differences) > 0:
+            beyond.append(name)
+    if not any(n.probe.differences for n in networks.values()):
+        return ", ".join(parts)
+    verdict = ", ".join(beyond) if beyond else "none"
+    return ", ".join(parts) + f"; beyond the noise against every twin: {verdict}"

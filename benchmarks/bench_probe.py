@@ -8,13 +8,16 @@
 Each network is trained with its recipe (fewer epochs, see --epochs), then every block of it
 and of its random twin, raw and standardised, is scored by k-NN (k = 3) on a validation split
 of the probe's training images; the table shows the test accuracy of every candidate too, and
-which one validation chose."""
+which one validation chose. `--labels-per-class N` keeps N labelled training images per class
+(seeded), the label-scarce regime in which features, not the number of labels, decide."""
 
 import argparse
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 from common import PROBLEM2, header
 
 from convlens.demo.normal_data import digit_study_data
@@ -51,32 +54,61 @@ def report(name: str, study: Study, seconds: float) -> None:
             )
 
 
+def few_labels(probe, per_class: int, seed: int = 0):
+    """The probe with `per_class` training images of each class, drawn at random (seeded)."""
+    train = probe.train
+    rng = np.random.default_rng(seed)
+    rows = np.sort(
+        np.concatenate(
+            [
+                rng.permutation(np.flatnonzero(train.labels == c))[:per_class]
+                for c in np.unique(train.labels)
+            ]
+        )
+    )
+    groups = None if train.groups is None else train.groups[rows]
+    kept = dataclasses.replace(
+        train, images=train.images[rows], labels=train.labels[rows], groups=groups
+    )
+    return dataclasses.replace(probe, train=kept, source=f"{probe.source}, {per_class} per class")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--epochs", type=int, default=3, help="per network (the recipes use more)")
     p.add_argument("--archs", default=",".join(NETWORKS))
     p.add_argument("--domains", default="photos,digits")
     p.add_argument("--puzzles", type=int, default=2000)
+    p.add_argument(
+        "--labels-per-class",
+        default="0",
+        help="comma-separated; 0 is every labelled image. The networks train once per domain "
+        "and every count probes the same weights",
+    )
     args = p.parse_args()
     archs = args.archs.split(",")
+    counts = [int(c) for c in args.labels_per_class.split(",")]
     for domain in args.domains.split(","):
         if domain == "photos":
             folders = [PROBLEM2 / "validation_images", PROBLEM2 / "test_images"]
-            data = photo_study_data(folders, args.puzzles, 400, 30, 10)
+            puzzles, probe = photo_study_data(folders, args.puzzles, 400, 30, 10)
         else:
-            data = digit_study_data()
+            puzzles, probe = digit_study_data()
         configs = {a: recipe(a, epochs=args.epochs) for a in archs}
         with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            study = run_study(
-                *data,
-                Path(tmp),
-                configs,
-                progress=False,
-                tta=False,
-                step=lambda s: print(s, flush=True),
-            )
-        report(f"{domain}: {data[1].source}", study, time.perf_counter() - start)
+            for count in counts:  # the second count finds every run finished: probing only
+                labelled = few_labels(probe, count) if count else probe
+                start = time.perf_counter()
+                study = run_study(
+                    puzzles,
+                    labelled,
+                    Path(tmp),
+                    configs,
+                    progress=False,
+                    tta=False,
+                    step=lambda s: print(s, flush=True),
+                )
+                report(f"{domain}: {labelled.source}", study, time.perf_counter() - start)
 
 
 if __name__ == "__main__":

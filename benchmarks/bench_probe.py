@@ -70,7 +70,8 @@ def few_labels(probe, per_class: int, seed: int = 0):
     kept = dataclasses.replace(
         train, images=train.images[rows], labels=train.labels[rows], groups=groups
     )
-    return dataclasses.replace(probe, train=kept, source=f"{probe.source}, {per_class} per class")
+    source = f"{probe.source}, {per_class} per class (draw {seed})"
+    return dataclasses.replace(probe, train=kept, source=source)
 
 
 def main() -> None:
@@ -85,6 +86,9 @@ def main() -> None:
         help="comma-separated; 0 is every labelled image. The networks train once per domain "
         "and every count probes the same weights",
     )
+    p.add_argument(
+        "--draws", type=int, default=1, help="seeded draws of the labelled images per count"
+    )
     args = p.parse_args()
     archs = args.archs.split(",")
     counts = [int(c) for c in args.labels_per_class.split(",")]
@@ -96,19 +100,34 @@ def main() -> None:
             puzzles, probe = digit_study_data()
         configs = {a: recipe(a, epochs=args.epochs) for a in archs}
         with tempfile.TemporaryDirectory() as tmp:
-            for count in counts:  # the second count finds every run finished: probing only
-                labelled = few_labels(probe, count) if count else probe
-                start = time.perf_counter()
-                study = run_study(
-                    puzzles,
-                    labelled,
-                    Path(tmp),
-                    configs,
-                    progress=False,
-                    tta=False,
-                    step=lambda s: print(s, flush=True),
-                )
-                report(f"{domain}: {labelled.source}", study, time.perf_counter() - start)
+            for count in counts:  # after the first, every run is finished: probing only
+                gains = {a: [] for a in archs}
+                for draw in range(args.draws if count else 1):
+                    labelled = few_labels(probe, count, seed=draw) if count else probe
+                    start = time.perf_counter()
+                    study = run_study(
+                        puzzles,
+                        labelled,
+                        Path(tmp),
+                        configs,
+                        progress=False,
+                        tta=False,
+                        step=lambda s: None,
+                    )
+                    if draw == 0:
+                        report(f"{domain}: {labelled.source}", study, time.perf_counter() - start)
+                    for a, n in study.networks.items():
+                        gains[a].append(n.probe.trained.knn - n.probe.random.knn)
+                if count and args.draws > 1:
+                    header(
+                        f"{domain}, {count} per class: trained minus random over {args.draws} draws"
+                    )
+                    for a, g in gains.items():
+                        listed = ", ".join(f"{x:+.3f}" for x in g)
+                        print(
+                            f"{a:9s} mean {np.mean(g):+.3f} (min {min(g):+.3f}, "
+                            f"max {max(g):+.3f}): {listed}"
+                        )
 
 
 if __name__ == "__main__":

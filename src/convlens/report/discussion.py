@@ -288,7 +288,8 @@ def _noise_3d(tested: dict[str, dict[str, Difference]]) -> str:
     text = (
         "Trained minus random, with 95 % paired bootstrap intervals over the test images: "
         + "; ".join(parts)
-        + ". "
+        + ". The intervals cover which test images were drawn and the twin's initialisation, "
+        "not which images carry the probe's labels, a draw that matters when a class has few. "
     )
     if real_gain:
         text += (

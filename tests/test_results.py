@@ -140,3 +140,23 @@ def test_at_a_glance_3d_names_the_networks_beyond_their_noise():
     assert "edgenet +0.080 [+0.040, +0.120]" in row_3d()
     tested("edgenet", diff(-0.08, -0.12, -0.04, True), diff(-0.06, -0.1, -0.02, True))
     assert row_3d().endswith("beyond the noise against every twin: none")  # worse is not beyond
+
+
+@pytest.mark.parametrize(
+    ("pairs", "expected"),
+    [
+        (((0.05, True), (0.04, True)), 1),
+        (((-0.05, True), (-0.04, True)), -1),
+        (((0.05, True), (0.01, False)), 0),  # real against one twin only
+        (((0.05, True), (-0.04, True)), 0),  # the twins disagree on the sign
+        ((), 0),
+    ],
+)
+def test_beyond_noise_needs_every_twin_on_the_same_side(pairs, expected):
+    from convlens.probe.results import beyond_noise
+
+    differences = {
+        f"twin {i}": fabricated.difference(d, d - 0.02, d + 0.02, real)
+        for i, (d, real) in enumerate(pairs)
+    }
+    assert beyond_noise(differences) == expected

@@ -216,8 +216,8 @@ def train(
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.model).to(device)
     # channels_last pays off with bf16 anywhere, and with fp32 on a CPU too: oneDNN's convolutions
-    # skip a reorder per layer (benchmarks/bench_precision.py: a training step of EdgeNet 1.6x,
-    # the CFN 1.2x the speed of the contiguous layout on an AVX-512 Xeon).
+    # skip a reorder per layer (benchmarks/bench_precision.py: a training step of EdgeNet 1.4x,
+    # VGG-11-BN 1.2x the speed of the contiguous layout on an AVX-512 Xeon, the CFN's the same).
     channels_last = (
         resolve_precision(device, cfg.precision) in LOW_PRECISIONS or device.type == "cpu"
     )

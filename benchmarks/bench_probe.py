@@ -23,7 +23,9 @@ from common import PROBLEM2, header
 from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
 from convlens.jigsaw.recipes import NETWORKS, recipe
+from convlens.probe.results import Probe
 from convlens.problem3 import run_study
+from convlens.problem3.probe import probe_run
 from convlens.problem3.results import Study
 
 
@@ -36,22 +38,27 @@ def report(name: str, study: Study, seconds: float) -> None:
         )
         curve = ", ".join(f"{h.probe_knn:.3f}" for h in n.history)
         print(f"feature curve (best block, probe validation): {curve}; random {n.random_curve:.3f}")
-        print(f"{'features':22s} {'block':7s} {'std':>4s} {'val k-NN':>9s} {'test k-NN':>10s}")
-        for row in n.probe.layers:
-            mark = "  <- chosen" if row.chosen else ""
-            std = "yes" if row.standardised else "no"
-            print(
-                f"{row.network:22s} {row.block:7s} {std:>4s}"
-                f" {row.val_knn:9.3f} {row.test_knn:10.3f}{mark}"
-            )
-        gain = n.probe.trained.knn - n.probe.random.knn
-        print(f"chosen trained vs random twin on test: {gain:+.3f}")
-        for twin, d in (n.probe.differences or {}).items():
-            verdict = "larger than its noise" if d.real else "within its noise"
-            print(
-                f"  against the {twin}: {d.difference:+.3f}, 95 % paired bootstrap "
-                f"[{d.low:+.3f}, {d.high:+.3f}], {verdict}"
-            )
+        print_probe(n.probe)
+
+
+def print_probe(probe: Probe) -> None:
+    """Every candidate's validation and test k-NN, the choice, and trained minus random."""
+    print(f"{'features':22s} {'block':7s} {'std':>4s} {'val k-NN':>9s} {'test k-NN':>10s}")
+    for row in probe.layers:
+        mark = "  <- chosen" if row.chosen else ""
+        std = "yes" if row.standardised else "no"
+        print(
+            f"{row.network:22s} {row.block:7s} {std:>4s}"
+            f" {row.val_knn:9.3f} {row.test_knn:10.3f}{mark}"
+        )
+    gain = probe.trained.knn - probe.random.knn
+    print(f"chosen trained vs random twin on test: {gain:+.3f}")
+    for twin, d in (probe.differences or {}).items():
+        verdict = "larger than its noise" if d.real else "within its noise"
+        print(
+            f"  against the {twin}: {d.difference:+.3f}, 95 % paired bootstrap "
+            f"[{d.low:+.3f}, {d.high:+.3f}], {verdict}"
+        )
 
 
 def few_labels(probe, per_class: int, seed: int = 0):
@@ -72,6 +79,11 @@ def few_labels(probe, per_class: int, seed: int = 0):
     )
     source = f"{probe.source}, {per_class} per class (draw {seed})"
     return dataclasses.replace(probe, train=kept, source=source)
+
+
+def add_gains(gains: dict[str, list[float]], probes: dict[str, Probe]) -> None:
+    for a, p in probes.items():
+        gains[a].append(p.trained.knn - p.random.knn)
 
 
 def main() -> None:
@@ -100,24 +112,36 @@ def main() -> None:
             puzzles, probe = digit_study_data()
         configs = {a: recipe(a, epochs=args.epochs) for a in archs}
         with tempfile.TemporaryDirectory() as tmp:
-            for count in counts:  # after the first, every run is finished: probing only
+            study = None
+            for count in counts:
                 gains = {a: [] for a in archs}
                 for draw in range(args.draws if count else 1):
                     labelled = few_labels(probe, count, seed=draw) if count else probe
                     start = time.perf_counter()
-                    study = run_study(
-                        puzzles,
-                        labelled,
-                        Path(tmp),
-                        configs,
-                        progress=False,
-                        tta=False,
-                        step=lambda s: None,
-                    )
-                    if draw == 0:
+                    if study is None:  # the networks train (and de-shuffle) once per domain
+                        study = run_study(
+                            puzzles,
+                            labelled,
+                            Path(tmp),
+                            configs,
+                            progress=False,
+                            tta=False,
+                            step=lambda s: print(s, flush=True),
+                        )
                         report(f"{domain}: {labelled.source}", study, time.perf_counter() - start)
-                    for a, n in study.networks.items():
-                        gains[a].append(n.probe.trained.knn - n.probe.random.knn)
+                        probes = {a: n.probe for a, n in study.networks.items()}
+                    else:  # the same best weights probed again, as run_study probes them
+                        probes = {
+                            a: probe_run(Path(tmp) / a, labelled, raw=a == archs[0], progress=False)
+                            for a in archs
+                        }
+                        if draw == 0:
+                            minutes = (time.perf_counter() - start) / 60
+                            header(f"{domain}: {labelled.source}: {minutes:.1f} min, probing only")
+                            for a, p in probes.items():
+                                print(f"\n{a}")
+                                print_probe(p)
+                    add_gains(gains, probes)
                 if count and args.draws > 1:
                     header(
                         f"{domain}, {count} per class: trained minus random over {args.draws} draws"

@@ -15,7 +15,7 @@ from convlens.jigsaw import train as train_module
 from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.inference import predict_log_probs
-from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.model import ModelConfig, build_model, shuffle_invariant
 from convlens.jigsaw.permutations import PERMUTATIONS
 from convlens.jigsaw.scoring import accuracy, restore, tta_log_probs
 from convlens.jigsaw.seams import seam_costs
@@ -84,6 +84,28 @@ def test_tta_maps_every_reshuffle_back_to_the_right_order(photo_arrays):
     plain = predict_log_probs(SeamOracle(), x)
     tta = tta_log_probs(SeamOracle(), x)
     torch.testing.assert_close(tta, plain, atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        ModelConfig(arch="edgenet", width=0.125, hidden=16, input_size=64),
+        ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=64, head="borders"),
+        ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=64, head="seams"),
+        ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=64, head="orders"),
+        ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, input_size=64, head="seams"),
+    ],
+    ids=lambda c: f"{c.arch}-{c.head}",
+)
+def test_shuffle_invariant_exactly_where_tta_changes_nothing(config, photo_arrays):
+    # Evaluation skips the 24 views where shuffle_invariant says they cannot change a score:
+    # a random network of each kind must then agree with its TTA, and the others must not.
+    torch.manual_seed(0)
+    model = build_model(config).eval()
+    x = make_jigsaw_arrays(bundled_photographs(), n_train=24, n_test=8, size=64, seed=1)["c"]
+    plain, tta = predict_log_probs(model, x), tta_log_probs(model, x)
+    same = torch.allclose(tta, plain, atol=1e-4, rtol=1e-4)
+    assert same == shuffle_invariant(config)
 
 
 def test_seam_score_solves_real_photographs(photo_arrays):

@@ -8,7 +8,6 @@ from convlens.errors import ConvlensError
 from convlens.handin import pack
 from convlens.jigsaw.recipes import NETWORKS
 from convlens.report import ReportContext, build_report
-from convlens.report.problem3 import DEMO_MINUTES, EXAM_MINUTES
 
 
 def register(sub) -> None:
@@ -44,9 +43,9 @@ def register(sub) -> None:
         "--minutes",
         type=positive_float,
         default=None,
-        help=f"training budget per de-shuffling network (default {EXAM_MINUTES:g} on the exam's "
-        f"data, about 30 minutes for the whole report on a 2-core CPU with native bf16; "
-        f"{DEMO_MINUTES:g} on the demo); a network that stops at its budget says so",
+        help="Problem 3's training budget in minutes, for all networks together, shared by "
+        "need; a network that stops early hands its time on (default: the epochs each network "
+        "needs at the speed measured on this machine; the report prints its plan first)",
     )
     add_seed(p)
     p.set_defaults(func=run)

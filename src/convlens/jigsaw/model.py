@@ -57,6 +57,16 @@ class ModelConfig:
     slots: bool = False
 
 
+def shuffle_invariant(config: ModelConfig) -> bool:
+    """Whether the network scores an arrangement the same whatever order its input came in, so
+    that test-time augmentation (the 24 re-shuffled views) gives exactly the plain scores: EdgeNet
+    scores seams, and the CFN sees each tile alone and, with a pairwise head, scores pairs of
+    tiles wherever they sit. A CFN's 24-way head reads the tiles in slot order: not invariant."""
+    return config.arch == "edgenet" or (
+        config.arch == "cfn" and config.head in ("seams", "borders")
+    )
+
+
 def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
     if isinstance(config, dict):
         config = ModelConfig(**config)

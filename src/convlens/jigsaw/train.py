@@ -214,15 +214,7 @@ def train(
     train_originals = torch.from_numpy(fit)
 
     torch.manual_seed(cfg.seed)
-    model = build_model(cfg.model).to(device)
-    # channels_last pays off with bf16 anywhere, and with fp32 on a CPU too: oneDNN's convolutions
-    # skip a reorder per layer (benchmarks/bench_precision.py: a training step of EdgeNet 1.4x,
-    # VGG-11-BN 1.2x the speed of the contiguous layout on an AVX-512 Xeon, the CFN's the same).
-    channels_last = (
-        resolve_precision(device, cfg.precision) in LOW_PRECISIONS or device.type == "cpu"
-    )
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model, channels_last = train_layout(build_model(cfg.model), cfg, device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(fit) * cfg.shuffles / cfg.batch_size)  # global batches
     scheduler = _schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
@@ -275,6 +267,21 @@ def train(
             run.finish_epoch(epoch, record, model, average, optimizer, scheduler, progress)
             epoch += 1
     return run.result()
+
+
+def train_layout(model, cfg: TrainConfig, device) -> tuple[torch.nn.Module, bool]:
+    """The model on `device` in the memory layout training uses, and whether it is
+    channels_last: that pays off with bf16 anywhere, and with fp32 on a CPU too, since oneDNN's
+    convolutions skip a reorder per layer (benchmarks/bench_precision.py: a training step of
+    EdgeNet 1.4x, VGG-11-BN 1.2x the speed of the contiguous layout on an AVX-512 Xeon, the
+    CFN's the same)."""
+    model = model.to(device)
+    channels_last = (
+        resolve_precision(device, cfg.precision) in LOW_PRECISIONS or device.type == "cpu"
+    )
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    return model, channels_last
 
 
 def split_originals(

@@ -110,17 +110,25 @@ def demo_class_viz(steps: int) -> dict:
     }
 
 
+# The demo's sizes (the estimate of its time reads them too)
+DEMO_SETTINGS = {
+    "full": {"epochs": 20, "eval_images": 48, "deletion_steps": 32, "class_viz_steps": 150},
+    "quick": {"epochs": 2, "eval_images": 12, "deletion_steps": 8, "class_viz_steps": 15},
+}
+
+
 def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> Problem2Setup:
     from convlens.demo.digits import to_display, train_digits_classifier
     from convlens.models import vgg16
 
-    model, data, metrics = train_digits_classifier(seed=seed, epochs=2 if quick else 20)
+    sizes = DEMO_SETTINGS["quick" if quick else "full"]
+    model, data, metrics = train_digits_classifier(seed=seed, epochs=sizes["epochs"])
     # Five test digits: the first four and, when there is one, a later misclassified digit.
     with torch.no_grad():
         pred = model(data.x_test).argmax(1)
     wrong = torch.nonzero(pred != data.y_test).flatten().tolist()
     idx = [0, 1, 2, 3, next((w for w in wrong if w > 3), 4)]
-    n_eval = 12 if quick else 48
+    n_eval = sizes["eval_images"]
     info = {
         "missing_weights": missing,
         "digits": DigitsMetrics(**metrics),
@@ -137,10 +145,10 @@ def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> P
         files=[f"digit #{i} (true {int(data.y_test[i])})" for i in idx],
         display=to_display,
         prefix="demo",
-        class_viz=demo_class_viz(15 if quick else 150),
+        class_viz=demo_class_viz(sizes["class_viz_steps"]),
         classes=sorted(random.Random(seed).sample(range(10), 3)),
         samples=20 if quick else 100,
-        quality={"steps": 8 if quick else 32, "max_layers": None},
+        quality={"steps": sizes["deletion_steps"], "max_layers": None},
         eval_images=data.x_test[:n_eval],
         calibration_images=data.x_test,
         calibration_labels=data.y_test.numpy(),

@@ -13,6 +13,7 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import TrainConfig, check_images
 from convlens.jigsaw.data import NpzData
+from convlens.jigsaw.model import shuffle_invariant
 from convlens.jigsaw.results import Evaluation, MethodAccuracy
 from convlens.jigsaw.scoring import (
     METHODS,
@@ -25,6 +26,8 @@ from convlens.jigsaw.scoring import (
 )
 from convlens.jigsaw.train import split_originals, train
 from convlens.record import key
+
+_INVARIANT_NAMES = {"edgenet": "EdgeNet", "cfn": "the CFN"}
 
 
 def _known_groups(data: NpzData) -> np.ndarray | None:
@@ -117,9 +120,9 @@ def evaluate_model(
     images, orders = test.images[test.known], test.labels[test.known]
     check_images(images, cfg.model, data.source)
     combination = fitted_combination(model, cfg, data, device, distributed=distributed)
-    # EdgeNet scores an arrangement by its seams, whatever order the input came in, so its
-    # test-time augmentation equals the plain prediction exactly: skip the 24x cost.
-    tta_equivalent = cfg.model.arch == "edgenet"
+    # test-time augmentation of a shuffle-invariant network equals its plain prediction
+    # exactly: skip the 24x cost
+    tta_equivalent = shuffle_invariant(cfg.model)
     scores = score_all(
         model,
         images,
@@ -140,7 +143,7 @@ def evaluate_model(
         combination_fitted_on=combination.fitted_on,
         methods=methods,
         highest_on_test=max(methods, key=lambda m: methods[m].image_accuracy),
-        tta="equals the network for EdgeNet (shuffle-invariant scores)"
+        tta=f"equals the network for {_INVARIANT_NAMES[cfg.model.arch]} (shuffle-invariant scores)"
         if tta and tta_equivalent
         else ("computed" if tta else "skipped"),
         confusion_network=confusion(scores.log_probs["network"], orders).tolist(),

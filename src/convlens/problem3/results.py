@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from convlens.jigsaw.results import Epoch, Evaluation
 from convlens.probe.results import Probe
+from convlens.problem3.budget import TrainingBudget
 from convlens.record import key
 
 
@@ -29,6 +30,8 @@ class NetworkResult:
     probe: Probe
     random_curve: float  # the feature curve's accuracy with random weights
     seconds: dict[str, float]
+    # the minutes the shared budget planned for this network before training (its need)
+    needed_minutes: float | None = key(omit_if_none=True, default=None)
 
     @property
     def alone(self) -> float:
@@ -67,6 +70,8 @@ class Problem3Results:
     seconds: dict[str, float]
     # the demo's second study: puzzles and probe whose classes are shapes (handwritten digits)
     shapes: Study | None = key(omit_if_none=True, default=None)
+    # the training minutes planned before training (None: the quick report's one epoch each)
+    budget: TrainingBudget | None = key(omit_if_none=True, default=None)
 
     @property
     def demo(self) -> bool:

@@ -17,6 +17,7 @@ from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.results import epochs
 from convlens.probe.curve import FeatureCurve
+from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.deshuffle import evaluate_model, run_training
 from convlens.problem3.probe import probe_model, random_network
 from convlens.problem3.results import NetworkResult, Study
@@ -35,20 +36,24 @@ def run_study(
     progress: bool = True,
     step: Callable[[str], None] = lambda _: None,
     tta: bool = True,
+    budget: TrainingBudget | None = None,
 ) -> Study:
     """Every network of `configs` trained, evaluated and probed; `runs/<name>` holds each run
-    (an interrupted study resumes every training where its checkpoint stopped). Figures:
-    convlens.figures.problem3.draw_study."""
+    (an interrupted study resumes every training where its checkpoint stopped). With `budget`,
+    each network trains for its share of the minutes the networks before it left
+    (convlens.problem3.budget). Figures: convlens.figures.problem3.draw_study."""
     tr = normal.train
     curve = FeatureCurve(tr.images, tr.labels, k=k, seed=seed, groups=tr.groups)
-    networks = {}
+    networks, spent = {}, 0.0
     for i, (name, cfg) in enumerate(configs.items()):
+        if budget is not None:
+            cfg = dataclasses.replace(cfg, minutes=budget.share(name, spent))
         run = Path(runs) / name
         clock = Clock()
-        budget = f"at most {cfg.epochs} epoch(s)" + (
+        limit = f"at most {cfg.epochs} epoch(s)" + (
             f" within {cfg.minutes:g} min" if cfg.minutes else ""
         )
-        step(f"problem3: 3a training {name}, {budget}")
+        step(f"problem3: 3a training {name}, {limit}")
         trained = run_training(
             shuffled,
             run,
@@ -80,12 +85,14 @@ def run_study(
         random_curve = curve(random_network(cfg.model, cfg.seed))["probe_knn"]
         clock.lap("3c_probe")
         history = epochs(trained["history"])
+        spent += sum(h.seconds for h in history) / 60
         networks[name] = NetworkResult(
             arch=cfg.model.arch,
             settings=_settings(cfg),
             history=history,
             training_minutes=round(sum(h.seconds for h in history) / 60, 2),
             budget_minutes=cfg.minutes,
+            needed_minutes=round(budget.planned_minutes(name), 2) if budget else None,
             planned_epochs=trained["epochs"],
             max_epochs=cfg.epochs,
             stopped=trained["stopped"],

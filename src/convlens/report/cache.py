@@ -24,6 +24,14 @@ def cache_key(**settings) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def is_cached(cache_dir: Path, name: str, key: str) -> bool:
+    """Whether `name` has an entry stored under `key` (that it reads back is checked on use)."""
+    try:
+        return json.loads((Path(cache_dir) / f"{name}.json").read_text()).get("key") == key
+    except (OSError, json.JSONDecodeError, AttributeError):
+        return False
+
+
 def cached(cache_dir: Path, name: str, key: str, compute: Callable[[], T], record: type[T]) -> T:
     """`compute()`'s record, or the one stored under `key`; a stored entry that is damaged or
     does not read back as `record` is recomputed."""

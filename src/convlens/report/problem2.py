@@ -11,6 +11,7 @@ from convlens.figures.problem2 import draw_problem2
 from convlens.fingerprint import fingerprint
 from convlens.models import vgg16
 from convlens.models.weights import load_weights, resolve_checkpoint
+from convlens.problem2.estimate import demo_estimate, pass_seconds, problem2_seconds
 from convlens.problem2.results import Problem2Results
 from convlens.problem2.run import run_problem2
 from convlens.problem2.setup import demo_setup, imagenet_setup
@@ -51,6 +52,28 @@ def compute(ctx, key: str) -> Problem2Results:
     return draw_problem2(
         results, setup.images, setup.display, setup.names, ctx.figures, setup.prefix
     )
+
+
+def estimate(ctx, key: str) -> dict[str, float]:
+    """Seconds each step is expected to take on this machine, from timed passes of the section's
+    own architecture (random weights: the time does not depend on them) and each step's passes."""
+    path, _ = _weights_path(ctx)
+    if path is not None:
+        model = vgg16().eval()
+        setup = imagenet_setup(model, ctx.problem2, ctx.seed, ctx.quick)
+        forward, backward = pass_seconds(model, tuple(setup.images.shape[1:]), batch=2)
+        return problem2_seconds(
+            forward,
+            backward,
+            n_validation=len(setup.validation or []),
+            n_test=len(setup.images),
+            n_checked=len(setup.images),
+            deletion_steps=setup.quality["steps"],
+            randomised_layers=setup.quality["max_layers"],
+            class_viz_images=2 * len(setup.classes),
+            class_viz_steps=setup.class_viz["steps"],
+        )
+    return demo_estimate(ctx.quick)
 
 
 # --- rendering ----------------------------------------------------------------------------------

@@ -3,24 +3,26 @@ when given, else on exam-format data built from real photographs."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from convlens import atomic
 from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
 from convlens.figures.problem3 import draw_study
 from convlens.fingerprint import fingerprint
 from convlens.jigsaw.data import NpzData, load_npz
+from convlens.jigsaw.model import shuffle_invariant
 from convlens.jigsaw.recipes import recipe
+from convlens.jigsaw.tiles import deshuffle
 from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
 from convlens.probe.results import RANDOM, RAW, TRAINED, Choice, Probe, ProbeRow
 from convlens.problem3 import run_study
+from convlens.problem3.budget import TrainingBudget, budget_dict, plan_budget, read_budget
+from convlens.problem3.deshuffle import labelled_train
 from convlens.problem3.results import NetworkResult, Problem3Results, Study
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
 from convlens.runtime import resolve_device
-
-# The exam data's training budget per network: with Problem 2 (about 10 minutes with VGG16 on a
-# 2-core CPU with native bf16) and each network's evaluation and probe, the whole report takes
-# about 30 minutes there. `convlens report --minutes M` gives every network more (or less).
-EXAM_MINUTES = 4.0
 
 
 def settings(ctx) -> dict:
@@ -35,18 +37,19 @@ def settings(ctx) -> dict:
     }
 
 
-# Demo sizes: (puzzles for training, puzzles for testing, probe crops per photograph for
-# training and testing). Each network gets DEMO_MINUTES of training, at most DEMO_EPOCHS
-# epochs: a fast CPU trains more epochs, a slow one fewer, so the demo report stays short on
-# either. The quick report trains one epoch of each.
+# What the report trains, per mode: the training set sizes of the demo (puzzles for training,
+# puzzles for testing, probe crops per photograph for training and testing), and the epochs each
+# network needs on that data to clear its bar (the exam's data: convlens.problem3.budget). The
+# budget is their sum at the speed measured on this machine, or `--minutes` in all, shared by
+# need. The quick report trains one epoch of each.
 DEMO = {"full": (2000, 400, 30, 10), "quick": (300, 96, 8, 4)}
-DEMO_MINUTES = 1.0
-DEMO_EPOCHS = {"edgenet": 8, "vgg11_bn": 30, "cfn": 15}
+DEMO_NEEDED = {"edgenet": 2, "vgg11_bn": 30, "cfn": 30}
 # The demo's probe whose classes are shapes: every network trained again, on puzzles cut from
-# handwritten digits, for half the photo networks' budget (one epoch in the quick report, on
-# fewer digits).
+# handwritten digits, for this part of the photo networks' budget (one epoch in the quick
+# report, on fewer digits).
 SHAPES_SHARE = 0.5
 SHAPES_QUICK = (300, 96)
+BUDGET_FILE = "budget.json"
 
 
 def _demo_data(ctx) -> tuple[NpzData, NpzData]:
@@ -62,31 +65,98 @@ def _demo_data(ctx) -> tuple[NpzData, NpzData]:
 RESULTS = Problem3Results  # what compute returns and the cache reads back
 
 
-def compute(ctx, key: str) -> Problem3Results:
-    """`key` is the section's cache key: one run folder per data and settings, so an
-    interrupted report resumes the training where its last checkpoint stopped, and other data
-    never resume a run trained on something else."""
+def _inputs(ctx) -> tuple[NpzData, NpzData, str, dict]:
+    """The puzzles, the probe's labelled images, the mode and each network's recipe."""
     if ctx.problem3:
         shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
         normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
         mode = "exam"
-        # the recipes' epochs are the most each network trains; the budget plans how many fit
-        plan = {n: {"minutes": ctx.minutes or EXAM_MINUTES} for n in ctx.networks}
     else:
         shuffled, normal = _demo_data(ctx)
         mode = "demo"
-        plan = {
-            n: {"epochs": 1} if ctx.quick else {"epochs": e, "minutes": ctx.minutes or DEMO_MINUTES}
-            for n, e in DEMO_EPOCHS.items()
-        }
     side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96
+    extra = {"epochs": 1} if ctx.quick else {}
     configs = {
-        name: recipe(name, side, seed=ctx.seed, device=ctx.device, **plan.get(name, {}))
-        for name in ctx.networks
+        name: recipe(name, side, seed=ctx.seed, device=ctx.device, **extra) for name in ctx.networks
     }
-    study = draw_study(_study(ctx, shuffled, normal, configs, f"jigsaw-{key[:12]}"), ctx.figures)
+    return shuffled, normal, mode, configs
+
+
+def _budget(ctx, runs: Path, shuffled: NpzData, configs: dict, needed: dict | None, minutes):
+    """The study's shared budget, measured once and kept beside its runs, so that an
+    interrupted report resumes every network with the same share (None in the quick report)."""
+    if ctx.quick:
+        return None
+    path = runs / BUDGET_FILE
+    if path.exists():
+        return read_budget(path)
+    images, orders = labelled_train(shuffled)
+    originals = deshuffle(images[:256], orders[:256])  # enough for a few measured steps
+    budget = plan_budget(originals, len(images), configs, minutes, needed)
+    runs.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(path, budget_dict(budget))
+    return budget
+
+
+def _runs(ctx, key: str) -> Path:
+    return ctx.out / "runs" / f"jigsaw-{key[:12]}"
+
+
+# k-NN and its selection per pair of probe training and test images (seconds), measured on a
+# 2-core CPU; the features are timed from each network's measured inference speed
+KNN_SECONDS_PER_PAIR = 4e-6
+CURVE_IMAGES = 600  # the feature curve after every epoch (convlens.probe.curve)
+
+
+def estimate(ctx, key: str) -> dict[str, float]:
+    """Seconds each part is expected to take on this machine: each network's share of the
+    training budget (measured, then kept for compute), its evaluation and its probe."""
+    shuffled, normal, mode, configs = _inputs(ctx)
+    runs = _runs(ctx, key)
+    needed = DEMO_NEEDED if mode == "demo" else None
+    budget = _budget(ctx, runs, shuffled, configs, needed, ctx.minutes)
+    seconds = _study_seconds(budget, configs, shuffled, normal, tta=True)
+    if mode == "demo":
+        digits, digit_normal, digit_configs, _, shapes = _shapes_inputs(ctx, key, budget)
+        for part, sec in _study_seconds(
+            shapes, digit_configs, digits, digit_normal, tta=False
+        ).items():
+            seconds[f"{part} (digits)"] = sec
+    return seconds
+
+
+def _study_seconds(budget, configs, shuffled: NpzData, normal: NpzData, tta: bool) -> dict:
+    n_train = int(shuffled.train.known.sum())
+    n_val = n_train * next(iter(configs.values())).val_fraction
+    n_test = int(shuffled.test.known.sum()) if shuffled.test is not None else 0
+    n_tr, n_te = len(normal.train.images), len(normal.test.images)
+    seconds = {}
+    for name, cfg in configs.items():
+        need = budget.needs[name] if budget else None
+        epochs = need.epochs if need else cfg.epochs
+        per_image = need.inference_seconds_per_image if need else 0.0
+        training = budget.planned_minutes(name) * 60 if budget else 0.0
+        views = 1 if (not tta or shuffle_invariant(cfg.model)) else 25
+        seconds[f"3a_training {name}"] = training + epochs * CURVE_IMAGES * per_image
+        seconds[f"3b_evaluation {name}"] = (n_test * views + n_val) * per_image
+        # features of every probe image through the trained network and two random twins
+        seconds[f"3c_probe {name}"] = (
+            3 * (n_tr + n_te) * per_image + KNN_SECONDS_PER_PAIR * n_tr * n_te
+        )
+    return seconds
+
+
+def compute(ctx, key: str) -> Problem3Results:
+    """`key` is the section's cache key: one run folder per data and settings, so an
+    interrupted report resumes the training where its last checkpoint stopped, and other data
+    never resume a run trained on something else."""
+    shuffled, normal, mode, configs = _inputs(ctx)
+    runs = _runs(ctx, key)
+    needed = DEMO_NEEDED if mode == "demo" else None
+    budget = _budget(ctx, runs, shuffled, configs, needed, ctx.minutes)
+    study = draw_study(_study(ctx, shuffled, normal, configs, runs, budget=budget), ctx.figures)
     main = study.first
-    shapes = _shapes_study(ctx, key) if mode == "demo" else None
+    shapes = _shapes_study(ctx, key, budget) if mode == "demo" else None
     return Problem3Results(
         mode=mode,
         shuffled_source=shuffled.source,
@@ -107,35 +177,47 @@ def compute(ctx, key: str) -> Problem3Results:
             for step_, sec in n.seconds.items()
         },
         shapes=shapes,
+        budget=budget,
     )
 
 
-def _shapes_study(ctx, key: str) -> Study:
+def _shapes_inputs(ctx, key: str, photo_budget):
+    """The digits study's puzzles, probe images, recipes, runs folder and budget (a part of the
+    photo networks' budget)."""
+    shuffled, normal = digit_study_data(limit=SHAPES_QUICK if ctx.quick else None, seed=ctx.seed)
+    extra = {"epochs": 1} if ctx.quick else {}
+    configs = {
+        name: recipe(name, seed=ctx.seed, device=ctx.device, **extra) for name in ctx.networks
+    }
+    runs = ctx.out / "runs" / f"jigsaw-{key[:12]}-digits"
+    minutes = None if photo_budget is None else SHAPES_SHARE * photo_budget.total_minutes
+    budget = _budget(ctx, runs, shuffled, configs, DEMO_NEEDED, minutes)
+    return shuffled, normal, configs, runs, budget
+
+
+def _shapes_study(ctx, key: str, photo_budget) -> Study:
     """3c-3d again where the probe's classes are shapes: the same networks trained on digit
     puzzles and probed on the digits (test-time augmentation skipped: only the probe is new)."""
-    shuffled, normal = digit_study_data(limit=SHAPES_QUICK if ctx.quick else None, seed=ctx.seed)
-    plan = {"epochs": 1} if ctx.quick else {"minutes": SHAPES_SHARE * (ctx.minutes or DEMO_MINUTES)}
-    configs = {
-        name: recipe(name, seed=ctx.seed, device=ctx.device, **plan) for name in ctx.networks
-    }
+    shuffled, normal, configs, runs, budget = _shapes_inputs(ctx, key, photo_budget)
     return _study(
         ctx,
         shuffled,
         normal,
         configs,
-        f"jigsaw-{key[:12]}-digits",
+        runs,
         step=lambda text: ctx.step(text.replace("problem3:", "problem3 (digits):")),
         tta=False,
+        budget=budget,
     )
 
 
-def _study(ctx, shuffled: NpzData, normal: NpzData, configs: dict, folder: str, **kw) -> Study:
-    """run_study with the report's settings; `folder` under runs/ holds the networks' runs."""
+def _study(ctx, shuffled: NpzData, normal: NpzData, configs: dict, runs: Path, **kw) -> Study:
+    """run_study with the report's settings; `runs` holds the networks' runs."""
     kw.setdefault("step", ctx.step)
     return run_study(
         shuffled,
         normal,
-        ctx.out / "runs" / folder,
+        runs,
         configs,
         k=3,
         seed=ctx.seed,
@@ -190,9 +272,10 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
     doc.discussion(discussion.deshuffle_3b(ev))
     if ev.tta.startswith("equals"):
         doc.note(
-            "Test-time augmentation is not listed separately: EdgeNet scores an arrangement by "
-            "its four seams, whatever order the input came in, so the 24 re-shuffled views give "
-            "exactly the same scores (a test checks this)."
+            "Test-time augmentation is not listed separately: this network scores an arrangement "
+            "the same whatever order the input came in (EdgeNet by its four seams, the CFN from "
+            "tiles seen alone), so the 24 re-shuffled views give exactly the same scores (a "
+            "test checks this), and they are not computed."
         )
     doc.figure(
         ctx.figures / ev.figure,
@@ -229,7 +312,7 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
     )
     if p.figure:
         doc.figure(ctx.figures / p.figure, "(3c) PCA of the test features, coloured by class")
-    _render_study(doc, r.study, ctx)
+    _render_study(doc, r.study, ctx, r.budget)
     if r.shapes is not None:
         _render_shapes(doc, r.shapes, r.study)
 
@@ -258,7 +341,7 @@ def _render_shapes(doc: Document, shapes: Study, photos: Study) -> None:
     doc.discussion(discussion.shapes_3d(photos.networks, shapes.networks))
 
 
-def _render_study(doc: Document, study: Study, ctx) -> None:
+def _render_study(doc: Document, study: Study, ctx, budget: TrainingBudget | None) -> None:
     nets = study.networks
     doc.markdown(package_text("study.md"))
     doc.table(
@@ -294,18 +377,25 @@ def _render_study(doc: Document, study: Study, ctx) -> None:
             "every network, with the exam's bar",
         )
     first = study.first
-    budgeted = [name for name, n in nets.items() if n.stopped == "budget"]
-    doc.note(
-        f"Trained on {first.cpu} in {first.precision}. "
-        + (
-            f"{', '.join(budgeted)} stopped at the time budget, not at convergence: "
-            "`convlens report --minutes M` gives every network M minutes."
-            if budgeted
-            else "Every network finished its planned epochs within its budget."
-            if any(n.budget_minutes for n in nets.values())
-            else "No time budget was set: each network trained its fixed number of epochs."
+    doc.note(f"Trained on {first.cpu} in {first.precision}. " + _budget_text(nets, budget))
+    if budget is not None:
+        doc.table(
+            [
+                {
+                    "network": name,
+                    "planned (min)": n.needed_minutes,
+                    "given (min)": n.budget_minutes,
+                    "used (min)": n.training_minutes,
+                    "handed on (min)": max(round(n.budget_minutes - n.training_minutes, 2), 0.0),
+                    "epochs": len(n.history),
+                    "stopped at": _stopped(n),
+                }
+                for name, n in nets.items()
+            ],
+            caption="(3a) how Problem 3's training minutes were spent: planned before training "
+            "from each network's measured speed, given in turn from what the networks before "
+            "it left, used, and handed on to the networks after it",
         )
-    )
     doc.table(_probe_rows(nets), caption=_probe_caption(first.probe))
     doc.discussion(discussion.study_3d(nets))
     if study.curve_figure:
@@ -376,6 +466,34 @@ def _probe_caption(p: Probe) -> str:
         f"training images, then k-NN (k = {p.k}) was fitted on all of them and tested on "
         f"{p.n_test} test images"
     )
+
+
+def _budget_text(nets: dict[str, NetworkResult], budget: TrainingBudget | None) -> str:
+    """What the budget was and, for each network that stopped at its share, how much its
+    validation accuracy was still rising over its last two epochs (a measurement, not a guess
+    about convergence)."""
+    if budget is None:
+        return "No time budget was set: each network trained its fixed number of epochs."
+    origin = (
+        "given with --minutes"
+        if budget.given
+        else "what the networks need at the speed measured on this machine before training"
+    )
+    text = f"Problem 3 had {budget.total_minutes:g} min of training ({origin}), shared by need."
+    for name, n in nets.items():
+        if n.stopped != "budget":
+            continue
+        vals = [h.val_accuracy for h in n.history]
+        text += (
+            f" {name} stopped at its share after {len(vals)} of at most {n.max_epochs} epochs"
+            + (
+                f"; its validation accuracy changed by {vals[-1] - vals[-3]:+.3f} over its "
+                "last two epochs."
+                if len(vals) >= 3
+                else "."
+            )
+        )
+    return text
 
 
 def _stopped(n: NetworkResult) -> str:

@@ -11,7 +11,7 @@ from convlens import atomic
 from convlens.errors import ConvlensError
 from convlens.problem2.results import Problem2Results
 from convlens.problem3.results import Problem3Results
-from convlens.record import from_json
+from convlens.record import from_json, key
 from convlens.theory import TheoryResults
 
 
@@ -23,6 +23,8 @@ class ReportResults:
     problem2: Problem2Results
     problem3: Problem3Results
     seconds: dict[str, float]  # per section, as this run saw it (a cached one takes almost none)
+    # per step, estimated before the report started ("problem2: 2c_class_models"; None: quick)
+    estimated_seconds: dict[str, float] | None = key(omit_if_none=True, default=None)
 
 
 def write_results(path: Path, results: ReportResults) -> Path:

@@ -1,0 +1,106 @@
+"""How long Problem 2 will take on this machine, said before it starts: one forward pass and one
+forward-and-backward pass of the section's own network are timed, and each step's passes are
+counted from its settings. The report prints the sum with its plan and sets it beside the
+measured seconds in its appendix."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+from convlens.runtime import autocast
+
+
+def pass_seconds(
+    model: nn.Module, shape: tuple[int, ...], batch: int = 1, repeats: int = 2
+) -> tuple[float, float]:
+    """Seconds per image of a forward pass and of a forward pass with a backward pass to the
+    input, on batches of `batch` images of `shape`, in fp32 (the median of `repeats` after a
+    warm-up). A small network needs batches like the steps' own: one image at a time it
+    measures per-call overhead, not arithmetic."""
+    x = torch.zeros(batch, *shape)
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            forward = _median(lambda: model(x), repeats)
+
+        def both():
+            xi = x.clone().requires_grad_(True)
+            model(xi).max(1).values.sum().backward()
+
+        return forward / batch, _median(both, repeats) / batch
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(was)
+
+
+def _median(fn, repeats: int) -> float:
+    with autocast(torch.device("cpu"), "fp32"):
+        fn()  # warm-up: oneDNN builds its kernels
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def problem2_seconds(
+    forward: float,
+    backward: float,
+    *,
+    n_validation: int,
+    n_test: int,
+    n_checked: int,
+    deletion_steps: int,
+    randomised_layers: int,
+    class_viz_images: int,
+    class_viz_steps: int,
+) -> dict[str, float]:
+    """Seconds per step from the pass times (`forward`, `backward`: forward and backward) and
+    the passes each step makes: 2b one forward per validation image, 2d one per test image,
+    2e/2f one forward and two backward passes per test image, the explanation checks a forward
+    per deletion/insertion frame (two maps, two curves, the shared frames once) and both maps
+    per randomised layer, 2c a forward and backward per image and step."""
+    frames = 2 * 2 * max(deletion_steps - 1, 0) + 3
+    return {
+        "2b_accuracy_and_calibration": n_validation * forward,
+        "2d_top5": n_test * forward,
+        "2ef_maps": n_test * (backward + (backward - forward)),
+        "explanation_checks": n_checked
+        * (frames * forward + randomised_layers * (2 * backward - forward)),
+        "2c_class_models": class_viz_images * class_viz_steps * backward,
+    }
+
+
+def demo_estimate(quick: bool) -> dict[str, float]:
+    """The demo's steps on the digits classifier (untrained here; the time does not depend on
+    the weights), its training included, with the settings of convlens.problem2.setup."""
+    from convlens.demo.digits import digits_vgg, load_digits_data
+    from convlens.problem2.setup import DEMO_SETTINGS
+
+    settings = DEMO_SETTINGS["quick" if quick else "full"]
+    data = load_digits_data(0)
+    model = digits_vgg()
+    forward, backward = pass_seconds(model, tuple(data.x_train.shape[1:]), batch=64)
+    n_train, n_test = len(data.x_train), len(data.x_test)
+    weighted = sum(1 for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear))
+    seconds = problem2_seconds(
+        forward,
+        backward,
+        n_validation=0,
+        n_test=5,
+        n_checked=settings["eval_images"],
+        deletion_steps=settings["deletion_steps"],
+        randomised_layers=weighted,
+        class_viz_images=2 * 3 + (0 if quick else 2 * 10),
+        class_viz_steps=settings["class_viz_steps"],
+    )
+    # training: a forward and backward pass per image and epoch, and the update
+    seconds["digits_classifier"] = settings["epochs"] * n_train * backward
+    seconds["calibration"] = n_test * forward
+    return seconds

@@ -24,6 +24,7 @@ from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, check_images, preserved
 from convlens.record import key
+from convlens.runtime import placed
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,11 @@ def deletion_insertion(
         max_batch=max_batch,
     )
     return curves["map"]
+
+
+# Deletion/insertion frames go through the model in channels_last: VGG16's forward pass ran
+# 1.25x the speed of the contiguous layout on a 2-core AVX2 EPYC (bench_explanation_checks.py)
+FRAMES_LAYOUT = True
 
 
 @torch.no_grad()
@@ -156,12 +162,15 @@ def deletion_insertion_curves(
     todo = list(unique.items())
     probs: dict[tuple, float] = {}
     chunks = range(0, len(todo), max_batch)
-    with preserved(model):
+    # forward passes only, so the faster channels_last layout (the maps are already made)
+    with preserved(model), placed(model, images.device, channels_last=FRAMES_LAYOUT) as net:
         for start in tqdm(chunks, desc="deletion/insertion", disable=not progress, leave=False):
             part = todo[start : start + max_batch]
             frames = torch.stack([frame(*spec) for _, spec in part])
+            if FRAMES_LAYOUT:
+                frames = frames.contiguous(memory_format=torch.channels_last)
             t = targets[[spec[2] for _, spec in part]]
-            p = torch.softmax(model(frames).float(), 1).gather(1, t.view(-1, 1)).squeeze(1)
+            p = torch.softmax(net(frames).float(), 1).gather(1, t.view(-1, 1)).squeeze(1)
             probs.update(zip([k for k, _ in part], p.cpu().tolist(), strict=True))
     out = {}
     for name in flat_maps:

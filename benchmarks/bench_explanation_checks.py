@@ -1,0 +1,75 @@
+"""The report's explanation checks (deletion/insertion and cascading randomisation, not asked by
+the exam) on VGG16 (random weights: the time does not depend on them) and the exam's five test
+images: today's settings (12 steps, the top 4 layers, forward passes in channels_last) against
+the previous ones (24 steps, the top 8 layers, the contiguous layout) in the same run, and on the
+trained digits classifier how far the areas move with the steps (the conclusions: which map
+beats the random floor).
+
+    python bench_explanation_checks.py [--no-baseline]
+"""
+
+import argparse
+import time
+
+import torch
+from common import PROBLEM2, cpu_kind, header
+
+from convlens.demo.digits import train_digits_classifier
+from convlens.explain import quality as quality_module
+from convlens.explain.gradient_pair import saliency_and_guided
+from convlens.explain.quality import explanation_quality
+from convlens.models import vgg16
+from convlens.problem2.setup import imagenet_setup
+
+PREVIOUS = {"steps": 24, "max_layers": 8}
+
+
+def timed_checks(model, x, targets, maps, quality: dict, channels_last: bool) -> float:
+    quality_module.FRAMES_LAYOUT = channels_last  # the previous release: contiguous
+    try:
+        start = time.perf_counter()
+        explanation_quality(model, x, targets, maps=maps, seed=0, **quality)
+        return time.perf_counter() - start
+    finally:
+        quality_module.FRAMES_LAYOUT = True
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--no-baseline", action="store_true")
+    args = p.parse_args()
+    header(f"explanation checks on VGG16, the exam's test images; {cpu_kind()}")
+    model = vgg16().eval()
+    setup = imagenet_setup(model, PROBLEM2 if PROBLEM2.is_dir() else None, 0, quick=False)
+    x = setup.images
+    with torch.no_grad():
+        targets = model(x).argmax(1)
+    pair = saliency_and_guided(model, x, targets)
+    maps = {"saliency": pair.saliency, "guided backprop": pair.guided_backprop}
+    now = timed_checks(model, x, targets, maps, setup.quality, channels_last=True)
+    print(f"today {setup.quality}, channels_last: {now:.1f} s for {len(x)} images")
+    if not args.no_baseline:
+        before = timed_checks(model, x, targets, maps, PREVIOUS, channels_last=False)
+        print(f"previous {PREVIOUS}, contiguous: {before:.1f} s  (x{before / now:.2f})")
+
+    digits, data, _ = train_digits_classifier(seed=0, epochs=20)
+    xd = data.x_test[:48]
+    with torch.no_grad():
+        td = digits(xd).argmax(1)
+    print("\ndigits classifier, 48 test digits: mean areas (deletion lower is better, insertion")
+    print("higher) at each number of steps, and the largest change against 24 steps")
+    areas = {}
+    for steps in (24, 12, 8):
+        q = explanation_quality(digits, xd, td, steps=steps, seed=0)
+        areas[steps] = {r.method: (r.deletion_auc, r.insertion_auc) for r in q.deletion_insertion}
+        change = max(
+            abs(a - b)
+            for m, (d, i) in areas[steps].items()
+            for a, b in ((d, areas[24][m][0]), (i, areas[24][m][1]))
+        )
+        listed = ", ".join(f"{m} {d:.3f}/{i:.3f}" for m, (d, i) in areas[steps].items())
+        print(f"{steps:3d} steps: {listed}; largest change {change:.3f}")
+
+
+if __name__ == "__main__":
+    main()

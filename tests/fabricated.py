@@ -26,6 +26,7 @@ from convlens.problem2.results import (
     Top5Row,
     Uncertainty,
 )
+from convlens.problem3.budget import Need, TrainingBudget
 from convlens.problem3.results import NetworkResult, Problem3Results, Study
 from convlens.report.results import ReportResults
 from convlens.uncertainty.report import (
@@ -121,7 +122,18 @@ def network(
         probe=probe(trained, random, raw=raw),
         random_curve=0.35,
         seconds={"3a_training": 1.0},
+        needed_minutes=3.5,
     )
+
+
+BUDGET = TrainingBudget(
+    needs={
+        "edgenet": Need(epochs=3, seconds_per_epoch=50.0, inference_seconds_per_image=1e-3),
+        "vgg11_bn": Need(epochs=16, seconds_per_epoch=22.0, inference_seconds_per_image=1e-3),
+    },
+    total_minutes=8.4,
+    given=False,
+)
 
 
 def class_row(name: str, prob_no_blur, prob_blur, hf_no_blur, hf_blur) -> ClassModelRow:
@@ -224,6 +236,7 @@ def problem3() -> Problem3Results:
         study=study,
         seconds={"3a_training edgenet": 1.0},
         shapes=Study({"vgg11_bn": network("vgg11_bn", 0.3, 0.5, 0.61, 0.52, raw=0.9)}, 100),
+        budget=BUDGET,
     )
 
 
@@ -235,4 +248,5 @@ def report_results() -> ReportResults:
         problem2=problem2(),
         problem3=problem3(),
         seconds={"problem1": 0.1},
+        estimated_seconds={"problem3: 3a_training edgenet": 2.0, "problem2: 2c_class_models": 9.0},
     )

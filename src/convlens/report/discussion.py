@@ -209,8 +209,9 @@ def probe_3c(p: Probe) -> str:
     return text
 
 
-def networks_3b(nets: dict[str, NetworkResult]) -> str:
-    """The de-shuffling networks against each other and the exam's bar."""
+def networks_3b(nets: dict[str, NetworkResult], validation: str = "validation images") -> str:
+    """The de-shuffling networks against each other and the exam's bar; `validation` names
+    what the validation images are (held-out photographs, or a random part of the file)."""
     acc = {n: v.alone for n, v in nets.items()}
     order = sorted(acc, key=lambda n: -acc[n])
     listed = ", ".join(f"{n} {_f(acc[n])} after {nets[n].training_minutes} min" for n in order)
@@ -232,7 +233,7 @@ def networks_3b(nets: dict[str, NetworkResult]) -> str:
                 reached.append(f"{n} after {minute:.1f} min (epoch {h.epoch})")
                 break
     if reached:
-        text += f" On the validation photographs the bar was first reached by {'; '.join(reached)}."
+        text += f" On the {validation} the bar was first reached by {'; '.join(reached)}."
     if "edgenet" in acc and "cfn" in acc and acc["edgenet"] > acc["cfn"] + 0.005:
         text += (
             f" EdgeNet, which only ever looks at the strips along the seams, is ahead of the "

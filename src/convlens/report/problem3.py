@@ -312,7 +312,7 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
     )
     if p.figure:
         doc.figure(ctx.figures / p.figure, "(3c) PCA of the test features, coloured by class")
-    _render_study(doc, r.study, ctx, r.budget)
+    _render_study(doc, r.study, ctx, r.budget, r.mode)
     if r.shapes is not None:
         _render_shapes(doc, r.shapes, r.study)
 
@@ -341,7 +341,19 @@ def _render_shapes(doc: Document, shapes: Study, photos: Study) -> None:
     doc.discussion(discussion.shapes_3d(photos.networks, shapes.networks))
 
 
-def _render_study(doc: Document, study: Study, ctx, budget: TrainingBudget | None) -> None:
+def _validation_words(mode: str) -> str:
+    """What a run's validation images are: the demo knows each crop's photograph and holds out
+    whole photographs; the exam's file says nothing of where its images came from, so its
+    validation images are a random tenth of the file, which may share photographs with the
+    images trained on and then reads higher than unseen photographs would."""
+    if mode == "demo":
+        return "validation images (photographs held out of training)"
+    return "validation images (a random tenth of the training file, not held-out photographs)"
+
+
+def _render_study(
+    doc: Document, study: Study, ctx, budget: TrainingBudget | None, mode: str
+) -> None:
     nets = study.networks
     doc.markdown(package_text("study.md"))
     doc.table(
@@ -369,12 +381,12 @@ def _render_study(doc: Document, study: Study, ctx, budget: TrainingBudget | Non
         "network alone, with test-time augmentation, fused with the seam score, and the seam "
         "score alone, on the same test images",
     )
-    doc.discussion(discussion.networks_3b(nets))
+    doc.discussion(discussion.networks_3b(nets, _validation_words(mode)))
     if study.learning_figure:
         doc.figure(
             ctx.figures / study.learning_figure,
-            "(3b) image-level accuracy on the validation photographs against training minutes, "
-            "every network, with the exam's bar",
+            f"(3b) image-level accuracy on the {_validation_words(mode)} against training "
+            "minutes, every network, with the exam's bar",
         )
     first = study.first
     doc.note(f"Trained on {first.cpu} in {first.precision}. " + _budget_text(nets, budget))

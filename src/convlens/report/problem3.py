@@ -47,7 +47,7 @@ DEMO_NEEDED = {"edgenet": 2, "vgg11_bn": 30, "cfn": 30}
 # The demo's probe whose classes are shapes: every network trained again, on puzzles cut from
 # handwritten digits, for this part of the photo networks' budget (one epoch in the quick
 # report, on fewer digits).
-SHAPES_SHARE = 0.5
+SHAPES_SHARE = 0.25
 SHAPES_QUICK = (300, 96)
 BUDGET_FILE = "budget.json"
 

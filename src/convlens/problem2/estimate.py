@@ -11,42 +11,56 @@ import numpy as np
 import torch
 from torch import nn
 
-from convlens.runtime import autocast
+from convlens.explain.model_state import preserved
+from convlens.runtime import autocast, placed, resolve_precision
 
 
 def pass_seconds(
-    model: nn.Module, shape: tuple[int, ...], batch: int = 1, repeats: int = 2
+    model: nn.Module,
+    shape: tuple[int, ...],
+    batch: int = 1,
+    precision: str = "fp32",
+    repeats: int = 2,
 ) -> tuple[float, float]:
     """Seconds per image of a forward pass and of a forward pass with a backward pass to the
-    input, on batches of `batch` images of `shape`, in fp32 (the median of `repeats` after a
-    warm-up). A small network needs batches like the steps' own: one image at a time it
-    measures per-call overhead, not arithmetic."""
-    x = torch.zeros(batch, *shape)
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            forward = _median(lambda: model(x), repeats)
+    input, on batches of `batch` images of `shape`, in `precision` (with the layout the steps
+    use for it), the median of `repeats` after a warm-up. A small network needs batches like
+    the steps' own: one image at a time it measures per-call overhead, not arithmetic. The
+    model is left as it was."""
+    cpu = torch.device("cpu")
+    with preserved(model), placed(model, cpu, precision) as net:
+        x = torch.zeros(batch, *shape)
+        if resolve_precision(cpu, precision) != "fp32":
+            x = x.contiguous(memory_format=torch.channels_last)
+
+        def forward():
+            with torch.no_grad(), autocast(cpu, precision):
+                net(x)
 
         def both():
             xi = x.clone().requires_grad_(True)
-            model(xi).max(1).values.sum().backward()
+            with autocast(cpu, precision):
+                out = net(xi).float()
+            out.max(1).values.sum().backward()
 
-        return forward / batch, _median(both, repeats) / batch
-    finally:
-        model.zero_grad(set_to_none=True)
-        model.train(was)
+        return _median(forward, repeats) / batch, _median(both, repeats) / batch
 
 
 def _median(fn, repeats: int) -> float:
-    with autocast(torch.device("cpu"), "fp32"):
-        fn()  # warm-up: oneDNN builds its kernels
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
+    fn()  # warm-up: oneDNN builds its kernels
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def deletion_frames(steps: int) -> int:
+    """Frames per image that deletion/insertion sends through the network: three maps
+    (saliency, guided backprop, the random floor) times two curves times the steps between the
+    ends, and the three frames every map shares (the original, all removed, all blurred)."""
+    return 3 * 2 * max(steps - 1, 0) + 3
 
 
 def problem2_seconds(
@@ -60,20 +74,22 @@ def problem2_seconds(
     randomised_layers: int,
     class_viz_images: int,
     class_viz_steps: int,
+    class_viz_backward: float | None = None,
 ) -> dict[str, float]:
     """Seconds per step from the pass times (`forward`, `backward`: forward and backward) and
     the passes each step makes: 2b one forward per validation image, 2d one per test image,
     2e/2f one forward and two backward passes per test image, the explanation checks a forward
-    per deletion/insertion frame (two maps, two curves, the shared frames once) and both maps
-    per randomised layer, 2c a forward and backward per image and step."""
-    frames = 2 * 2 * max(deletion_steps - 1, 0) + 3
+    per deletion/insertion frame (`deletion_frames`) and both maps
+    per randomised layer, 2c a forward and backward per image and step (`class_viz_backward`
+    where 2c runs in another precision)."""
+    frames = deletion_frames(deletion_steps)
     return {
         "2b_accuracy_and_calibration": n_validation * forward,
         "2d_top5": n_test * forward,
         "2ef_maps": n_test * (backward + (backward - forward)),
         "explanation_checks": n_checked
         * (frames * forward + randomised_layers * (2 * backward - forward)),
-        "2c_class_models": class_viz_images * class_viz_steps * backward,
+        "2c_class_models": class_viz_images * class_viz_steps * (class_viz_backward or backward),
     }
 
 

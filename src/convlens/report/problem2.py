@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 from convlens.errors import ConvlensError
 from convlens.figures.problem2 import draw_problem2
 from convlens.fingerprint import fingerprint
@@ -17,6 +19,7 @@ from convlens.problem2.run import run_problem2
 from convlens.problem2.setup import demo_setup, imagenet_setup
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
+from convlens.runtime import resolve_precision
 
 
 def _weights_path(ctx) -> tuple[Path | None, str]:
@@ -61,7 +64,12 @@ def estimate(ctx, key: str) -> dict[str, float]:
     if path is not None:
         model = vgg16().eval()
         setup = imagenet_setup(model, ctx.problem2, ctx.seed, ctx.quick)
-        forward, backward = pass_seconds(model, tuple(setup.images.shape[1:]), batch=2)
+        shape = tuple(setup.images.shape[1:])
+        forward, backward = pass_seconds(model, shape, batch=2)
+        viz = setup.class_viz["precision"]
+        viz_backward = None
+        if resolve_precision(torch.device("cpu"), viz) != "fp32":
+            viz_backward = pass_seconds(model, shape, batch=2, precision=viz)[1]
         return problem2_seconds(
             forward,
             backward,
@@ -72,6 +80,7 @@ def estimate(ctx, key: str) -> dict[str, float]:
             randomised_layers=setup.quality["max_layers"],
             class_viz_images=2 * len(setup.classes),
             class_viz_steps=setup.class_viz["steps"],
+            class_viz_backward=viz_backward,
         )
     return demo_estimate(ctx.quick)
 

@@ -1,13 +1,13 @@
 """The de-shuffling networks.
 
 * "edgenet" (default): a VGG-style batch-norm trunk that scores every seam between two tiles;
-  an order's logit is the sum of its four seams (convlens.jigsaw.edgenet). On crops of
-  unseen photographs it gets 0.976 image-level after 8 epochs (benchmarks/bench_jigsaw.py).
-* "vgg11_bn" (the exam's suggestion): our VGG-11 with batch norm and a 24-way head over the
-  whole shuffled image. The task is local (do edges continue across the seams?) and global
-  (which tile holds the sky), which 3x3 convolutions with pooling can capture; batch norm lets
-  an 11-layer network train from scratch; VGG-11 is the smallest VGG. It learns slowly: it
-  first has to discover that the seams matter (its recipe: convlens.jigsaw.recipes).
+  an order's logit is the sum of its four seams (convlens.jigsaw.edgenet).
+* "vgg11_bn" (the exam's suggestion): our VGG-11 with batch norm over the whole shuffled image,
+  with a 24-way head ("orders") or, in its recipe, a seam head that scores pairs of the final
+  2x2 grid's cells (convlens.jigsaw.seam_head). The task is local (do edges continue across the
+  seams?) and global (which tile holds the sky), which 3x3 convolutions with pooling can
+  capture; batch norm lets an 11-layer network train from scratch; VGG-11 is the smallest VGG.
+  Measured figures: docs/experiments.md; recipes: convlens.jigsaw.recipes.
 * "cfn": the context-free network (convlens.jigsaw.cfn): each quarter alone through a shared
   VGG-11-BN trunk, so it cannot use the seams at all; its border head compares the sides of
   two tiles that would face each other.

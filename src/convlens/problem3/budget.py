@@ -25,7 +25,7 @@ from convlens.jigsaw.speed import epoch_seconds
 # Epochs each recipe needs to clear its bar on unseen photographs in fp32 (docs/experiments.md:
 # the curves of test accuracy against epochs and minutes that chose them). EdgeNet usually
 # reaches perfect validation sooner and hands the rest on.
-NEEDED_EPOCHS = {"edgenet": 3, "vgg11_bn": 16, "cfn": 16}
+NEEDED_EPOCHS = {"edgenet": 3, "vgg11_bn": 30, "cfn": 30}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ AVX512 = {"avx2", "avx512f", "avx512bw", "avx512vl", "avx512dq"}
     ],
 )
 def test_auto_follows_the_kernels_flags(monkeypatch, flags, expected):
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
     monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
     monkeypatch.setattr(runtime, "cpu_info", lambda: ("Some CPU", flags))
     assert runtime.resolve_precision(CPU, "auto") == expected
@@ -40,8 +42,16 @@ def test_explicit_precision_is_kept():
     assert runtime.resolve_precision(CPU, "bf16") == "bf16"
 
 
-def test_this_machine_reads_as_one_kind():
-    model, flags = runtime.cpu_info()
-    assert model
-    kind = runtime.cpu_kind()
-    assert ("native bf16" in kind) == runtime.fast_bf16(CPU) or flags is None
+@pytest.mark.parametrize(
+    ("held", "expected"),
+    [("AVX2", "fp32"), ("avx512_core", "fp32"), ("AVX512_CORE_BF16", "bf16"), ("ALL", "bf16")],
+)
+def test_onednn_held_below_bf16_emulates_it(monkeypatch, held, expected):
+    """ONEDNN_MAX_CPU_ISA=AVX2 on a CPU with AVX-512-BF16 makes oneDNN emulate bf16 (how a
+    laptop's AVX2 is reproduced on a newer machine): auto must then stay in fp32."""
+    monkeypatch.setattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", lambda: True)
+    monkeypatch.setattr(runtime, "cpu_info", lambda: ("Some CPU", AVX512 | {"avx512_bf16"}))
+    monkeypatch.delenv("DNNL_MAX_CPU_ISA", raising=False)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", held)
+    assert runtime.resolve_precision(CPU, "auto") == expected
+    assert ("emulated (oneDNN held to" in runtime.cpu_kind()) == (expected == "fp32")

@@ -32,8 +32,27 @@ def cpu_info() -> tuple[str, set[str] | None]:
     return model or platform.processor() or "CPU", flags
 
 
+# oneDNN instruction sets that compute bf16 in hardware; ONEDNN_MAX_CPU_ISA set below them
+# (AVX2, say) makes oneDNN emulate bf16 even on a CPU that has it
+BF16_ISAS = {
+    "avx512_core_bf16",
+    "avx512_core_fp16",
+    "avx512_core_amx",
+    "avx512_core_amx_fp16",
+    "avx10_1_512",
+    "avx10_1_512_amx",
+    "avx10_1_512_amx_fp16",
+    "all",
+    "default",
+}
+
+
 def native_bf16_flags(flags: set[str]) -> list[str]:
-    """The flags that mean the CPU computes bf16 in hardware."""
+    """The flags that mean the CPU computes bf16 in hardware, unless oneDNN is held below the
+    instruction sets that use them (ONEDNN_MAX_CPU_ISA or its older name DNNL_MAX_CPU_ISA)."""
+    held = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    if held and held.strip().lower() not in BF16_ISAS:
+        return []
     return [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
 
 
@@ -57,6 +76,9 @@ def cpu_kind() -> str:
     native = native_bf16_flags(flags or set())
     if native:
         kind = f"native bf16 ({', '.join(native)})"
+    elif flags and {"amx_bf16", "avx512_bf16"} & flags:
+        isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+        kind = f"bf16 emulated (oneDNN held to {isa})"
     elif flags:
         kind = "bf16 emulated (no AMX or AVX-512-BF16)"
     else:

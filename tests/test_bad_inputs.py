@@ -283,3 +283,33 @@ def test_killed_save_leftovers_are_removed_on_resume(files, tmp_path):
     assert main(argv) == 0
     assert not leftover.exists()
     assert (run / "best.pt").exists()
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda p: p,  # the same path
+        lambda p: p.parent / ".." / p.parent.name / p.name,  # another spelling
+        "symlink",  # a link to it
+        "hardlink",  # another name for the same file
+    ],
+    ids=["same", "dotdot", "symlink", "hardlink"],
+)
+def test_an_output_never_replaces_an_input(files, tmp_path, spell, capsys):
+    data = tmp_path / "D.npz"
+    data.write_bytes(files["npz"].read_bytes())
+    before = data.read_bytes()
+    if spell == "symlink":
+        out = tmp_path / "link.npz"
+        out.symlink_to(data)
+    elif spell == "hardlink":
+        out = tmp_path / "other.npz"
+        out.hardlink_to(data)
+    else:
+        out = spell(data)
+    argv = ["jigsaw", "restore", str(files["run"]), str(data), "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "writing the output there would destroy it" in err[0]
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

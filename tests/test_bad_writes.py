@@ -158,3 +158,22 @@ def test_the_report_folder_is_locked_too(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_command_never_writes_over_a_file_it_read(tmp_path):
+    """The writer's own check, behind the command line's: inside a command, a file marked as
+    read is refused as an output by any spelling; outside one (library use) nothing is kept."""
+    from convlens import atomic
+    from convlens.errors import ConvlensError
+
+    data = tmp_path / "data.npz"
+    data.write_text("input")
+    with atomic.inputs_kept():
+        atomic.write_text(tmp_path / "other.txt", "fine")  # not an input
+        atomic.mark_input(data)
+        with pytest.raises(ConvlensError, match="is an input of this command"):
+            atomic.write_text(tmp_path / "." / "data.npz", "output")
+    assert data.read_text() == "input"
+    atomic.mark_input(data)  # outside a command: a no-op
+    atomic.write_text(data, "library use")
+    assert data.read_text() == "library use"

@@ -26,6 +26,7 @@ from typing import IO
 
 import numpy as np
 
+from convlens import atomic
 from convlens.errors import ConvlensError
 
 # Deflate's best case is 258 bytes from about 2 bits: 1,032 to 1. bzip2 and LZMA can do more,
@@ -197,6 +198,7 @@ class Archive:
 
 
 def open_archive(path: str | os.PathLike, what: str = "zip") -> Archive:
+    atomic.mark_input(path)
     return Archive(path, what)
 
 

@@ -15,6 +15,46 @@ from typing import IO, Any
 
 from convlens.errors import ConvlensError
 
+# The files a command reads, while a command runs (None outside one): no output may replace
+# any of them, however its path is spelled (`convlens jigsaw restore D.npz --out D.npz`).
+_INPUTS: set[tuple[int, int]] | None = None
+
+
+@contextlib.contextmanager
+def inputs_kept() -> Iterator[None]:
+    """For the duration of a command: every file marked with `mark_input` is refused as an
+    output. Files are compared by device and inode, so links and other spellings of the same
+    path are caught."""
+    global _INPUTS
+    _INPUTS = set()
+    try:
+        yield
+    finally:
+        _INPUTS = None
+
+
+def mark_input(path: str | os.PathLike) -> None:
+    """Record `path` as an input of the running command (no-op outside `inputs_kept`)."""
+    if _INPUTS is None:
+        return
+    with contextlib.suppress(OSError):
+        st = os.stat(path)
+        _INPUTS.add((st.st_dev, st.st_ino))
+
+
+def _check_not_input(path: Path) -> None:
+    if not _INPUTS:
+        return
+    try:
+        st = os.stat(path)
+    except OSError:
+        return  # a file that does not exist yet is no one's input
+    if (st.st_dev, st.st_ino) in _INPUTS:
+        raise ConvlensError(
+            f"{path}: is an input of this command; writing the output there would destroy it, "
+            "so choose another output name"
+        )
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
@@ -27,6 +67,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     path = Path(path)
     if path.is_dir():
         raise ConvlensError(f"{path}: is a folder; expected the name of a file to write")
+    _check_not_input(path)
     made = missing_parents(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

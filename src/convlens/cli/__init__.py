@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from convlens import __version__
+from convlens import __version__, atomic
+from convlens.cli.options import check_outputs_spare_inputs
 from convlens.errors import ConvlensError
 
 
@@ -45,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     try:
         args = build_parser().parse_args(argv)
-        status = int(args.func(args) or 0)
+        check_outputs_spare_inputs(args)
+        with atomic.inputs_kept():
+            status = int(args.func(args) or 0)
         if getattr(args, "weights", None) == "random":  # said after the output, not before
             print("note: random weights, predictions carry no meaning", file=sys.stderr)
         return status

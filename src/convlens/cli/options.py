@@ -3,8 +3,10 @@ way and refuses a bad value while parsing, before any work or any file is create
 
 import argparse
 import math
+import os
 from pathlib import Path
 
+from convlens.errors import ConvlensError
 from convlens.runtime import PRECISIONS
 
 MAX_SEED = 2**32 - 1  # numpy's legacy seeding, which code we do not own may use, stops here
@@ -53,9 +55,13 @@ def out_folder(text: str) -> Path:
     return path
 
 
+class OutputPath(type(Path())):
+    """A path the command writes (`out_file`), told apart from the paths it reads."""
+
+
 def out_file(text: str) -> Path:
     """A file to write: it may exist (it is replaced), but it must not be a folder."""
-    path = Path(text)
+    path = OutputPath(text)
     if path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a folder; expected a file name")
     if path.parent.exists() and not path.parent.is_dir():
@@ -113,3 +119,24 @@ def add_device(g, precision_default: str = "fp32") -> None:
 def add_output(p, out_help: str = "folder for CSV files and figures") -> None:
     p.add_argument("--json", action="store_true", help="print machine-readable JSON")
     p.add_argument("--out", type=out_folder, default=None, help=out_help)
+
+
+def check_outputs_spare_inputs(args) -> None:
+    """Before any work: no file the command writes may be a file it reads, however either is
+    spelled (another relative path, a symbolic or hard link)."""
+    values = []
+    for v in vars(args).values():
+        values.extend(v if isinstance(v, list | tuple) else [v])
+    outputs = [v for v in values if isinstance(v, OutputPath) and v.exists()]
+    inputs = [
+        Path(v)
+        for v in values
+        if isinstance(v, str | Path) and not isinstance(v, OutputPath) and Path(v).is_file()
+    ]
+    for out in outputs:
+        for path in inputs:
+            if os.path.samefile(out, path):
+                raise ConvlensError(
+                    f"{out}: is the input {path}; writing the output there would destroy it, "
+                    "so choose another output name"
+                )

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from convlens import atomic
 from convlens.errors import ConvlensError
 
 # Pillow's own warning threshold (about 9459 x 9459): far above any photograph a classifier
@@ -144,6 +145,7 @@ def file_item(path: str | os.PathLike, label: int | None = None) -> ImageItem:
 
 def read_regular_file(path: Path) -> bytes:
     """The bytes of a regular file; a FIFO or device would block or never end, so it is refused."""
+    atomic.mark_input(path)
     if not path.is_file():
         if path.exists():
             raise ConvlensError(f"{path}: not a regular file")

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from convlens import archive
+from convlens import archive, atomic
 from convlens.errors import ConvlensError
 from convlens.jigsaw.permutations import validate_orders
 
@@ -39,6 +39,7 @@ def _open_npz(path: Path, member: str) -> tuple[dict[str, np.ndarray], str]:
     no object arrays), so a damaged or unsafe file fails here with one message, and the digest
     of its contents (for resuming and caching)."""
     # An .npz is itself a zip of .npy files: only other zips are containers (problem3.zip).
+    atomic.mark_input(path if not path.is_dir() else path / member)
     if path.suffix != ".npz" and path.is_file() and zipfile.is_zipfile(path):
         with archive.open_archive(path) as z:
             names = [n for n in z.names() if PurePosixPath(n).name == member]

@@ -77,6 +77,15 @@ def files(tmp_path_factory) -> dict[str, Path]:
     state["features.0.weight"][0, 0, 0, 0] = float("inf")
     f["inf_weights"] = d / "inf.pth"
     torch.save(state, f["inf_weights"])
+    quantised = dict(state)
+    quantised["features.0.weight"] = torch.zeros_like(state["features.0.weight"], dtype=torch.int8)
+    f["int8_weights"] = d / "int8.pth"
+    torch.save(quantised, f["int8_weights"])
+    ckpt = torch.load(f["run"] / "best.pt", weights_only=True)
+    ckpt["model"][first] = ckpt["model"][first].to(torch.int16)
+    (d / "int_run").mkdir()
+    torch.save(ckpt, d / "int_run" / "best.pt")
+    f["int_run"] = d / "int_run"
     f["pickled"] = d / "pickled.pth"
     f["pickled"].write_bytes(pickle.dumps({"weights": Path("not a tensor")}, protocol=4))
     f["weights_dir"] = d / "weights_dir"
@@ -102,6 +111,12 @@ _CASES = [
         ["classify", "{photo}", "--weights", "{inf_weights}", "--arch", "vgg11"],
         "infinite",
     ),
+    (
+        "int8 weights, classify",
+        ["classify", "{photo}", "--weights", "{int8_weights}", "--arch", "vgg11"],
+        "features.0.weight: file has torch.int8",
+    ),
+    ("int16 checkpoint, evaluate", ["jigsaw", "evaluate", "{int_run}", "{good}"], "torch.int16"),
     ("pickled .pth", ["classify", "{photo}", "--weights", "{pickled}"], "Python objects"),
     ("--weights a folder", ["classify", "{photo}", "--weights", "{weights_dir}"], "is a folder"),
     # sizes, each bounded before anything is built

@@ -11,6 +11,7 @@ from convlens import atomic
 from convlens.errors import ConvlensError
 from convlens.jigsaw.config import TrainConfig, config_dict, config_from_dict
 from convlens.jigsaw.model import build_model
+from convlens.models.weights import check_compatible
 from convlens.safe_load import check_finite, load_tensors_file
 
 CHECKPOINT = "checkpoint.pt"
@@ -68,6 +69,9 @@ def load_run(run: str | Path, which: str = BEST, device="cpu"):
     with fitting(path):
         cfg = config_from_dict(json.loads(ckpt["config"]))
         model = build_model(cfg.model)
+        problems = check_compatible(model, ckpt["model"]) if isinstance(ckpt["model"], dict) else []
+        if problems:
+            raise ConvlensError(f"{path}: weights do not fit the model: " + "; ".join(problems))
         model.load_state_dict(ckpt["model"])
     return model.to(device).eval(), cfg, ckpt
 

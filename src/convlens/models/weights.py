@@ -121,10 +121,22 @@ def check_compatible(
             problems.append(
                 f"{k}: file has {tuple(state[k].shape)}, model expects {tuple(own[k].shape)}"
             )
+        elif own[k].is_floating_point() and not _real_floats(state[k]):
+            # int8 weights without their scales (quantised), or tensors without storage,
+            # would be cast to float silently and give confident nonsense
+            storage = " without storage" if state[k].is_meta else ""
+            problems.append(
+                f"{k}: file has {state[k].dtype} data{storage}, model expects floating-point "
+                "weights"
+            )
     problems += [f"unexpected {k}" for k in state if k not in own]
     return problems[:limit] + (
         [f"... {len(problems) - limit} more"] if len(problems) > limit else []
     )
+
+
+def _real_floats(t: torch.Tensor) -> bool:
+    return t.is_floating_point() and not t.is_meta and not t.is_quantized
 
 
 def load_weights(model: nn.Module, source: str | os.PathLike, download: bool = True) -> nn.Module:

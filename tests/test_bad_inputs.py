@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import PROBLEM2
 from PIL import Image
 
 from convlens.cli import main
@@ -122,6 +123,22 @@ def files(tmp_path_factory) -> dict[str, Path]:
         z.writestr("problem2/val.txt", "ILSVRC2012_val_00000001.JPEG 65\n" * 50)
         z.writestr("problem2/validation_images/ILSVRC2012_val_00000001.JPEG", b"x")
     _corrupt_member(f["p2_crc"], "problem2/val.txt")
+    # names and labels that contradict themselves: a synset_words.txt with a line missing or
+    # repeated (every name after it shifts by one), a val.txt naming one image twice
+    real = PROBLEM2 / "synset_words.txt"
+    if real.exists():
+        lines = real.read_text().splitlines()
+        image = sorted((PROBLEM2 / "validation_images").iterdir())[0]
+        for name, names, val in (
+            ("p2_missing_line", lines[:500] + lines[501:], f"{image.name} 3\n"),
+            ("p2_repeated_line", lines[:500] + [lines[499]] + lines[501:], f"{image.name} 3\n"),
+            ("p2_twice", lines, f"{image.name} 3\n{image.name} 7\n"),
+        ):
+            (d / name / "validation_images").mkdir(parents=True)
+            shutil.copy(image, d / name / "validation_images" / image.name)
+            (d / name / "synset_words.txt").write_text("\n".join(names) + "\n")
+            (d / name / "val.txt").write_text(val)
+            f[name] = d / name
     return f
 
 
@@ -142,6 +159,9 @@ def _cases():
         ("val.txt is a folder", ["evaluate", "{p2_valdir}"], "not a regular file"),
         ("val.txt is a FIFO", ["evaluate", "{p2_fifo}"], "not a regular file"),
         ("bad CRC in a zip", ["evaluate", "{p2_crc}"], "val.txt"),
+        ("synset_words.txt line missing", ["evaluate", "{p2_missing_line}"], "class 500 is"),
+        ("synset_words.txt line repeated", ["evaluate", "{p2_repeated_line}"], "named twice"),
+        ("val.txt names an image twice", ["evaluate", "{p2_twice}"], "listed again"),
         ("bad CRC in an npz", ["jigsaw", "train", "{crc_npz}", "--out", "{new}"], "crc.npz"),
         ("object npz", ["jigsaw", "train", "{object_npz}", "--out", "{new}"], "Python objects"),
         ("empty npz", ["jigsaw", "train", "{empty_npz}", "--out", "{new}"], "no images"),
@@ -218,6 +238,8 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(
     _, argv, words = case
     monkeypatch.chdir(tmp_path)
     paths = {k: str(v) for k, v in files.items()} | {"new": str(tmp_path / "new_run")}
+    if any(a.strip("{}") not in paths for a in argv if a.startswith("{p2_")):
+        pytest.skip(f"the exam's problem2 folder is not at {PROBLEM2}")
     argv = [a.format(**paths) for a in argv]
     before_inputs, before_here = _tree(files["dir"]), _tree(tmp_path)
     assert main(argv) == 2

@@ -103,12 +103,39 @@ def parse_synset_words(text: str, source: str) -> tuple[list[str], list[str]]:
             raise ConvlensError(f"{source} line {lineno}: expected '<wnid> <names>', got {line!r}")
         wnids.append(parts[0])
         names.append(parts[1] if len(parts) > 1 else parts[0])
+    _check_one_line_per_class(wnids, source)
     return wnids, names
+
+
+def _check_one_line_per_class(wnids: list[str], source: str) -> None:
+    """Line k names class k of VGG16's 1,000 outputs: a missing, repeated or moved line would
+    shift every name after it, silently, so the file must list ImageNet's classes exactly in
+    the order of the shipped class index."""
+    index = list(imagenet_classes().wnids)
+    seen: dict[str, int] = {}
+    for i, wnid in enumerate(wnids):
+        if wnid in seen:
+            raise ConvlensError(
+                f"{source}: {wnid} is named twice (classes {seen[wnid]} and {i}); expected one "
+                "line per class"
+            )
+        seen[wnid] = i
+    for i, (wnid, expected) in enumerate(zip(wnids, index, strict=False)):
+        if wnid != expected:
+            raise ConvlensError(
+                f"{source}: class {i} is {wnid}, but ImageNet's class {i} is {expected} (is a "
+                "line missing or moved?)"
+            )
+    if len(wnids) != len(index):
+        raise ConvlensError(
+            f"{source}: {len(wnids)} class lines, expected one line per class of the "
+            f"{len(index)}-class model"
+        )
 
 
 def parse_val_txt(text: str, source: str, num_classes: int) -> list[tuple[str, int]]:
     """Lines "<file> <class id>"; a missing final newline is fine, blank lines are skipped."""
-    rows = []
+    rows, seen = [], {}
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -122,6 +149,12 @@ def parse_val_txt(text: str, source: str, num_classes: int) -> list[tuple[str, i
             raise ConvlensError(
                 f"{source} line {lineno}: class id {label} is out of range 0..{num_classes - 1}"
             )
+        if parts[0] in seen:
+            raise ConvlensError(
+                f"{source} line {lineno}: {parts[0]} is listed again (first on line "
+                f"{seen[parts[0]]}); each image needs one label"
+            )
+        seen[parts[0]] = lineno
         rows.append((parts[0], label))
     if not rows:
         raise ConvlensError(f"{source}: no entries")

@@ -109,3 +109,27 @@ def test_images_are_read_as_a_viewer_shows_them(orientation, turn, tmp_path):
     Image.fromarray(stored).save(path, exif=exif.tobytes())
     shown = np.asarray(read_image(file_item(path)))
     np.testing.assert_array_equal(shown, turn(stored))
+
+
+def test_macos_metadata_files_are_skipped_and_said_once(problem2_dir, tmp_path, capsys):
+    """`._1.JPEG` (AppleDouble metadata a Mac writes beside 1.JPEG on foreign disks and in
+    zips) has an image's suffix but is no image: skipped where images are listed, said once."""
+    import shutil
+
+    from convlens.data.images import list_image_files
+    from convlens.data.problem2 import load_problem2
+
+    folder = tmp_path / "problem2"
+    shutil.copytree(problem2_dir, folder)
+    for name in ("._1.JPEG", "._2.JPEG"):
+        (folder / "test_images" / name).write_bytes(b"\x00\x05\x16\x07 AppleDouble")
+    (folder / "test_images" / "__MACOSX").mkdir()
+    (folder / "test_images" / "__MACOSX" / "3.JPEG").write_bytes(b"\x00\x05\x16\x07")
+    p2 = load_problem2(folder)
+    assert [it.name.rsplit("/", 1)[-1] for it in p2.test] == [f"{i}.JPEG" for i in range(1, 6)]
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "skipped 2 macOS metadata file(s)" in err[0]
+    items = list_image_files([folder / "test_images"])
+    assert len(items) == 5
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "skipped 3 macOS metadata file(s)" in err[0]

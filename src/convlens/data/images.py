@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import sys
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -169,6 +170,25 @@ def zip_item(path: str | os.PathLike, member: str, label: int | None = None) -> 
     return ImageItem(f"{path}:{member}", read, label)
 
 
+def is_metadata_file(name: str) -> bool:
+    """macOS's AppleDouble files (`._1.JPEG`, beside every file copied from a Mac to another
+    disk or zipped there, also under `__MACOSX/`): metadata with an image's suffix, which
+    `unzip` users and photo viewers pass over."""
+    parts = PurePosixPath(str(name).replace("\\", "/")).parts
+    return bool(parts) and (parts[-1].startswith("._") or "__MACOSX" in parts)
+
+
+def skip_metadata(names: list, where: str) -> list:
+    """`names` without macOS metadata files, saying once on stderr how many were skipped."""
+    kept = [n for n in names if not is_metadata_file(str(n))]
+    if len(kept) < len(names):
+        print(
+            f"note: {where}: skipped {len(names) - len(kept)} macOS metadata file(s) (._*)",
+            file=sys.stderr,
+        )
+    return kept
+
+
 def list_image_files(paths: list[str | os.PathLike], check: bool = True) -> list[ImageItem]:
     """Image files named directly, or found (sorted) inside named folders; with `check`, each
     file's header is read now, so a bad file stops the command before the model loads."""
@@ -184,6 +204,7 @@ def _image_files(paths: list[str | os.PathLike]) -> list[ImageItem]:
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_SUFFIXES)
+            found = skip_metadata(found, str(p))
             if not found:
                 raise ConvlensError(f"{p}: folder contains no images")
             items += [file_item(f) for f in found]

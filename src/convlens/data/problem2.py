@@ -20,6 +20,7 @@ from convlens.data.images import (
     check_image_header,
     file_item,
     read_regular_file,
+    skip_metadata,
     zip_item,
 )
 from convlens.errors import ConvlensError
@@ -90,7 +91,7 @@ class _Tree:
             names = [n[len(prefix) :] for n in self.members if n.startswith(prefix)]
             names = [n for n in names if n and "/" not in n]
         names = [n for n in names if PurePosixPath(n).suffix.lower() in IMAGE_SUFFIXES]
-        return sorted(names, key=_natural_key)
+        return sorted(skip_metadata(names, f"{self.path}/{folder}"), key=_natural_key)
 
 
 def parse_synset_words(text: str, source: str) -> tuple[list[str], list[str]]:

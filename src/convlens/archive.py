@@ -112,7 +112,12 @@ class Archive:
             raise ConvlensError(f"{self.path}: {self._damaged(what)} ({exc})") from exc
         except (ValueError, NotImplementedError, RuntimeError) as exc:
             raise ConvlensError(f"{self.path}: {self._unreadable(what)} ({exc})") from exc
-        self.members = {display_name(i).rstrip("/"): i for i in infos if not i.is_dir()}
+        # Some Windows tools write `\` between folders; unzip reads it as `/`, and so do we.
+        self.members = {
+            display_name(i).replace("\\", "/").rstrip("/"): i
+            for i in infos
+            if not i.is_dir() and not display_name(i).endswith("\\")
+        }
 
     def _damaged(self, what: str) -> str:
         return f"damaged {what}"

@@ -19,6 +19,7 @@ from convlens.data.images import (
     ImageItem,
     check_image_header,
     file_item,
+    is_metadata_file,
     read_regular_file,
     skip_metadata,
     zip_item,
@@ -43,6 +44,38 @@ def _natural_key(name: str):
 _MAX_TEXT_BYTES = 16 << 20
 
 
+def _zip_root(path: Path, members: set[str]) -> str:
+    """The folder inside the zip that holds the exam's files: the shallowest one with a val.txt
+    (macOS's __MACOSX copies ignored); of several at that depth, the one with
+    validation_images/; where that still leaves several, one line names them all."""
+    folders = [
+        str(PurePosixPath(n).parent)
+        for n in members
+        if PurePosixPath(n).name == "val.txt" and not is_metadata_file(n)
+    ]
+    if not folders:
+        raise ConvlensError(f"{path}: zip has no val.txt")
+    depth = min(len(PurePosixPath(f).parts) for f in folders)
+    shallow = sorted(f for f in folders if len(PurePosixPath(f).parts) == depth)
+
+    def prefix(folder: str) -> str:
+        return "" if folder == "." else folder + "/"
+
+    if len(shallow) > 1:
+        with_images = [
+            f
+            for f in shallow
+            if any(n.startswith(prefix(f) + "validation_images/") for n in members)
+        ]
+        shallow = with_images if len(with_images) == 1 else shallow
+    if len(shallow) > 1:
+        listed = ", ".join(f"{f}/val.txt" for f in shallow)
+        raise ConvlensError(
+            f"{path}: holds several problem2 folders ({listed}); unzip it and pass the folder"
+        )
+    return prefix(shallow[0])
+
+
 class _Tree:
     """The same questions asked of a folder or of a zip file."""
 
@@ -54,11 +87,7 @@ class _Tree:
                 raise ConvlensError(f"{path}: expected the problem2 folder or problem2.zip")
             self.zip = archive.open_archive(path)
             self.members = set(self.zip.names())
-            hits = [n for n in self.members if PurePosixPath(n).name == "val.txt"]
-            if not hits:
-                raise ConvlensError(f"{path}: zip has no val.txt")
-            self.root = str(PurePosixPath(sorted(hits, key=len)[0]).parent)
-            self.root = "" if self.root == "." else self.root + "/"
+            self.root = _zip_root(path, self.members)
         elif not path.is_dir():
             raise ConvlensError(f"{path}: no such folder or zip")
 

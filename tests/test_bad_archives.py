@@ -265,7 +265,7 @@ def test_a_good_archive_reads_the_same_from_a_zip_as_unpacked(archives, tmp_path
         np.testing.assert_array_equal(a.test.labels, b.test.labels)
 
 
-def _problem2_zip(path: Path, folders: list[str], sep: str = "/", images: tuple = ()) -> Path:
+def _folders_zip(path: Path, folders: list[str], sep: str = "/", images: tuple = ()) -> Path:
     """A zip holding a val.txt naming one photograph in each folder (a PNG of real pixels),
     and validation_images/ only in the folders of `images` (all of them when empty)."""
     buf = io.BytesIO()
@@ -295,7 +295,7 @@ def test_the_problem2_folder_in_a_zip_is_chosen_by_a_rule(folders, images, chose
             "from convlens.data.problem2 import load_problem2; import sys; "
             "print(load_problem2(sys.argv[1]).validation[0].name)"
         )
-        path = _problem2_zip(tmp_path / f"p{seed}.zip", folders, images=images)
+        path = _folders_zip(tmp_path / f"p{seed}.zip", folders, images=images)
         env = {**os.environ, "PYTHONHASHSEED": seed}
         out = subprocess.run(
             [sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True
@@ -305,7 +305,7 @@ def test_the_problem2_folder_in_a_zip_is_chosen_by_a_rule(folders, images, chose
 
 
 def test_several_equal_problem2_folders_are_one_line_naming_them(tmp_path, capsys):
-    path = _problem2_zip(tmp_path / "two.zip", ["problem1", "problem2"])
+    path = _folders_zip(tmp_path / "two.zip", ["problem1", "problem2"])
     assert_refused(
         ["evaluate", str(path)], "problem1/val.txt, problem2/val.txt", capsys, [tmp_path]
     )
@@ -314,7 +314,7 @@ def test_several_equal_problem2_folders_are_one_line_naming_them(tmp_path, capsy
 def test_backslash_separated_names_read_as_unzip_reads_them(tmp_path):
     from convlens.data.problem2 import load_problem2
 
-    path = _problem2_zip(tmp_path / "windows.zip", ["problem2"], sep="\\")
+    path = _folders_zip(tmp_path / "windows.zip", ["problem2"], sep="\\")
     p2 = load_problem2(path)
     assert [it.label for it in p2.validation] == [0]
     assert p2.validation[0].name.endswith("validation_images/cat0.png")

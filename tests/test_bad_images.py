@@ -133,3 +133,23 @@ def test_macos_metadata_files_are_skipped_and_said_once(problem2_dir, tmp_path, 
     assert len(items) == 5
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "skipped 3 macOS metadata file(s)" in err[0]
+
+
+def test_an_oversized_file_in_a_folder_is_refused_before_it_is_read(problem2_dir, tmp_path):
+    """A photograph followed by 3 GiB of zeros (a sparse file: no disk used) is refused by its
+    size, as a zip member would be, without reading it."""
+    import shutil
+
+    from convlens.data.problem2 import load_problem2
+    from convlens.errors import ConvlensError
+
+    folder = tmp_path / "problem2"
+    shutil.copytree(problem2_dir, folder)
+    big = folder / "test_images" / "1.JPEG"
+    with open(big, "r+b") as handle:
+        handle.truncate(3 << 30)
+    with pytest.raises(ConvlensError, match=r"1.JPEG: 3,072 MiB, more than convlens reads"):
+        load_problem2(folder)
+    (folder / "val.txt").write_bytes(b" " * (17 << 20))
+    with pytest.raises(ConvlensError, match=r"val.txt: 17 MiB"):
+        load_problem2(folder)

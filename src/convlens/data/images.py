@@ -144,13 +144,22 @@ def file_item(path: str | os.PathLike, label: int | None = None) -> ImageItem:
     return ImageItem(str(path), lambda: read_regular_file(path), label)
 
 
-def read_regular_file(path: Path) -> bytes:
-    """The bytes of a regular file; a FIFO or device would block or never end, so it is refused."""
+def read_regular_file(path: Path, limit: int | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (by default an image's), checked
+    before anything is read, as a zip member's size is; a FIFO or device would block or never
+    end, so it is refused."""
     atomic.mark_input(path)
     if not path.is_file():
         if path.exists():
             raise ConvlensError(f"{path}: not a regular file")
         raise ConvlensError(f"{path}: file not found")
+    limit = MAX_IMAGE_FILE_BYTES if limit is None else limit
+    size = path.stat().st_size
+    if size > limit:
+        raise ConvlensError(
+            f"{path}: {size / 2**20:,.0f} MiB, more than convlens reads from one such file "
+            f"({limit / 2**20:,.0f} MiB)"
+        )
     return path.read_bytes()
 
 

@@ -101,7 +101,7 @@ class _Tree:
         if not self.exists(rel):
             raise ConvlensError(f"{self.path}: missing {rel}")
         if self.zip is None:
-            data = read_regular_file(self.path / rel)
+            data = read_regular_file(self.path / rel, _MAX_TEXT_BYTES)
         else:
             data = self.zip.read(self.root + rel, _MAX_TEXT_BYTES)
         return data.decode("utf-8-sig", errors="replace")

@@ -153,3 +153,26 @@ def test_an_oversized_file_in_a_folder_is_refused_before_it_is_read(problem2_dir
     (folder / "val.txt").write_bytes(b" " * (17 << 20))
     with pytest.raises(ConvlensError, match=r"val.txt: 17 MiB"):
         load_problem2(folder)
+
+
+@pytest.mark.parametrize("target", ["file", "folder"])
+def test_a_link_that_leaves_the_folder_is_refused(problem2_dir, tmp_path, target):
+    import shutil
+
+    from convlens.data.problem2 import load_problem2
+    from convlens.errors import ConvlensError
+
+    folder = tmp_path / "problem2"
+    shutil.copytree(problem2_dir, folder)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    first = (folder / "val.txt").read_text().split()[0]
+    shutil.move(folder / "validation_images" / first, outside / first)
+    if target == "file":
+        (folder / "validation_images" / first).symlink_to(outside / first)
+    else:  # val.txt names sub/<first>, and sub is a link to a folder elsewhere
+        (folder / "validation_images" / "sub").symlink_to(outside)
+        text = (folder / "val.txt").read_text()
+        (folder / "val.txt").write_text(text.replace(first, f"sub/{first}", 1))
+    with pytest.raises(ConvlensError, match="outside validation_images/"):
+        load_problem2(folder)

@@ -108,6 +108,13 @@ class _Tree:
 
     def item(self, rel: str, label: int | None = None) -> ImageItem:
         if self.zip is None:
+            # a symbolic link may lead out of the folder: where it really points must be inside
+            folder = (self.path / PurePosixPath(rel).parts[0]).resolve()
+            if not (self.path / rel).resolve().is_relative_to(folder):
+                raise ConvlensError(
+                    f"{self.path / rel}: a link to {(self.path / rel).resolve()}, outside "
+                    f"{PurePosixPath(rel).parts[0]}/; copy the file in instead"
+                )
             return file_item(self.path / rel, label)
         return zip_item(self.path, self.root + rel, label)
 

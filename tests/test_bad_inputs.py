@@ -197,6 +197,7 @@ def _cases():
         ("lr nan", ["jigsaw", "train", n, "--out", "{new}", "--lr", "nan"], "--lr"),
         ("dropout 2", ["jigsaw", "train", n, "--out", "{new}", "--dropout", "2"], "dropout"),
         ("workers -1", ["jigsaw", "train", n, "--out", "{new}", "--workers", "-1"], "--workers"),
+        ("workers 10^5", ["jigsaw", "train", n, "--out", "{new}", "--workers", "100000"], "cores"),
         ("width 0", ["jigsaw", "train", n, "--out", "{new}", "--width", "0"], "--width"),
         ("hidden 0", ["jigsaw", "train", n, "--out", "{new}", "--hidden", "0"], "--hidden"),
         ("resolution 50", ["jigsaw", "train", n, "--out", "{new}", "--resolution", "50"], "32"),
@@ -335,3 +336,14 @@ def test_an_output_never_replaces_an_input(files, tmp_path, spell, capsys):
     assert len(err) == 1 and "writing the output there would destroy it" in err[0]
     assert data.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_evaluating_where_every_test_order_is_unknown_says_so(files, tmp_path, capsys):
+    with np.load(files["npz"]) as z:
+        arrays = dict(z)
+    arrays["d"] = np.full_like(arrays["d"], -1)
+    np.savez(tmp_path / "unknown.npz", **arrays)
+    argv = ["jigsaw", "evaluate", str(files["run"]), str(tmp_path / "unknown.npz"), "--no-tta"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "marks every test image's order as unknown" in err[0]

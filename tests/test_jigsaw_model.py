@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import numpy as np
@@ -64,8 +65,11 @@ def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
     m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
     for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
         torch.testing.assert_close(v, w, msg=k)
-    with pytest.raises(ConvlensError, match="different settings"):
+    with pytest.raises(ConvlensError, match=r"different settings than the run \(epochs: 3 -> 4\)"):
         train(a, b, tmp_path / "cut", _cfg(4), resume=True, progress=False)
+    wider = dataclasses.replace(_cfg(3), model=dataclasses.replace(TINY, width=0.25))
+    with pytest.raises(ConvlensError, match=r"\(model.width: 0.125 -> 0.25\)"):
+        train(a, b, tmp_path / "cut", wider, resume=True, progress=False)
 
 
 class SeamOracle(nn.Module):

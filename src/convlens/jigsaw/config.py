@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -61,7 +62,11 @@ class TrainConfig:
             (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)", 0),
             # 0 would leave no validation split, hence no best.pt for evaluate and probe.
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)", self.val_fraction),
-            (self.workers >= 0, "workers must be >= 0", self.workers),
+            (
+                0 <= self.workers <= MAX_WORKERS,
+                f"workers must be in 0..{MAX_WORKERS} (this machine's cores)",
+                self.workers,
+            ),
             (0.25 <= self.crop_scale <= 1, "crop_scale must be in [0.25, 1]", self.crop_scale),
             (1 <= self.shuffles <= 24, "shuffles must be in 1..24", self.shuffles),
             (0 <= self.mix <= 1, "mix must be in [0, 1]", self.mix),
@@ -131,6 +136,7 @@ def check_images(images: np.ndarray, model: ModelConfig, source: str = "") -> No
 # Upper bounds, checked before anything is built: far beyond what trains on any machine, and
 # low enough that a mistyped number (--hidden 1e9) is refused instead of allocating terabytes.
 MAX_MINUTES = 7 * 24 * 60
+MAX_WORKERS = os.cpu_count() or 1
 MAX_EPOCHS = 100_000
 MAX_BATCH = 65_536
 MAX_WIDTH = 8.0

@@ -385,7 +385,8 @@ class _Run:
         ckpt = read_checkpoint(path)
         saved = config_dict(config_from_dict(json.loads(ckpt["config"])))
         if saved != config_dict(self.cfg):
-            raise ConvlensError(f"{path}: --resume with different settings than the run")
+            differ = _differences(saved, config_dict(self.cfg))
+            raise ConvlensError(f"{path}: --resume with different settings than the run ({differ})")
         if ckpt.get("data_digest", self.digest) != self.digest:
             raise ConvlensError(
                 f"{path}: --resume on other data than the run was trained on; "
@@ -468,6 +469,19 @@ class _Run:
             "stopped": self.stopped or "epochs",
             "minutes": round(sum(h["seconds"] for h in self.history) / 60, 2),
         }
+
+
+def _differences(saved: dict, now: dict, where: str = "") -> str:
+    """The settings that differ, "name: run's value -> this value", for the refusal's line."""
+    out = []
+    for k in saved.keys() | now.keys():
+        a, b = saved.get(k), now.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            inner = _differences(a, b, f"{where}{k}.")
+            out += [inner] if inner else []
+        elif a != b:
+            out.append(f"{where}{k}: {a} -> {b}")
+    return ", ".join(sorted(out))
 
 
 @contextlib.contextmanager

@@ -115,7 +115,12 @@ def evaluate_model(
     (`run` and `epochs` say which weights these are); under torchrun the network's inference
     is sharded over the ranks."""
     test = data.test
-    if test is None or test.labels is None or not test.known.any():
+    if test is not None and test.labels is not None and not test.known.any():
+        raise ConvlensError(
+            f"{data.source}: 'd' marks every test image's order as unknown (-1 or NaN); "
+            "evaluation needs test images with known orders"
+        )
+    if test is None or test.labels is None:
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
     images, orders = test.images[test.known], test.labels[test.known]
     check_images(images, cfg.model, data.source)

@@ -139,6 +139,10 @@ def files(tmp_path_factory) -> dict[str, Path]:
             (d / name / "synset_words.txt").write_text("\n".join(names) + "\n")
             (d / name / "val.txt").write_text(val)
             f[name] = d / name
+        f["p2_notest"] = d / "p2_notest"
+        shutil.copytree(PROBLEM2, f["p2_notest"])
+        for image in (f["p2_notest"] / "test_images").iterdir():
+            image.unlink()
     return f
 
 
@@ -162,6 +166,18 @@ def _cases():
         ("synset_words.txt line missing", ["evaluate", "{p2_missing_line}"], "class 500 is"),
         ("synset_words.txt line repeated", ["evaluate", "{p2_repeated_line}"], "named twice"),
         ("val.txt names an image twice", ["evaluate", "{p2_twice}"], "listed again"),
+        # the report checks every section's inputs before its first step and leaves nothing
+        (
+            "report: no test images",
+            ["report", "--problem2", "{p2_notest}", "--out", "{new}"],
+            "test_images/ holds no images",
+        ),
+        ("report: --problem2 an npz", ["report", "--problem2", n, "--out", "{new}"], "val.txt"),
+        (
+            "report: --problem3 a puzzles file only",
+            ["report", "--problem3", n, "--out", "{new}"],
+            "class ids",
+        ),
         ("bad CRC in an npz", ["jigsaw", "train", "{crc_npz}", "--out", "{new}"], "crc.npz"),
         ("object npz", ["jigsaw", "train", "{object_npz}", "--out", "{new}"], "Python objects"),
         ("empty npz", ["jigsaw", "train", "{empty_npz}", "--out", "{new}"], "no images"),

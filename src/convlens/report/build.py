@@ -53,7 +53,12 @@ def sections(ctx: ReportContext) -> list[tuple[str, object, dict]]:
 
 
 def build_report(ctx: ReportContext) -> Report:
-    """The whole report; one process at a time per output folder (its cache included)."""
+    """The whole report; one process at a time per output folder (its cache included). Every
+    section's inputs are checked first, so a bad one stops the report before any folder is
+    made or any step runs."""
+    for _, module, _ in sections(ctx):
+        if hasattr(module, "check"):
+            module.check(ctx)
     try:
         ctx.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

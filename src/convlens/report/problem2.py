@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from convlens.data.problem2 import load_problem2
 from convlens.errors import ConvlensError
 from convlens.figures.problem2 import draw_problem2
 from convlens.fingerprint import fingerprint
@@ -55,6 +56,14 @@ def compute(ctx, key: str) -> Problem2Results:
     return draw_problem2(
         results, setup.images, setup.display, setup.names, ctx.figures, setup.prefix
     )
+
+
+def check(ctx) -> None:
+    """Open and check the section's inputs before the report's first step."""
+    if ctx.problem2:
+        p2 = load_problem2(ctx.problem2)
+        if not p2.test:
+            raise ConvlensError(f"{ctx.problem2}: test_images/ holds no images")
 
 
 def estimate(ctx, key: str) -> dict[str, float]:

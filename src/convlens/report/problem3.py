@@ -8,6 +8,7 @@ from pathlib import Path
 from convlens import atomic
 from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
+from convlens.errors import ConvlensError
 from convlens.figures.problem3 import draw_study
 from convlens.fingerprint import fingerprint
 from convlens.jigsaw.data import NpzData, load_npz
@@ -80,6 +81,21 @@ def _inputs(ctx) -> tuple[NpzData, NpzData, str, dict]:
         name: recipe(name, side, seed=ctx.seed, device=ctx.device, **extra) for name in ctx.networks
     }
     return shuffled, normal, mode, configs
+
+
+def check(ctx) -> None:
+    """Open and check the section's inputs before the report's first step: both files read and
+    validated, with labelled puzzles to train on, test orders to evaluate and classes to probe."""
+    if not ctx.problem3:
+        return
+    shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
+    normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
+    labelled_train(shuffled)
+    test = shuffled.test
+    if test is None or test.labels is None or not test.known.any():
+        raise ConvlensError(f"{shuffled.source}: needs test images 'c' with known orders 'd'")
+    if any(p is None or p.labels is None for p in (normal.train, normal.test)):
+        raise ConvlensError(f"{normal.source}: the probe needs a, b, c and d (images and classes)")
 
 
 def _budget(ctx, runs: Path, shuffled: NpzData, configs: dict, needed: dict | None, minutes):

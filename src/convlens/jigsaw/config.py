@@ -41,7 +41,7 @@ class TrainConfig:
     # schedule ends within this many minutes (at most `epochs`); the plan is kept for --resume.
     minutes: float = 0.0
     # Stop after this many epochs in a row at perfect validation accuracy (0: never).
-    patience: int = 1
+    patience: int = 3
     # > 0: validate, keep (best.pt) and evaluate an exponential moving average of the weights
     # over about this many epochs, instead of the weights of the last step (0: off)
     ema_epochs: float = 0.0

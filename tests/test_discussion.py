@@ -166,3 +166,29 @@ def test_the_shapes_probe_is_set_beside_the_photo_probe_and_judged_against_its_n
     _numbers_come_from(text, numbers)
     tested(shapes, "vgg11_bn", diff(0.08, -0.01, 0.16, False), diff(0.07, -0.02, 0.15, False))
     assert "No network gains 5 k-NN points" in discussion.shapes_3d(photos, shapes)
+
+
+def test_3c_reads_its_interval_before_it_credits_de_shuffling():
+    """The claim that de-shuffling taught the features something is made only when the paired
+    interval excludes zero for every twin; a lead inside the noise is said to be inside it."""
+    from convlens.probe.results import RANDOM, SECOND_TWIN
+
+    claim = "de-shuffling taught the network something"
+    real = {
+        RANDOM: fabricated.difference(0.06, 0.03, 0.09, True),
+        SECOND_TWIN: fabricated.difference(0.05, 0.02, 0.08, True),
+    }
+    noisy = {
+        RANDOM: fabricated.difference(0.02, -0.01, 0.05, False),
+        SECOND_TWIN: fabricated.difference(0.03, 0.00, 0.06, True),
+    }
+    worse = {
+        RANDOM: fabricated.difference(-0.08, -0.11, -0.05, True),
+        SECOND_TWIN: fabricated.difference(-0.07, -0.10, -0.04, True),
+    }
+    beats = discussion.probe_3c(fabricated.probe(0.46, 0.40, raw=0.2, differences=real))
+    assert claim in beats and "[+0.030, +0.090]" in beats
+    tie = discussion.probe_3c(fabricated.probe(0.42, 0.40, raw=0.2, differences=noisy))
+    assert claim not in tie and "within the noise" in tie and "[-0.010, +0.050]" in tie
+    loses = discussion.probe_3c(fabricated.probe(0.32, 0.40, raw=0.2, differences=worse))
+    assert claim not in loses and "did not make the features better" in loses

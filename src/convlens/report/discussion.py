@@ -186,8 +186,21 @@ def probe_3c(p: Probe) -> str:
         f" The trained network's features are {verdict} the same architecture with random "
         f"weights ({_f(net.knn)} vs {_f(rnd.knn)})"
     )
-    if net.knn > rnd.knn + 0.005:
+    diff = (p.differences or {}).get(RANDOM)
+    judged = beyond_noise(p.differences or {}) if p.differences else None
+    if diff is not None:
+        text += (
+            f"; the difference {diff.difference:+.3f} has the paired bootstrap interval "
+            f"[{diff.low:+.3f}, {diff.high:+.3f}] over the test images"
+        )
+    if judged == 1 or (judged is None and net.knn > rnd.knn + 0.005):
         text += ", so de-shuffling taught the network something the probe can use"
+    elif judged == 0 and net.knn > rnd.knn + 0.005:
+        text += (
+            ", within the noise of which test images were drawn (or against one random twin "
+            "only): this probe does not show that de-shuffling taught the network more than "
+            "random weights give"
+        )
     else:
         text += (
             ": solving the puzzles did not make the features better for telling these classes "
@@ -202,9 +215,8 @@ def probe_3c(p: Probe) -> str:
     )
     if raw.knn >= max(net.knn, rnd.knn):
         text += (
-            f" Raw pixels ({_f(raw.knn)}) beat both networks here: with this few images per "
-            "class and images that are close copies of each other in pixel space, the distance "
-            "between pixels is already a good class signal."
+            f" Raw pixels ({_f(raw.knn)}) beat both networks here: on these images the distance "
+            "between pixels is already a better class signal than either network's features."
         )
     return text
 

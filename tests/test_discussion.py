@@ -76,8 +76,23 @@ def test_deshuffle_discussion_says_whether_the_bar_is_cleared():
 
     assert "clears the exam's bar" in discussion.deshuffle_3b(ev(0.85, 360))
     assert "does not reach the exam's bar" in discussion.deshuffle_3b(ev(0.2, 100))
-    assert "only some tiles" in discussion.deshuffle_3b(ev(0.85, 360))
-    assert "moved all four" in discussion.deshuffle_3b(ev(0.85, 340))
+    # the mistakes are counted from the confusion matrix, not guessed from the two accuracies
+    import dataclasses
+
+    import numpy as np
+
+    from convlens.jigsaw.permutations import PERMUTATIONS
+
+    swap = next(q for q in range(24) if (PERMUTATIONS[q] != PERMUTATIONS[0]).sum() == 2)
+    cycle = next(q for q in range(24) if (PERMUTATIONS[q] != PERMUTATIONS[0]).sum() == 4)
+    confusion = np.zeros((24, 24), int)
+    confusion[0, 0], confusion[0, swap], confusion[0, cycle] = 85, 3, 1
+    text = discussion.deshuffle_3b(
+        dataclasses.replace(ev(0.85, 360), confusion_network=confusion.tolist())
+    )
+    assert "Of the network's 4 wrong orders, 3 (75%) swap two tiles" in text
+    assert "0 misplace three and 1 all four" in text
+    assert "wrong orders" not in discussion.deshuffle_3b(ev(0.85, 360))  # none recorded
     _numbers_come_from(discussion.deshuffle_3b(ev(0.85, 360)), {"e": ev(0.85, 360), "bar": 0.6})
 
 
@@ -192,3 +207,14 @@ def test_3c_reads_its_interval_before_it_credits_de_shuffling():
     assert claim not in tie and "within the noise" in tie and "[-0.010, +0.050]" in tie
     loses = discussion.probe_3c(fabricated.probe(0.32, 0.40, raw=0.2, differences=worse))
     assert claim not in loses and "did not make the features better" in loses
+
+
+def test_3d_gives_reasons_for_holding_back_only_when_a_network_is_held_back():
+    ahead = {
+        "vgg11_bn": fabricated.network("vgg11_bn", 0.7, 5.0, 0.45, 0.40),
+        "cfn": fabricated.network("cfn", 0.55, 9.0, 0.44, 0.40),
+    }
+    assert "hold the others back" not in discussion.study_3d(ahead)
+    behind = dict(ahead, cfn=fabricated.network("cfn", 0.55, 9.0, 0.38, 0.40))
+    assert "hold the others back" in discussion.study_3d(behind)
+    assert "few photographs" not in discussion.study_3d(behind)  # unknown on the exam's data

@@ -70,6 +70,12 @@ def run_training(
     )
 
 
+def _run_precision(cfg: TrainConfig, device) -> str:
+    """The precision a run's network scores in: its training precision on a CPU, fp32 on a
+    GPU (evaluation, the seam score's fit and restoration all use this one)."""
+    return cfg.precision if str(device) == "cpu" else "fp32"
+
+
 def fitted_combination(model, cfg, data: NpzData, device, *, distributed=None) -> Combination:
     """Fit the seam score's temperature and weight on the run's own validation split.
 
@@ -87,7 +93,7 @@ def fitted_combination(model, cfg, data: NpzData, device, *, distributed=None) -
         val,
         seed=cfg.seed,
         device=device,
-        precision=cfg.precision if str(device) == "cpu" else "fp32",
+        precision=_run_precision(cfg, device),
         distributed=distributed,
     )
 
@@ -134,7 +140,7 @@ def evaluate_model(
         combination,
         tta=tta and not tta_equivalent,
         device=device,
-        precision=cfg.precision if str(device) == "cpu" else "fp32",
+        precision=_run_precision(cfg, device),
         distributed=distributed,
         progress=progress,
     )
@@ -195,8 +201,14 @@ def restore_images(
         part = getattr(data, split)
         if part is None:
             continue
-        scores = score_all(
-            model, part.images, combination, tta=tta, device=device, progress=progress
+        scores = score_all(  # in the precision evaluation uses, so both choose the same orders
+            model,
+            part.images,
+            combination,
+            tta=tta,
+            device=device,
+            precision=_run_precision(cfg, device),
+            progress=progress,
         )
         restored, pred, prob = restore(part.images, scores.log_probs[method])
         known = part.labels is not None and part.known.any()

@@ -363,3 +363,20 @@ def test_evaluating_where_every_test_order_is_unknown_says_so(files, tmp_path, c
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "marks every test image's order as unknown" in err[0]
+
+
+def test_an_empty_test_split_is_said_plainly_and_restores_without_warnings(files, tmp_path, capsys):
+    with np.load(files["npz"]) as z:
+        arrays = dict(z)
+    arrays["c"], arrays["d"] = arrays["c"][:0], arrays["d"][:0]
+    np.savez(tmp_path / "empty_c.npz", **arrays)
+    data = str(tmp_path / "empty_c.npz")
+    assert main(["jigsaw", "evaluate", str(files["run"]), data, "--no-tta"]) == 2
+    assert "'c' holds no test images" in capsys.readouterr().err
+    out = str(tmp_path / "restored.npz")
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:  # pytest would hide them from stderr
+        warnings.simplefilter("always")
+        assert main(["jigsaw", "restore", str(files["run"]), data, "--out", out]) == 0
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)]

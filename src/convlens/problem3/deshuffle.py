@@ -121,6 +121,8 @@ def evaluate_model(
     (`run` and `epochs` say which weights these are); under torchrun the network's inference
     is sharded over the ranks."""
     test = data.test
+    if test is not None and not len(test.images):
+        raise ConvlensError(f"{data.source}: 'c' holds no test images to evaluate on")
     if test is not None and test.labels is not None and not test.known.any():
         raise ConvlensError(
             f"{data.source}: 'd' marks every test image's order as unknown (-1 or NaN); "
@@ -214,7 +216,7 @@ def restore_images(
         known = part.labels is not None and part.known.any()
         summary[split] = Restored(
             n=len(restored),
-            mean_probability=float(prob.mean()),
+            mean_probability=float(prob.mean()) if len(prob) else float("nan"),
             images=restored,
             orders=pred,
             probability=prob,

@@ -177,3 +177,22 @@ def test_a_command_never_writes_over_a_file_it_read(tmp_path):
     atomic.mark_input(data)  # outside a command: a no-op
     atomic.write_text(data, "library use")
     assert data.read_text() == "library use"
+
+
+def test_a_failed_download_leaves_no_empty_cache_folders(tmp_path, monkeypatch):
+    import urllib.error
+
+    import torch
+
+    from convlens.errors import ConvlensError
+    from convlens.models.weights import resolve_checkpoint
+
+    def offline(*args, **kw):  # no network in tests: the download fails as it would offline
+        raise urllib.error.URLError("offline")
+
+    monkeypatch.delenv("CONVLENS_OFFLINE", raising=False)
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "new_torch_home"))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", offline)
+    with pytest.raises(ConvlensError, match="could not be downloaded"):
+        resolve_checkpoint("vgg16")
+    assert not (tmp_path / "new_torch_home").exists()

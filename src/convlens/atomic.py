@@ -75,7 +75,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
             dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp"
         )
     except OSError as exc:  # name the file the user asked for, not our temporary one
-        _remove_empty(made)
+        remove_empty(made)
         raise ConvlensError(f"{path}: cannot write ({exc.strerror or exc})") from exc
     os.close(fd)
     tmp_path = Path(tmp)
@@ -94,7 +94,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
         if tmp_path.exists():
             tmp_path.unlink()
         if not done:
-            _remove_empty(made)
+            remove_empty(made)
 
 
 def missing_parents(path: Path) -> list[Path]:
@@ -106,7 +106,7 @@ def missing_parents(path: Path) -> list[Path]:
     return missing
 
 
-def _remove_empty(folders: list[Path]) -> None:
+def remove_empty(folders: list[Path]) -> None:
     for folder in folders:  # deepest first
         try:
             folder.rmdir()

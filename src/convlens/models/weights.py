@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from convlens.atomic import missing_parents, remove_empty
 from convlens.errors import ConvlensError
 from convlens.safe_load import check_finite, load_tensors_file
 
@@ -60,16 +61,19 @@ def resolve_checkpoint(source: str | os.PathLike, download: bool = True) -> Path
     where = f"put {filename} (from {url}) in {target.parent}/"
     if not download or os.environ.get("CONVLENS_OFFLINE"):
         raise ConvlensError(f"weights {filename} not found: {where}")
+    made = missing_parents(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     hash_prefix = filename.removesuffix(".pth").rsplit("-", 1)[-1]
     try:
         torch.hub.download_url_to_file(url, str(target), hash_prefix=hash_prefix, progress=True)
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
+        remove_empty(made)  # a failed download leaves no empty cache folders behind
         raise ConvlensError(
             f"weights {filename} not found and could not be downloaded "
             f"({exc.__class__.__name__}): {where}"
         ) from exc
     except RuntimeError as exc:  # hash mismatch
+        remove_empty(made)
         raise ConvlensError(f"downloaded {filename} is corrupt ({exc}): {where}") from exc
     return target
 

@@ -89,9 +89,9 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, quick: bo
         },
         classes=sorted(random.Random(seed).sample(range(1000), 3)),
         samples=10 if quick else 50,
-        # 12 deletion/insertion steps and the top 4 layers randomised keep the checks near 90 s
-        # on a 2-core AVX2 CPU (24 and 8 took 275 s); on the trained digits classifier the
-        # areas at 12 steps are within 0.007 of those at 24 (docs/experiments.md)
+        # 10 deletion/insertion steps and the top 4 layers randomised: 71 s against 212 s for
+        # 24 and 8 on a 2-core CPU held to AVX2; on the trained digits classifier the areas at
+        # 10 steps are within 0.012 of those at 24 (bench_explanation_checks.py)
         quality={"steps": 8 if quick else 10, "max_layers": 4},
         validation=p2.validation if p2 is not None else None,
         calibration_samples=10 if quick else 30,

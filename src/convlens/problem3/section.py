@@ -1,0 +1,241 @@
+"""What the report runs for Problem 3 (the report's own file only renders): its inputs checked
+before the first step, the demo's sizes, each network's recipe, the shared training budget
+measured and kept beside the runs, the estimate printed with the report's plan, and the study
+itself, on the exam's problem3 data when given, else on exam-format data built from real
+photographs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from convlens import atomic
+from convlens.demo.normal_data import digit_study_data
+from convlens.demo.photo_probe import photo_study_data
+from convlens.errors import ConvlensError
+from convlens.figures.problem3 import draw_study
+from convlens.fingerprint import fingerprint
+from convlens.jigsaw.data import NpzData, load_npz
+from convlens.jigsaw.model import shuffle_invariant
+from convlens.jigsaw.recipes import recipe
+from convlens.jigsaw.tiles import deshuffle
+from convlens.problem3.budget import budget_dict, plan_budget, read_budget
+from convlens.problem3.deshuffle import labelled_train
+from convlens.problem3.results import Problem3Results, Study
+from convlens.problem3.study import run_study
+from convlens.runtime import resolve_device
+
+
+def settings(ctx) -> dict:
+    return {
+        "minutes": ctx.minutes,
+        "problem3": str(ctx.problem3),
+        "problem3_content": fingerprint(ctx.problem3),
+        "problem2": str(ctx.problem2),
+        # the demo's puzzles include the problem2 photographs when they are present
+        "problem2_content": None if ctx.problem3 else fingerprint(ctx.problem2),
+        "networks": list(ctx.networks),
+    }
+
+
+# What the report trains, per mode: the training set sizes of the demo (puzzles for training,
+# puzzles for testing, probe crops per photograph for training and testing), and the epochs each
+# network needs on that data to clear its bar (the exam's data: convlens.problem3.budget). The
+# budget is their sum at the speed measured on this machine, or `--minutes` in all, shared by
+# need. The quick report trains one epoch of each.
+DEMO = {"full": (2000, 400, 30, 10), "quick": (300, 96, 8, 4)}
+DEMO_NEEDED = {"edgenet": 2, "vgg11_bn": 30, "cfn": 30}
+# The demo's probe whose classes are shapes: every network trained again, on puzzles cut from
+# handwritten digits, for this part of the photo networks' budget (one epoch in the quick
+# report, on fewer digits).
+SHAPES_SHARE = 0.25
+SHAPES_QUICK = (300, 96)
+BUDGET_FILE = "budget.json"
+
+
+def _demo_data(ctx) -> tuple[NpzData, NpzData]:
+    folders = (
+        [ctx.problem2 / "validation_images", ctx.problem2 / "test_images"]
+        if (ctx.problem2 and ctx.problem2.is_dir())
+        else []
+    )
+    n_train, n_test, per_train, per_test = DEMO["quick" if ctx.quick else "full"]
+    return photo_study_data(folders, n_train, n_test, per_train, per_test, seed=ctx.seed)
+
+
+RESULTS = Problem3Results  # what compute returns and the cache reads back
+
+
+def _inputs(ctx) -> tuple[NpzData, NpzData, str, dict]:
+    """The puzzles, the probe's labelled images, the mode and each network's recipe."""
+    if ctx.problem3:
+        shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
+        normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
+        mode = "exam"
+    else:
+        shuffled, normal = _demo_data(ctx)
+        mode = "demo"
+    side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96
+    extra = {"epochs": 1} if ctx.quick else {}
+    configs = {
+        name: recipe(name, side, seed=ctx.seed, device=ctx.device, **extra) for name in ctx.networks
+    }
+    return shuffled, normal, mode, configs
+
+
+def check(ctx) -> None:
+    """Open and check the section's inputs before the report's first step: both files read and
+    validated, with labelled puzzles to train on, test orders to evaluate and classes to probe."""
+    if not ctx.problem3:
+        return
+    shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
+    normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
+    labelled_train(shuffled)
+    test = shuffled.test
+    if test is None or test.labels is None or not test.known.any():
+        raise ConvlensError(f"{shuffled.source}: needs test images 'c' with known orders 'd'")
+    if any(p is None or p.labels is None for p in (normal.train, normal.test)):
+        raise ConvlensError(f"{normal.source}: the probe needs a, b, c and d (images and classes)")
+
+
+def _budget(ctx, runs: Path, shuffled: NpzData, configs: dict, needed: dict | None, minutes):
+    """The study's shared budget, measured once and kept beside its runs, so that an
+    interrupted report resumes every network with the same share (None in the quick report)."""
+    if ctx.quick:
+        return None
+    path = runs / BUDGET_FILE
+    if path.exists():
+        return read_budget(path)
+    images, orders = labelled_train(shuffled)
+    originals = deshuffle(images[:256], orders[:256])  # enough for a few measured steps
+    budget = plan_budget(originals, len(images), configs, minutes, needed)
+    runs.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(path, budget_dict(budget))
+    return budget
+
+
+def _runs(ctx, key: str) -> Path:
+    return ctx.out / "runs" / f"jigsaw-{key[:12]}"
+
+
+# k-NN and its selection per pair of probe training and test images (seconds), measured on a
+# 2-core CPU; the features are timed from each network's measured inference speed
+KNN_SECONDS_PER_PAIR = 4e-6
+CURVE_IMAGES = 600  # the feature curve after every epoch (convlens.probe.curve)
+
+
+def estimate(ctx, key: str) -> dict[str, float]:
+    """Seconds each part is expected to take on this machine: each network's share of the
+    training budget (measured, then kept for compute), its evaluation and its probe."""
+    shuffled, normal, mode, configs = _inputs(ctx)
+    runs = _runs(ctx, key)
+    needed = DEMO_NEEDED if mode == "demo" else None
+    budget = _budget(ctx, runs, shuffled, configs, needed, ctx.minutes)
+    seconds = _study_seconds(budget, configs, shuffled, normal, tta=True)
+    if mode == "demo":
+        digits, digit_normal, digit_configs, _, shapes = _shapes_inputs(ctx, key, budget)
+        for part, sec in _study_seconds(
+            shapes, digit_configs, digits, digit_normal, tta=False
+        ).items():
+            seconds[f"{part} (digits)"] = sec
+    return seconds
+
+
+def _study_seconds(budget, configs, shuffled: NpzData, normal: NpzData, tta: bool) -> dict:
+    n_train = int(shuffled.train.known.sum())
+    n_val = n_train * next(iter(configs.values())).val_fraction
+    n_test = int(shuffled.test.known.sum()) if shuffled.test is not None else 0
+    n_tr, n_te = len(normal.train.images), len(normal.test.images)
+    seconds = {}
+    for name, cfg in configs.items():
+        need = budget.needs[name] if budget else None
+        epochs = need.epochs if need else cfg.epochs
+        per_image = need.inference_seconds_per_image if need else 0.0
+        training = budget.planned_minutes(name) * 60 if budget else 0.0
+        views = 1 if (not tta or shuffle_invariant(cfg.model)) else 25
+        seconds[f"3a_training {name}"] = training + epochs * CURVE_IMAGES * per_image
+        seconds[f"3b_evaluation {name}"] = (n_test * views + n_val) * per_image
+        # features of every probe image through the trained network and two random twins
+        seconds[f"3c_probe {name}"] = (
+            3 * (n_tr + n_te) * per_image + KNN_SECONDS_PER_PAIR * n_tr * n_te
+        )
+    return seconds
+
+
+def compute(ctx, key: str) -> Problem3Results:
+    """`key` is the section's cache key: one run folder per data and settings, so an
+    interrupted report resumes the training where its last checkpoint stopped, and other data
+    never resume a run trained on something else."""
+    shuffled, normal, mode, configs = _inputs(ctx)
+    runs = _runs(ctx, key)
+    needed = DEMO_NEEDED if mode == "demo" else None
+    budget = _budget(ctx, runs, shuffled, configs, needed, ctx.minutes)
+    study = draw_study(_study(ctx, shuffled, normal, configs, runs, budget=budget), ctx.figures)
+    main = study.first
+    shapes = _shapes_study(ctx, key, budget) if mode == "demo" else None
+    return Problem3Results(
+        mode=mode,
+        shuffled_source=shuffled.source,
+        normal_source=normal.source,
+        n_train=int(len(shuffled.train.images)),
+        epochs=configs[ctx.networks[0]].epochs,
+        arch=ctx.networks[0],
+        history=main.history,
+        training_minutes=main.training_minutes,
+        evaluation=main.evaluation,
+        probe=main.probe,
+        study=study,
+        seconds={
+            f"{step_} {name}{suffix}": sec
+            for suffix, s in (("", study), (" (digits)", shapes))
+            if s is not None
+            for name, n in s.networks.items()
+            for step_, sec in n.seconds.items()
+        },
+        shapes=shapes,
+        budget=budget,
+    )
+
+
+def _shapes_inputs(ctx, key: str, photo_budget):
+    """The digits study's puzzles, probe images, recipes, runs folder and budget (a part of the
+    photo networks' budget)."""
+    shuffled, normal = digit_study_data(limit=SHAPES_QUICK if ctx.quick else None, seed=ctx.seed)
+    extra = {"epochs": 1} if ctx.quick else {}
+    configs = {
+        name: recipe(name, seed=ctx.seed, device=ctx.device, **extra) for name in ctx.networks
+    }
+    runs = ctx.out / "runs" / f"jigsaw-{key[:12]}-digits"
+    minutes = None if photo_budget is None else SHAPES_SHARE * photo_budget.total_minutes
+    budget = _budget(ctx, runs, shuffled, configs, DEMO_NEEDED, minutes)
+    return shuffled, normal, configs, runs, budget
+
+
+def _shapes_study(ctx, key: str, photo_budget) -> Study:
+    """3c-3d again where the probe's classes are shapes: the same networks trained on digit
+    puzzles and probed on the digits (test-time augmentation skipped: only the probe is new)."""
+    shuffled, normal, configs, runs, budget = _shapes_inputs(ctx, key, photo_budget)
+    return _study(
+        ctx,
+        shuffled,
+        normal,
+        configs,
+        runs,
+        step=lambda text: ctx.step(text.replace("problem3:", "problem3 (digits):")),
+        tta=False,
+        budget=budget,
+    )
+
+
+def _study(ctx, shuffled: NpzData, normal: NpzData, configs: dict, runs: Path, **kw) -> Study:
+    """run_study with the report's settings; `runs` holds the networks' runs."""
+    kw.setdefault("step", ctx.step)
+    return run_study(
+        shuffled,
+        normal,
+        runs,
+        configs,
+        k=3,
+        seed=ctx.seed,
+        device=resolve_device(ctx.device),
+        **kw,
+    )

@@ -76,21 +76,22 @@ def test_deshuffle_discussion_says_whether_the_bar_is_cleared():
 
     assert "clears the exam's bar" in discussion.deshuffle_3b(ev(0.85, 360))
     assert "does not reach the exam's bar" in discussion.deshuffle_3b(ev(0.2, 100))
-    # the mistakes are counted from the confusion matrix, not guessed from the two accuracies
+    # the mistakes are counted from the predictions, not guessed from the two accuracies
     import dataclasses
 
-    import numpy as np
+    import torch
 
     from convlens.jigsaw.permutations import PERMUTATIONS
+    from convlens.jigsaw.scoring import misplaced
 
     swap = next(q for q in range(24) if (PERMUTATIONS[q] != PERMUTATIONS[0]).sum() == 2)
     cycle = next(q for q in range(24) if (PERMUTATIONS[q] != PERMUTATIONS[0]).sum() == 4)
-    confusion = np.zeros((24, 24), int)
-    confusion[0, 0], confusion[0, swap], confusion[0, cycle] = 85, 3, 1
-    text = discussion.deshuffle_3b(
-        dataclasses.replace(ev(0.85, 360), confusion_network=confusion.tolist())
-    )
-    assert "Of the network's 4 wrong orders, 3 (75%) swap two tiles" in text
+    predicted = [0] * 85 + [swap] * 3 + [cycle]
+    log_probs = torch.nn.functional.one_hot(torch.tensor(predicted), 24).float().log()
+    counts = misplaced(log_probs, PERMUTATIONS[[0] * len(predicted)])
+    assert counts == {"2": 3, "3": 0, "4": 1}
+    text = discussion.deshuffle_3b(dataclasses.replace(ev(0.85, 360), misplaced=counts))
+    assert "Of the network's wrong orders, 3 swap two tiles" in text
     assert "0 misplace three and 1 all four" in text
     assert "wrong orders" not in discussion.deshuffle_3b(ev(0.85, 360))  # none recorded
     _numbers_come_from(discussion.deshuffle_3b(ev(0.85, 360)), {"e": ev(0.85, 360), "bar": 0.6})

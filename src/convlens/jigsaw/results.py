@@ -59,6 +59,8 @@ class Evaluation:
     highest_on_test: str  # a description of the table, not a model selection
     tta: str
     figure: str | None = key(omit_if_none=True, default=None)
+    # the network's wrong orders by how many tiles they misplace ("2", "3", "4")
+    misplaced: dict[str, int] | None = key(omit_if_none=True, default=None)
     confusion_network: list[list[int]] | None = key(stored=False, default=None)
     images: np.ndarray | None = key(stored=False, default=None)
     orders: np.ndarray | None = key(stored=False, default=None)

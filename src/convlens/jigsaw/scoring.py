@@ -121,6 +121,13 @@ def accuracy(log_probs: torch.Tensor, true_orders: np.ndarray) -> MethodAccuracy
     )
 
 
+def misplaced(log_probs: torch.Tensor, true_orders: np.ndarray) -> dict[str, int]:
+    """The wrong predictions by how many tiles they put in the wrong place ("2", "3", "4")."""
+    pred = PERMUTATIONS[log_probs.argmax(1).numpy()]
+    moved = (pred != np.asarray(true_orders)).sum(1)
+    return {str(k): int((moved == k).sum()) for k in (2, 3, 4)}
+
+
 def confusion(log_probs: torch.Tensor, true_orders: np.ndarray) -> np.ndarray:
     """24 x 24 counts, rows = true permutation class, columns = predicted."""
     cm = np.zeros((NUM_PERMUTATIONS, NUM_PERMUTATIONS), dtype=np.int64)

@@ -21,6 +21,7 @@ from convlens.jigsaw.scoring import (
     accuracy,
     confusion,
     fit_combination,
+    misplaced,
     restore,
     score_all,
 )
@@ -159,6 +160,7 @@ def evaluate_model(
         tta=f"equals the network for {_INVARIANT_NAMES[cfg.model.arch]} (shuffle-invariant scores)"
         if tta and tta_equivalent
         else ("computed" if tta else "skipped"),
+        misplaced=misplaced(scores.log_probs["network"], orders),
         confusion_network=confusion(scores.log_probs["network"], orders).tolist(),
         images=images,
         orders=orders,

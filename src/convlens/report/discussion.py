@@ -8,7 +8,6 @@ changes when the results change."""
 from __future__ import annotations
 
 from convlens.explain.quality import ExplanationQuality
-from convlens.jigsaw.permutations import PERMUTATIONS
 from convlens.jigsaw.results import Evaluation, minutes
 from convlens.probe.results import RANDOM, SECOND_TWIN, Difference, Probe, beyond_noise
 from convlens.problem2.results import ClassModels, Top5Row, Uncertainty, ValidationAccuracy
@@ -145,18 +144,6 @@ def mc_dropout_2h(u: Uncertainty, calibration: Calibration | None) -> str:
     return text
 
 
-def misplaced_tiles(confusion: list[list[int]] | None) -> dict[int, int]:
-    """Wrong predictions by how many tiles they put in the wrong place (2, 3 or 4), from the
-    24 x 24 confusion matrix of true (rows) against predicted (columns) order classes."""
-    counts: dict[int, int] = {}
-    for t, row in enumerate(confusion or []):
-        for q, n in enumerate(row):
-            if n and t != q:
-                k = int((PERMUTATIONS[t] != PERMUTATIONS[q]).sum())
-                counts[k] = counts.get(k, 0) + int(n)
-    return counts
-
-
 def deshuffle_3b(ev: Evaluation) -> str:
     methods = ev.methods
     order = sorted(methods, key=lambda m: -methods[m].image_accuracy)
@@ -167,14 +154,12 @@ def deshuffle_3b(ev: Evaluation) -> str:
         f"Image-level accuracy on {ev.n_test} test images: {listed}. The highest, {order[0]}, "
         f"{bar} the exam's bar of 0.60."
     )
-    moved = misplaced_tiles(ev.confusion_network)
-    wrong = sum(moved.values())
-    if wrong:
-        two = moved.get(2, 0)
+    moved = ev.misplaced or {}
+    if any(moved.values()):
         text += (
-            f" Of the network's {wrong} wrong orders, {two} ({two / wrong:.0%}) swap two tiles "
-            f"and leave two in place, {moved.get(3, 0)} misplace three and {moved.get(4, 0)} "
-            f"all four; its quarter-level accuracy is {_f(ev.network.quarter_accuracy)}."
+            f" Of the network's wrong orders, {moved['2']} swap two tiles and leave two in "
+            f"place, {moved['3']} misplace three and {moved['4']} all four; its quarter-level "
+            f"accuracy is {_f(ev.network.quarter_accuracy)}."
         )
     return text
 

@@ -16,8 +16,8 @@ EXAM_BAR = 0.60
 BARS = {"edgenet": 0.98, "vgg11_bn": EXAM_BAR, "cfn": 0.50}
 
 RECIPES = {
-    # A quarter of VGG's width (fp32 on an AVX2 CPU, 3 epochs): 1.3 min and 0.983 alone on
-    # unseen photographs; at half width the first epoch alone took 2.6 min.
+    # A quarter of VGG's width (fp32, a 2-core Zen EPYC held to AVX2, 3 epochs): 1.3 min and
+    # 0.983 alone on unseen photographs; at half width the first epoch alone took 2.6 min.
     "edgenet": TrainConfig(model=ModelConfig(width=0.25)),
     # VGG-11-BN over the whole shuffled image: 64 px input (2.2x the images per second of
     # 96 px on a CPU, and the five pools end on a 2x2 grid, one cell per quarter), half width,
@@ -26,9 +26,9 @@ RECIPES = {
     # each): the seam head against the 24-way head, 0.671 against 0.186; rescaled crops
     # (crop_scale 0.6) 0.782 against 0.671 without; dropout 0.3 in the pair head 0.631 (not
     # kept). At most 30 epochs; a time budget (--minutes, the report's) plans fewer.
-    # A quarter of VGG's width (docs/experiments.md, fp32 on an AVX2 CPU, 16 epochs): 3.2 min
-    # and 0.729 alone on test, against 9.6 min and 0.711 at half width; an eighth, 1.7 min and
-    # 0.643 (not kept).
+    # A quarter of VGG's width (docs/experiments.md; fp32, a 2-core Zen EPYC held to AVX2, 16
+    # epochs): 3.2 min and 0.729 alone on test, against 9.6 min and 0.711 at half width; an
+    # eighth, 1.7 min and 0.643 (not kept).
     "vgg11_bn": TrainConfig(
         epochs=30,
         batch_size=32,
@@ -49,8 +49,8 @@ RECIPES = {
     # The border head (each seam from the two tiles' facing sides, convlens.jigsaw.border_head)
     # against the seam head, crops 0.4, on an AMX Xeon: 0.625 against 0.525; 30 epochs 0.659.
     # At most 30 epochs, as VGG-11-BN; a time budget plans fewer. A quarter of VGG's width
-    # (fp32 on an AVX2 CPU, 16 epochs): 5.3 min and 0.509 alone on test, against 13.6 min and
-    # 0.512 at half width.
+    # (fp32, a 2-core Zen EPYC held to AVX2, 16 epochs): 5.3 min and 0.509 alone on test,
+    # against 13.6 min and 0.512 at half width.
     "cfn": TrainConfig(
         epochs=30,
         batch_size=32,

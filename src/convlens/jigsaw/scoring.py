@@ -123,8 +123,7 @@ def accuracy(log_probs: torch.Tensor, true_orders: np.ndarray) -> MethodAccuracy
 
 def misplaced(log_probs: torch.Tensor, true_orders: np.ndarray) -> dict[str, int]:
     """The wrong predictions by how many tiles they put in the wrong place ("2", "3", "4")."""
-    pred = PERMUTATIONS[log_probs.argmax(1).numpy()]
-    moved = (pred != np.asarray(true_orders)).sum(1)
+    moved = 4 - correct_positions(PERMUTATIONS[log_probs.argmax(1).numpy()], true_orders)
     return {str(k): int((moved == k).sum()) for k in (2, 3, 4)}
 
 

@@ -19,7 +19,7 @@ from convlens.explain import quality as quality_module
 from convlens.explain.gradient_pair import saliency_and_guided
 from convlens.explain.quality import explanation_quality
 from convlens.models import vgg16
-from convlens.problem2.setup import imagenet_setup
+from convlens.problem2.setup import imagenet_setup, sizes
 
 PREVIOUS = {"steps": 24, "max_layers": 8}
 
@@ -40,7 +40,9 @@ def main() -> None:
     args = p.parse_args()
     header(f"explanation checks on VGG16, the exam's test images; {cpu_kind()}")
     model = vgg16().eval()
-    setup = imagenet_setup(model, PROBLEM2 if PROBLEM2.is_dir() else None, 0, quick=False)
+    setup = imagenet_setup(
+        model, PROBLEM2 if PROBLEM2.is_dir() else None, 0, sizes("imagenet", quick=False)
+    )
     x = setup.images
     with torch.no_grad():
         targets = model(x).argmax(1)

@@ -78,14 +78,14 @@ def run(arrays, cfg, tta: bool) -> None:
         ev = evaluate_run(run_dir / "run", data, tta=tta)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
-    history = result["history"]
-    minutes = np.cumsum([h["seconds"] for h in history]) / 60
+    history = result.history
+    minutes = np.cumsum([h.seconds for h in history]) / 60
     print("epoch  minutes  train acc  val acc (held-out photographs)")
     for m, h in zip(minutes, history, strict=True):
-        print(f"{h['epoch']:5d}  {m:7.1f}  {h['train_accuracy']:9.3f}  {h['val_accuracy']:7.3f}")
+        print(f"{h.epoch:5d}  {m:7.1f}  {h.train_accuracy:9.3f}  {h.val_accuracy:7.3f}")
     print(
-        f"{len(history)} epochs ({result['epochs']} planned) in {seconds / 60:.1f} min, stopped "
-        f"at: {result['stopped']}; best validation image-level {result['best_val_accuracy']:.3f}"
+        f"{len(history)} epochs ({result.planned_epochs} planned) in {seconds / 60:.1f} min, "
+        f"stopped at: {result.stopped}; best validation image-level {result.best_val_accuracy:.3f}"
     )
     print(
         f"{'method':18s} {'image-level':>12s} {'quarter-level':>14s}  (test: {ev.n_test} "

@@ -26,7 +26,7 @@ from convlens.explain.quality import deletion_insertion, randomisation_check
 from convlens.models import vgg16
 from convlens.models.weights import checkpoint_dir, load_weights
 from convlens.problem2 import top5
-from convlens.problem2.setup import imagenet_setup
+from convlens.problem2.setup import imagenet_setup, sizes
 from convlens.report import problem2
 from convlens.report.build import ReportContext
 from convlens.uncertainty import mc_dropout
@@ -140,7 +140,9 @@ def main(argv: list[str]) -> None:
         for name, s in r.seconds.items():
             print(f"{name:32s} {s:7.1f}")
         print(f"{'whole section':32s} {total:7.1f}   (target 300)")
-        setup = imagenet_setup(load_weights(vgg16(init_weights=False), path), folder, 0, args.quick)
+        setup = imagenet_setup(
+            load_weights(vgg16(init_weights=False), path), folder, 0, sizes("imagenet", args.quick)
+        )
         cv = setup.class_viz["steps"]
         rate, floor = class_viz_floor(setup.model, cv, 2 * len(setup.classes))
         print(

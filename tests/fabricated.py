@@ -88,7 +88,7 @@ def evaluation(acc: float, quarters: int | None = None, **others: float) -> Eval
     methods |= {name.replace("_", "+"): method(a) for name, a in others.items()}
     return Evaluation(
         run="runs/x",
-        epochs_trained=3,
+        best_epoch=3,
         n_test=100,
         seam_temperature=0.05,
         seam_weight=0.5,

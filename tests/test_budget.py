@@ -9,6 +9,7 @@ import torch
 
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.results import Epoch, TrainResult
 from convlens.jigsaw.speed import epoch_seconds
 from convlens.problem3 import study
 from convlens.problem3.budget import Need, TrainingBudget, budget_dict, plan_budget, read_budget
@@ -56,12 +57,8 @@ def test_study_gives_each_network_its_share_of_what_the_others_left(monkeypatch,
 
     def fake_training(data, run, cfg, **kw):
         given[cfg.model.arch] = cfg.minutes
-        row = {"epoch": 1, "train_loss": 1.0, "train_accuracy": 0.5, "val_accuracy": 1.0}
-        return {
-            "history": [{**row, "seconds": used[cfg.model.arch] * 60}],
-            "epochs": 1,
-            "stopped": "perfect",
-        }
+        row = Epoch(1, 1.0, 0.5, 1.0, seconds=used[cfg.model.arch] * 60)
+        return TrainResult(str(run), [row], 1.0, 1, "perfect", n_fit=90, n_validation=10)
 
     monkeypatch.setattr(study, "run_training", fake_training)
     monkeypatch.setattr(study, "load_run", lambda run, device: (None, None, {"epoch": 0}))

@@ -47,7 +47,7 @@ def test_data_is_split_by_photograph(photo_arrays):
 def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
     a, b = photo_arrays["a"], photo_arrays["b"]
     full = train(a, b, tmp_path / "full", _cfg(3), progress=False)
-    assert len(full["history"]) == 3
+    assert len(full.history) == 3
     assert (tmp_path / "full" / "best.pt").exists() and (
         tmp_path / "full" / "checkpoint.pt"
     ).exists()
@@ -60,7 +60,7 @@ def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
     with pytest.raises(ConvlensError, match="pass --resume"):
         train(a, b, tmp_path / "cut", _cfg(3), progress=False)
     resumed = train(a, b, tmp_path / "cut", _cfg(3), resume=True, progress=False)
-    assert [h["epoch"] for h in resumed["history"]] == [1, 2, 3]
+    assert [h.epoch for h in resumed.history] == [1, 2, 3]
     m_full, _, _ = load_run(tmp_path / "full", "checkpoint.pt")
     m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
     for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
@@ -336,7 +336,7 @@ def test_each_architecture_learns_real_photo_puzzles(model, epochs, tmp_path):
 
 
 def test_epoch_plan_puts_differently_shuffled_copies_side_by_side():
-    from convlens.jigsaw.train import epoch_plan
+    from convlens.jigsaw.epoch_data import epoch_plan
 
     rng = np.random.default_rng(0)
     order, classes, params = epoch_plan(50, _cfg(shuffles=4), rng)
@@ -355,7 +355,7 @@ def test_blended_batches_keep_exact_labels_and_equal_a_plain_loop(photo_arrays):
     shuffled by its label; a plain loop over the images, with the exam's de-shuffling, gives
     the same batch back."""
     from convlens.data.transforms import normalize
-    from convlens.jigsaw.train import EpochBatches, augment, epoch_plan
+    from convlens.jigsaw.epoch_data import EpochBatches, augment, epoch_plan
 
     originals = torch.from_numpy(deshuffle(photo_arrays["a"][:40], photo_arrays["b"][:40]))
     cfg = _cfg(mix=1.0, crop_scale=0.6)

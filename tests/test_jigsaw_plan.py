@@ -167,7 +167,7 @@ def test_a_budget_plans_the_epochs_from_the_first_and_resumes_on_the_same_plan(
     cfg = TrainConfig(epochs=20, minutes=0.5, batch_size=64, precision="fp32", model=TINY)
     monkeypatch.setattr(train_module, "time", _Clock(7.0))  # 30 s / 7 s: 4 epochs fit
     full = train(a, b, tmp_path / "full", cfg, progress=False)
-    assert full["epochs"] == 4 and len(full["history"]) == 4 and full["stopped"] == "budget"
+    assert full.planned_epochs == 4 and len(full.history) == 4 and full.stopped == "budget"
 
     # The same run, killed in its third epoch, resumed on a machine twice as fast: the plan
     # made after the first epoch stands and the weights end exactly as in the unbroken run.
@@ -179,7 +179,7 @@ def test_a_budget_plans_the_epochs_from_the_first_and_resumes_on_the_same_plan(
     monkeypatch.setattr(train_module, "predict_log_probs", original)
     monkeypatch.setattr(train_module, "time", _Clock(1.0))
     resumed = train(a, b, tmp_path / "cut", cfg, resume=True, progress=False)
-    assert resumed["epochs"] == 4 and [h["epoch"] for h in resumed["history"]] == [1, 2, 3, 4]
+    assert resumed.planned_epochs == 4 and [h.epoch for h in resumed.history] == [1, 2, 3, 4]
     m_full, _, _ = load_run(tmp_path / "full", "checkpoint.pt")
     m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
     for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
@@ -190,7 +190,7 @@ def test_a_budget_larger_than_the_epochs_trains_them_all(arrays, tmp_path, monke
     cfg = TrainConfig(epochs=3, minutes=60, batch_size=64, precision="fp32", model=TINY)
     monkeypatch.setattr(train_module, "time", _Clock(5.0))
     result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
-    assert result["epochs"] == 3 and result["stopped"] == "epochs"
+    assert result.planned_epochs == 3 and result.stopped == "epochs"
 
 
 @pytest.mark.parametrize("patience, epochs_run", [(2, 4), (3, 5), (0, 6)])
@@ -217,8 +217,8 @@ def test_early_stopping_waits_for_its_patience(patience, epochs_run, arrays, tmp
     monkeypatch.setattr(train_module, "predict_log_probs", validation)
     cfg = TrainConfig(epochs=6, patience=patience, batch_size=64, precision="fp32", model=TINY)
     result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
-    assert len(result["history"]) == epochs_run
-    assert result["stopped"] == ("perfect" if patience else "epochs")
+    assert len(result.history) == epochs_run
+    assert result.stopped == ("perfect" if patience else "epochs")
 
 
 def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_path, monkeypatch):
@@ -269,7 +269,7 @@ def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_pa
         train(a, b, tmp_path / "cut", cfg, progress=False)
     monkeypatch.setattr(train_module, "predict_log_probs", original)
     resumed = train(a, b, tmp_path / "cut", cfg, resume=True, progress=False)
-    assert resumed["history"][1]["val_accuracy"] == full["history"][1]["val_accuracy"]
+    assert resumed.history[1].val_accuracy == full.history[1].val_accuracy
     for name in ("checkpoint.pt", "best.pt"):
         m_full, _, _ = load_run(tmp_path / "full", name)
         m_cut, _, _ = load_run(tmp_path / "cut", name)

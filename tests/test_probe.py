@@ -207,6 +207,23 @@ def test_the_probe_choice_never_reads_test_labels(normal, tmp_path):
         assert row.val_knn == max(same)
         assert first.choices[row.network].block == row.block
     assert first.raw.knn > 0.9  # real digits in pixel space
+    # the second twin chooses its own block on validation, never on the test labels either
+    twin = first.differences["random network, second seed"]
+    assert all(
+        r.differences["random network, second seed"].twin_choice == twin.twin_choice
+        for r in results[1:]
+    )
+    # and its accuracy is a plain k-NN on that block of a network seeded seed + 1
+    from convlens.probe.features import features
+
+    net = random_network(CFG, 1)
+    block = twin.twin_choice.block
+    tr, te = (features(net, x, [block])[block] for x in (normal["a"], normal["c"]))
+    if twin.twin_choice.standardised:
+        mean, std = tr.mean(0), np.where(tr.std(0) > 0, tr.std(0), 1.0)
+        tr, te = (tr - mean) / std, (te - mean) / std
+    knn = KNeighborsClassifier(3).fit(tr, normal["b"])
+    assert twin.twin_accuracy == pytest.approx((knn.predict(te) == test_y).mean(), abs=0.02)
 
 
 def test_validation_split_is_stratified_and_disjoint(normal):

@@ -215,6 +215,7 @@ window.addEventListener('load', () => {
 def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypatch):
     """With weights present the report runs VGG16's steps; a tiny 1000-class VGG stands in."""
     from convlens.models import vgg11
+    from convlens.problem2 import section
     from convlens.report import problem2
     from convlens.report.document import Document
 
@@ -224,10 +225,10 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     torch.manual_seed(0)
     weights = tmp_path / "tiny.pth"
     torch.save(tiny().state_dict(), weights)
-    monkeypatch.setattr(problem2, "vgg16", tiny)
+    monkeypatch.setattr(section, "vgg16", tiny)
     ctx = ReportContext(out=tmp_path, quick=True, problem2=problem2_dir, weights=str(weights))
     ctx.figures.mkdir(parents=True)
-    record = problem2.compute(ctx, "key")
+    record = section.compute(ctx, "key")
     results = to_json(record)
     assert results["mode"] == "imagenet"
     assert results["validation"]["n"] == 95 and len(results["top5"]) == 5
@@ -246,9 +247,11 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     # what the stand-alone functions compute from scratch.
     from convlens.explain.quality import explanation_quality
     from convlens.problem2 import top5
-    from convlens.problem2.setup import imagenet_setup
+    from convlens.problem2.setup import imagenet_setup, sizes
 
-    setup = imagenet_setup(load_weights(tiny(False), weights).eval(), problem2_dir, 0, True)
+    setup = imagenet_setup(
+        load_weights(tiny(False), weights).eval(), problem2_dir, 0, sizes("imagenet", quick=True)
+    )
     alone = to_json(top5(setup.model, setup.images, setup.files, setup.names).rows)
     for ours, ref in zip(results["top5"], alone, strict=True):
         assert [t["class_id"] for t in ours["top"]] == [t["class_id"] for t in ref["top"]]

@@ -38,3 +38,14 @@ def test_validation_images_are_called_what_they_are():
     assert "photographs held out" in _validation_words("demo")
     exam = _validation_words("exam")
     assert "random tenth of the training file" in exam and "not held-out photographs" in exam
+
+
+def test_the_training_caption_counts_only_the_images_trained_and_validated_on():
+    from convlens.report.problem3 import _training_caption
+
+    r = fabricated.problem3()
+    assert "the training file's 2000 images" in _training_caption(r)  # counts not kept
+    first = dataclasses.replace(r.study.first, n_fit=1620, n_validation=180)
+    study = dataclasses.replace(r.study, networks={**r.study.networks, "edgenet": first})
+    text = _training_caption(dataclasses.replace(r, study=study))
+    assert "1620 labelled images of the training file's 2000, 180 more held out" in text

@@ -20,6 +20,7 @@ from convlens.cli.options import (
 from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
 from convlens.figures.problem3 import EXAMPLES, examples_figure, restored_figure
+from convlens.jigsaw.config import VAL_SPLITS
 from convlens.jigsaw.data import load_npz
 from convlens.jigsaw.model import ARCHS, HEADS
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS
@@ -45,6 +46,7 @@ TRAIN_FLAGS = (
     "batch_size",
     "lr",
     "val_fraction",
+    "val_split",
     "shuffles",
     "crop_scale",
     "mix",
@@ -172,6 +174,13 @@ def register(sub) -> None:
     t.add_argument(
         "--val-fraction", type=float, default=None, help="in (0, 1); picks best.pt (0.1)"
     )
+    t.add_argument(
+        "--val-split",
+        choices=VAL_SPLITS,
+        default=None,
+        help="without known photographs: hold out random images, or whole groups of "
+        "look-alike images (the recipe's choice by default)",
+    )
     add_device(t, precision_default="auto")
     add_seed(t)
     t.set_defaults(func=run_train)
@@ -245,11 +254,11 @@ def run_train(args) -> int:
         "epochs": "stopped after all planned epochs",
         "budget": f"stopped at the {cfg.minutes:g}-minute budget; more minutes may train further",
         "perfect": f"stopped after {cfg.patience} epochs at perfect validation accuracy",
-    }[result["stopped"]]
-    epochs = len(result["history"])
+    }[result.stopped]
+    epochs = len(result.history)
     print(
-        f"best validation image-level accuracy {result['best_val_accuracy']:.4f} after "
-        f"{epochs} epoch{'' if epochs == 1 else 's'}, {result['minutes']:.1f} min ({why}); "
+        f"best validation image-level accuracy {result.best_val_accuracy:.4f} after "
+        f"{epochs} epoch{'' if epochs == 1 else 's'}, {result.minutes:.1f} min ({why}); "
         f"checkpoints in {args.out}"
     )
     return 0

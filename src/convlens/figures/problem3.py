@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from convlens import plotting
+from convlens.jigsaw.recipes import EXAM_BAR
 from convlens.jigsaw.results import Evaluation, minutes
 from convlens.jigsaw.scoring import restore
 from convlens.jigsaw.tiles import deshuffle
@@ -89,7 +90,7 @@ def learning_figure(study: Study, path: Path) -> str:
     }
     return plotting.curves_with_baselines(
         series,
-        {"the exam's bar (0.60)": 0.6},
+        {f"the exam's bar ({EXAM_BAR:.2f})": EXAM_BAR},
         "training minutes",
         "image-level accuracy (validation)",
         path,

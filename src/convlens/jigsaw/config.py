@@ -12,6 +12,8 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw.model import ARCHS, HEADS, ModelConfig
 from convlens.runtime import check_precision, resolve_device
 
+VAL_SPLITS = ("random", "look-alike")
+
 
 @dataclass
 class TrainConfig:
@@ -21,6 +23,10 @@ class TrainConfig:
     weight_decay: float = 0.05
     label_smoothing: float = 0.05
     val_fraction: float = 0.1
+    # How validation images are held out when the images' photographs are unknown: "random"
+    # rows, or "look-alike" groups of images with similar colours held out whole
+    # (convlens.jigsaw.look_alike); images with known groups always hold out whole groups.
+    val_split: str = "random"
     flip: bool = True
     color_jitter: float = 0.2
     # Each epoch, each image is first cropped to a random square of at least this fraction of
@@ -62,6 +68,11 @@ class TrainConfig:
             (0 <= self.label_smoothing < 1, "label_smoothing must be in [0, 1)", 0),
             # 0 would leave no validation split, hence no best.pt for evaluate and probe.
             (0 < self.val_fraction < 1, "val_fraction must be in (0, 1)", self.val_fraction),
+            (
+                self.val_split in VAL_SPLITS,
+                f"val_split must be one of {', '.join(VAL_SPLITS)}",
+                self.val_split,
+            ),
             (
                 0 <= self.workers <= MAX_WORKERS,
                 f"workers must be in 0..{MAX_WORKERS} (this machine's cores)",

@@ -7,14 +7,16 @@ import hashlib
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+import torch
 
 from convlens import archive, atomic
 from convlens.errors import ConvlensError
 from convlens.jigsaw.permutations import validate_orders
+from convlens.jigsaw.seams import seam_costs
 
 
 @dataclass
@@ -23,6 +25,14 @@ class Split:
     labels: np.ndarray | None  # N x 4 orders (jigsaw) or N class ids; None if absent
     known: np.ndarray | None = None  # for orders: which rows have a known permutation
     groups: np.ndarray | None = None  # e.g. each crop's source photograph (validation split)
+    _seam_costs: torch.Tensor | None = field(default=None, repr=False, compare=False)
+
+    def seam_costs(self) -> torch.Tensor:
+        """N x 24 training-free seam costs of every image (convlens.jigsaw.seams), computed once
+        per split: every network evaluated on these images reuses them."""
+        if self._seam_costs is None:
+            self._seam_costs = seam_costs(self.images)
+        return self._seam_costs
 
 
 @dataclass

@@ -28,6 +28,25 @@ def epochs(history: list[dict]) -> list[Epoch]:
     return [Epoch(**h) for h in history]
 
 
+@dataclass(frozen=True)
+class TrainResult:
+    """How a training run ended: its epochs, the best validation image-level accuracy, the
+    epochs planned (fewer than the settings' when a time budget cut them) and why it stopped
+    ("epochs", "budget" or "perfect")."""
+
+    run: str
+    history: list[Epoch]
+    best_val_accuracy: float
+    planned_epochs: int
+    stopped: str
+    n_fit: int  # labelled images trained on
+    n_validation: int  # labelled images held out to validate on
+
+    @property
+    def minutes(self) -> float:
+        return round(sum(h.seconds for h in self.history) / 60, 2)
+
+
 def minutes(history: list[Epoch]) -> np.ndarray:
     """Minutes of training at the end of each epoch."""
     return np.cumsum([h.seconds for h in history]) / 60
@@ -50,7 +69,7 @@ class Evaluation:
     and the network's log-probabilities travel along (not stored) for the examples figure."""
 
     run: str
-    epochs_trained: int
+    best_epoch: int  # the epoch whose weights are evaluated (best on validation)
     n_test: int
     seam_temperature: float
     seam_weight: float

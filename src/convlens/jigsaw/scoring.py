@@ -71,10 +71,19 @@ def _combine(net: torch.Tensor, seam: torch.Tensor, weight: float) -> torch.Tens
 
 
 def score_all(
-    model, shuffled: np.ndarray, combination: Combination, *, tta: bool = True, **kw
+    model,
+    shuffled: np.ndarray,
+    combination: Combination,
+    *,
+    tta: bool = True,
+    costs: torch.Tensor | None = None,
+    **kw,
 ) -> Scores:
+    """Every method's log-probabilities; `costs`: the images' seam costs when already computed
+    (convlens.jigsaw.data.Split.seam_costs)."""
     net = predict_log_probs(model, shuffled, **kw)
-    seam = seam_log_probs(seam_costs(shuffled), combination.temperature)
+    costs = seam_costs(shuffled) if costs is None else costs
+    seam = seam_log_probs(costs, combination.temperature)
     w = combination.weight
     out = {"network": net, "seam": seam, "network+seam": _combine(net, seam, w)}
     if tta:

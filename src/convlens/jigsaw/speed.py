@@ -12,9 +12,10 @@ import numpy as np
 import torch
 
 from convlens.jigsaw.config import TrainConfig
+from convlens.jigsaw.epoch_data import EpochBatches, epoch_plan
 from convlens.jigsaw.inference import predict_log_probs
 from convlens.jigsaw.model import build_model
-from convlens.jigsaw.train import EpochBatches, epoch_plan, train_layout
+from convlens.jigsaw.train import train_layout
 from convlens.runtime import autocast, resolve_device
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from convlens.jigsaw.data import content_digest
+from convlens.jigsaw.look_alike import look_alike_split
 from convlens.jigsaw.permutations import NUM_PERMUTATIONS, PERMUTATIONS
 from convlens.jigsaw.tiles import shuffle
 
@@ -33,6 +35,29 @@ def split_train_val(
     perm = np.random.default_rng(seed).permutation(n)
     n_val = max(1, int(round(n * fraction))) if fraction > 0 else 0
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
+
+
+def validation_split(
+    originals: np.ndarray, fraction: float, seed: int, how: str, groups=None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one home of a run's split into (fit, validation) rows: whole `groups` when they
+    are known; else look-alike groups (`how` "look-alike") where they leave both sides
+    images; else random rows."""
+    if groups is None and how == "look-alike":
+        fit, val = look_alike_split(originals, fraction, seed)
+        if len(fit) and len(val):
+            return fit, val
+    return split_train_val(len(originals), fraction, seed, groups=groups)
+
+
+def labelled_digest(images: np.ndarray, orders: np.ndarray, groups=None) -> str:
+    """The digest a run keeps of what it trained on (the labelled images, their orders and
+    groups): resuming checks it, and evaluation reads the run's validation rows only when the
+    data it is given has the same digest."""
+    arrays = {"images": images, "orders": orders}
+    if groups is not None:
+        arrays["groups"] = np.unique(groups, return_inverse=True)[1]
+    return content_digest(arrays)
 
 
 def fixed_shuffles(originals: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -101,6 +101,7 @@ class Difference:
     high: float
     real: bool
     twin_accuracy: float | None = key(omit_if_none=True, default=None)
+    twin_choice: Choice | None = key(omit_if_none=True, default=None)  # a second twin's own
 
 
 TRAINED, RANDOM, RAW = "de-shuffling network", "random network", "raw pixels"

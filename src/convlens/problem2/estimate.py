@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from convlens.explain.model_state import preserved
+from convlens.problem2.setup import Sizes
 from convlens.runtime import autocast, placed, resolve_precision
 
 
@@ -93,13 +94,11 @@ def problem2_seconds(
     }
 
 
-def demo_estimate(quick: bool) -> dict[str, float]:
+def demo_estimate(size: Sizes) -> dict[str, float]:
     """The demo's steps on the digits classifier (untrained here; the time does not depend on
     the weights), its training included, with the settings of convlens.problem2.setup."""
     from convlens.demo.digits import digits_vgg, load_digits_data
-    from convlens.problem2.setup import DEMO_SETTINGS
 
-    settings = DEMO_SETTINGS["quick" if quick else "full"]
     data = load_digits_data(0)
     model = digits_vgg()
     forward, backward = pass_seconds(model, tuple(data.x_train.shape[1:]), batch=64)
@@ -110,13 +109,13 @@ def demo_estimate(quick: bool) -> dict[str, float]:
         backward,
         n_validation=0,
         n_test=5,
-        n_checked=settings["eval_images"],
-        deletion_steps=settings["deletion_steps"],
+        n_checked=size.eval_images,
+        deletion_steps=size.deletion_steps,
         randomised_layers=weighted,
-        class_viz_images=2 * 3 + (0 if quick else 2 * 10),
-        class_viz_steps=settings["class_viz_steps"],
+        class_viz_images=2 * 3 + (2 * 10 if size.all_classes else 0),
+        class_viz_steps=size.class_viz_steps,
     )
     # training: a forward and backward pass per image and epoch, and the update
-    seconds["digits_classifier"] = settings["epochs"] * n_train * backward
+    seconds["digits_classifier"] = size.classifier_epochs * n_train * backward
     seconds["calibration"] = n_test * forward
     return seconds

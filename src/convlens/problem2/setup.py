@@ -21,6 +21,38 @@ from convlens.data.problem2 import Problem2, load_problem2
 from convlens.data.transforms import normalized_bounds, preprocess
 from convlens.problem2.results import DigitsMetrics, Problem2Found
 
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each step does: the report's one settings object per mode (the quick report,
+    a smoke test, is another Sizes, not a condition inside the steps)."""
+
+    class_viz_steps: int  # gradient steps per class model (2c)
+    mc_samples: int  # Monte Carlo dropout samples per test image (2h)
+    deletion_steps: int  # deletion/insertion frames per curve (the explanation checks)
+    calibration_samples: int  # Monte Carlo samples for the calibration (2b)
+    classifier_epochs: int = 0  # the demo's digits classifier
+    eval_images: int = 0  # the demo checks this many labelled digits
+    all_classes: bool = False  # 2c once more for every class (the demo's ten digits)
+
+
+# 10 deletion/insertion steps and the top 4 layers randomised: 71 s against 212 s for 24 and 8
+# on a 2-core CPU held to AVX2; on the trained digits classifier the areas at 10 steps are
+# within 0.012 of those at 24 (bench_explanation_checks.py)
+SIZES = {
+    ("imagenet", "full"): Sizes(150, 50, 10, 30),
+    ("imagenet", "quick"): Sizes(20, 10, 8, 10),
+    ("demo", "full"): Sizes(150, 100, 32, 50, 20, 48, True),
+    ("demo", "quick"): Sizes(15, 20, 8, 10, 2, 12, False),
+}
+RANDOMISED_LAYERS = 4  # VGG16's top layers re-initialised by the randomisation test
+
+
+def sizes(mode: str, quick: bool) -> Sizes:
+    """The sizes of `mode` ("imagenet" or "demo") for the full or the quick report."""
+    return SIZES[mode, "quick" if quick else "full"]
+
+
 # Stand-ins for the exam's five test images when its folder was not given.
 DEMO_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left")
 
@@ -52,7 +84,7 @@ def _problem2(path: Path | None) -> Problem2 | None:
     return load_problem2(path) if path else None
 
 
-def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, quick: bool):
+def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, size: Sizes):
     p2 = _problem2(problem2)
     if p2 is not None:
         items, where = p2.test, "the exam's five test images"
@@ -78,7 +110,7 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, quick: bo
         display=denormalize,
         prefix="vgg16",
         class_viz={
-            "steps": 20 if quick else 150,
+            "steps": size.class_viz_steps,
             "l2": 1e-3,
             "blur_sigma": 1.0,
             "jitter": 4,
@@ -88,13 +120,10 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, quick: bo
             "precision": "auto",
         },
         classes=sorted(random.Random(seed).sample(range(1000), 3)),
-        samples=10 if quick else 50,
-        # 10 deletion/insertion steps and the top 4 layers randomised: 71 s against 212 s for
-        # 24 and 8 on a 2-core CPU held to AVX2; on the trained digits classifier the areas at
-        # 10 steps are within 0.012 of those at 24 (bench_explanation_checks.py)
-        quality={"steps": 8 if quick else 10, "max_layers": 4},
+        samples=size.mc_samples,
+        quality={"steps": size.deletion_steps, "max_layers": RANDOMISED_LAYERS},
         validation=p2.validation if p2 is not None else None,
-        calibration_samples=10 if quick else 30,
+        calibration_samples=size.calibration_samples,
         info={"test_images": where},
     )
 
@@ -113,25 +142,17 @@ def demo_class_viz(steps: int) -> dict:
     }
 
 
-# The demo's sizes (the estimate of its time reads them too)
-DEMO_SETTINGS = {
-    "full": {"epochs": 20, "eval_images": 48, "deletion_steps": 32, "class_viz_steps": 150},
-    "quick": {"epochs": 2, "eval_images": 12, "deletion_steps": 8, "class_viz_steps": 15},
-}
-
-
-def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> Problem2Setup:
+def demo_setup(problem2: Path | None, seed: int, size: Sizes, missing: str) -> Problem2Setup:
     from convlens.demo.digits import to_display, train_digits_classifier
     from convlens.models import vgg16
 
-    sizes = DEMO_SETTINGS["quick" if quick else "full"]
-    model, data, metrics = train_digits_classifier(seed=seed, epochs=sizes["epochs"])
+    model, data, metrics = train_digits_classifier(seed=seed, epochs=size.classifier_epochs)
     # Five test digits: the first four and, when there is one, a later misclassified digit.
     with torch.no_grad():
         pred = model(data.x_test).argmax(1)
     wrong = torch.nonzero(pred != data.y_test).flatten().tolist()
     idx = [0, 1, 2, 3, next((w for w in wrong if w > 3), 4)]
-    n_eval = sizes["eval_images"]
+    n_eval = size.eval_images
     info = {
         "missing_weights": missing,
         "digits": DigitsMetrics(**metrics),
@@ -148,14 +169,14 @@ def demo_setup(problem2: Path | None, seed: int, quick: bool, missing: str) -> P
         files=[f"digit #{i} (true {int(data.y_test[i])})" for i in idx],
         display=to_display,
         prefix="demo",
-        class_viz=demo_class_viz(sizes["class_viz_steps"]),
+        class_viz=demo_class_viz(size.class_viz_steps),
         classes=sorted(random.Random(seed).sample(range(10), 3)),
-        samples=20 if quick else 100,
-        quality={"steps": sizes["deletion_steps"], "max_layers": None},
+        samples=size.mc_samples,
+        quality={"steps": size.deletion_steps, "max_layers": None},
         eval_images=data.x_test[:n_eval],
         calibration_images=data.x_test,
         calibration_labels=data.y_test.numpy(),
-        calibration_samples=10 if quick else 50,
-        all_classes=not quick,
+        calibration_samples=size.calibration_samples,
+        all_classes=size.all_classes,
         info=info,
     )

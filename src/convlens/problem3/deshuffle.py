@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from convlens import atomic
 from convlens.errors import ConvlensError
@@ -14,7 +15,7 @@ from convlens.jigsaw.checkpoint import load_run
 from convlens.jigsaw.config import TrainConfig, check_images
 from convlens.jigsaw.data import NpzData
 from convlens.jigsaw.model import shuffle_invariant
-from convlens.jigsaw.results import Evaluation, MethodAccuracy
+from convlens.jigsaw.results import Evaluation, MethodAccuracy, TrainResult
 from convlens.jigsaw.scoring import (
     METHODS,
     Combination,
@@ -25,7 +26,9 @@ from convlens.jigsaw.scoring import (
     restore,
     score_all,
 )
-from convlens.jigsaw.train import split_originals, train
+from convlens.jigsaw.splits import labelled_digest, validation_split
+from convlens.jigsaw.tiles import deshuffle
+from convlens.jigsaw.train import train
 from convlens.record import key
 
 _INVARIANT_NAMES = {"edgenet": "EdgeNet", "cfn": "the CFN"}
@@ -55,7 +58,7 @@ def run_training(
     progress: bool = True,
     distributed=None,
     epoch_probe=None,
-) -> dict:
+) -> TrainResult:
     images, orders = labelled_train(data)
     return train(  # which checks the settings and the images against the network
         images,
@@ -77,17 +80,34 @@ def _run_precision(cfg: TrainConfig, device) -> str:
     return cfg.precision if str(device) == "cpu" else "fp32"
 
 
-def fitted_combination(model, cfg, data: NpzData, device, *, distributed=None) -> Combination:
-    """Fit the seam score's temperature and weight on the run's own validation split.
-
-    The split is rebuilt from the labelled training images exactly as training drew it, so the
-    network never saw these images; without labelled training images, defaults are used.
-    """
+def validation_originals(cfg: TrainConfig, data: NpzData, checkpoint: dict | None):
+    """The restored images a run validated on: the rows its checkpoint keeps, when `data` holds
+    the labelled images it trained on; else (a run saved before the rows were kept, or other
+    data) the split drawn again from `data` as training draws it. None without labelled
+    training images."""
     tr = data.train
     if tr is None or tr.labels is None or not tr.known.any():
-        return Combination()
-    _, val = split_originals(tr.images[tr.known], tr.labels[tr.known], cfg, _known_groups(data))
-    if len(val) < 24:
+        return None
+    images, orders, groups = tr.images[tr.known], tr.labels[tr.known], _known_groups(data)
+    checkpoint = checkpoint or {}
+    rows = checkpoint.get("validation_rows")
+    if rows is not None and checkpoint.get("data_digest") == labelled_digest(
+        images, orders, groups
+    ):
+        rows = np.asarray(rows, dtype=np.int64)
+        return deshuffle(images[rows], orders[rows])
+    originals = deshuffle(images, orders)
+    _, rows = validation_split(originals, cfg.val_fraction, cfg.seed, cfg.val_split, groups)
+    return originals[rows]
+
+
+def fitted_combination(
+    model, cfg, data: NpzData, device, *, checkpoint: dict | None = None, distributed=None
+) -> Combination:
+    """Fit the seam score's temperature and weight on the run's validation images (the network
+    never trained on them); defaults without labelled training images."""
+    val = validation_originals(cfg, data, checkpoint)
+    if val is None or len(val) < 24:
         return Combination()
     return fit_combination(
         model,
@@ -102,8 +122,7 @@ def fitted_combination(model, cfg, data: NpzData, device, *, distributed=None) -
 def evaluate_run(run: Path, data: NpzData, *, device="cpu", **settings) -> Evaluation:
     """`evaluate_model` on the best weights of a training run folder."""
     model, cfg, ckpt = load_run(run, device=device)
-    epochs = int(ckpt["epoch"]) + 1
-    return evaluate_model(model, cfg, data, run=run, epochs=epochs, device=device, **settings)
+    return evaluate_model(model, cfg, data, run=run, checkpoint=ckpt, device=device, **settings)
 
 
 def evaluate_model(
@@ -112,14 +131,15 @@ def evaluate_model(
     data: NpzData,
     *,
     run: Path,
-    epochs: int,
+    checkpoint: dict,
     tta: bool = True,
     device="cpu",
     distributed=None,
     progress: bool = False,
 ) -> Evaluation:
     """Every method's image- and quarter-level accuracy on the labelled test split of `data`
-    (`run` and `epochs` say which weights these are); under torchrun the network's inference
+    (`run` and its `checkpoint` say which weights these are; the seam score is fitted on the
+    run's validation images); under torchrun the network's inference
     is sharded over the ranks."""
     test = data.test
     if test is not None and not len(test.images):
@@ -133,7 +153,9 @@ def evaluate_model(
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
     images, orders = test.images[test.known], test.labels[test.known]
     check_images(images, cfg.model, data.source)
-    combination = fitted_combination(model, cfg, data, device, distributed=distributed)
+    combination = fitted_combination(
+        model, cfg, data, device, checkpoint=checkpoint, distributed=distributed
+    )
     # test-time augmentation of a shuffle-invariant network equals its plain prediction
     # exactly: skip the 24x cost
     tta_equivalent = shuffle_invariant(cfg.model)
@@ -142,6 +164,7 @@ def evaluate_model(
         images,
         combination,
         tta=tta and not tta_equivalent,
+        costs=test.seam_costs()[torch.from_numpy(test.known)],
         device=device,
         precision=_run_precision(cfg, device),
         distributed=distributed,
@@ -150,7 +173,7 @@ def evaluate_model(
     methods = {m: accuracy(scores.log_probs[m], orders) for m in METHODS if m in scores.log_probs}
     return Evaluation(
         run=str(run),
-        epochs_trained=epochs,
+        best_epoch=int(checkpoint["epoch"]) + 1,
         n_test=len(images),
         seam_temperature=combination.temperature,
         seam_weight=combination.weight,
@@ -195,12 +218,12 @@ def restore_images(
         raise ConvlensError(f"{data.source}: no images to restore")
     if method not in METHODS:
         raise ConvlensError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-    model, cfg, _ = load_run(run, device=device)
+    model, cfg, ckpt = load_run(run, device=device)
     for part in parts:
         check_images(part.images, cfg.model, data.source)
     tta = "tta" in method
     summary = {}
-    combination = fitted_combination(model, cfg, data, device)
+    combination = fitted_combination(model, cfg, data, device, checkpoint=ckpt)
     for split in ("train", "test"):
         part = getattr(data, split)
         if part is None:
@@ -210,6 +233,7 @@ def restore_images(
             part.images,
             combination,
             tta=tta,
+            costs=part.seam_costs(),
             device=device,
             precision=_run_precision(cfg, device),
             progress=progress,

@@ -80,9 +80,7 @@ def probe_model(
         networks, data, k, seed, device, progress, raw
     )
     result = compare(sets, ytr, yte, k=k, seed=seed, predictions=predictions, layer=layer)
-    differences = _differences(
-        sets, predictions, choices[RANDOM], model_config, data, k, seed, device
-    )
+    differences = _differences(sets, predictions, model_config, data, k, seed, device)
     return dataclasses.replace(result, choices=choices, layers=layers, differences=differences)
 
 
@@ -133,23 +131,28 @@ def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progr
     return sets, predictions, choices, table
 
 
-def _differences(sets, predictions, random_choice: Choice, model_config, data, k, seed, device):
+def _differences(sets, predictions, model_config, data, k, seed, device):
     """Trained minus random twin on the test images, with paired bootstrap intervals: against
-    the twin the probe chose with, and against a second twin (another seed, the same block and
-    standardisation), so a difference that depends on one lucky initialisation shows."""
+    the twin the probe chose with, and against a second twin (another seed, whose block and
+    standardisation are chosen on its own validation split, as the first twin's were), so a
+    difference that depends on one lucky initialisation shows."""
     ytr, yte = data.train.labels, data.test.labels
     right = {n: predictions[n]["euclidean"][k] == yte for n in sets if n in predictions}
     twin = random_network(model_config, seed + 1).to(device)
-    block = random_choice.block
-    tr = features(twin, data.train.images, [block], device=device)[block]
+    tr_all = features(twin, data.train.images, device=device, progress=False)
+    chosen = best(validation_scores(tr_all, ytr, k, seed, groups=data.train.groups))
+    block = chosen["features"]
+    tr = tr_all[block]
     te = features(twin, data.test.images, [block], device=device)[block]
-    if random_choice.standardised:
+    if chosen["standardised"]:
         tr, te = standardise(tr, te)
     second = knn_predictions(tr, ytr, te, (k,))["euclidean"][k] == yte
     trained = right[TRAINED]
     return {
         RANDOM: paired_difference(trained, right[RANDOM], seed=seed),
         SECOND_TWIN: dataclasses.replace(
-            paired_difference(trained, second, seed=seed), twin_accuracy=float(second.mean())
+            paired_difference(trained, second, seed=seed),
+            twin_accuracy=float(second.mean()),
+            twin_choice=Choice(block, chosen["standardised"], chosen["val_knn"]),
         ),
     }

@@ -32,6 +32,9 @@ class NetworkResult:
     seconds: dict[str, float]
     # the minutes the shared budget planned for this network before training (its need)
     needed_minutes: float | None = key(omit_if_none=True, default=None)
+    # labelled training images trained on and held out for validation
+    n_fit: int | None = key(omit_if_none=True, default=None)
+    n_validation: int | None = key(omit_if_none=True, default=None)
 
     @property
     def alone(self) -> float:

@@ -6,7 +6,6 @@ each network against its random twin and raw pixels. The report and the benchmar
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,13 +14,13 @@ import torch
 from convlens.jigsaw.checkpoint import CHECKPOINT, load_run
 from convlens.jigsaw.config import TrainConfig
 from convlens.jigsaw.data import NpzData
-from convlens.jigsaw.results import epochs
 from convlens.probe.curve import FeatureCurve
 from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.deshuffle import evaluate_model, run_training
 from convlens.problem3.probe import probe_model, random_network
 from convlens.problem3.results import NetworkResult, Study
 from convlens.runtime import cpu_kind, resolve_precision
+from convlens.timing import StepTimer
 
 
 def run_study(
@@ -49,42 +48,46 @@ def run_study(
         if budget is not None:
             cfg = dataclasses.replace(cfg, minutes=budget.share(name, spent))
         run = Path(runs) / name
-        clock = Clock()
+        timer = StepTimer(step)
         limit = f"at most {cfg.epochs} epoch(s)" + (
             f" within {cfg.minutes:g} min" if cfg.minutes else ""
         )
-        step(f"problem3: 3a training {name}, {limit}")
-        trained = run_training(
-            shuffled,
-            run,
-            cfg,
-            resume=(run / CHECKPOINT).exists(),
-            progress=progress,
-            epoch_probe=curve,
-        )
-        clock.lap("3a_training")
-        step(f"problem3: 3b evaluating {name}")
-        model, run_cfg, ckpt = load_run(run, device=device)  # the best epoch, read once
-        ev = evaluate_model(
-            model,
-            run_cfg,
-            shuffled,
-            run=run,
-            epochs=int(ckpt["epoch"]) + 1,
-            tta=tta,
-            device=device,
-            progress=progress,
-        )
+        with timer.step("3a_training", f"problem3: 3a training {name}, {limit}"):
+            trained = run_training(
+                shuffled,
+                run,
+                cfg,
+                resume=(run / CHECKPOINT).exists(),
+                progress=progress,
+                epoch_probe=curve,
+            )
+        with timer.step("3b_evaluation", f"problem3: 3b evaluating {name}"):
+            model, run_cfg, ckpt = load_run(run, device=device)  # the best epoch, read once
+            ev = evaluate_model(
+                model,
+                run_cfg,
+                shuffled,
+                run=run,
+                checkpoint=ckpt,
+                tta=tta,
+                device=device,
+                progress=progress,
+            )
         if i > 0:  # only the first network's test images and scores are drawn: free the rest
             ev = dataclasses.replace(ev, images=None, orders=None, log_probs=None)
-        clock.lap("3b_evaluation")
-        step(f"problem3: 3c probing {name}")
-        probe = probe_model(
-            model, cfg.model, normal, k=k, seed=seed, device=device, progress=progress, raw=i == 0
-        )
-        random_curve = curve(random_network(cfg.model, cfg.seed))["probe_knn"]
-        clock.lap("3c_probe")
-        history = epochs(trained["history"])
+        with timer.step("3c_probe", f"problem3: 3c probing {name}"):
+            probe = probe_model(
+                model,
+                cfg.model,
+                normal,
+                k=k,
+                seed=seed,
+                device=device,
+                progress=progress,
+                raw=i == 0,
+            )
+            random_curve = curve(random_network(cfg.model, cfg.seed))["probe_knn"]
+        history = trained.history
         spent += sum(h.seconds for h in history) / 60
         networks[name] = NetworkResult(
             arch=cfg.model.arch,
@@ -93,29 +96,19 @@ def run_study(
             training_minutes=round(sum(h.seconds for h in history) / 60, 2),
             budget_minutes=cfg.minutes,
             needed_minutes=round(budget.planned_minutes(name), 2) if budget else None,
-            planned_epochs=trained["epochs"],
+            n_fit=trained.n_fit,
+            n_validation=trained.n_validation,
+            planned_epochs=trained.planned_epochs,
             max_epochs=cfg.epochs,
-            stopped=trained["stopped"],
+            stopped=trained.stopped,
             precision=resolve_precision(torch.device(device), cfg.precision),
             cpu=cpu_kind(),
             evaluation=ev,
             probe=probe,
             random_curve=random_curve,
-            seconds=clock.laps,
+            seconds=timer.seconds,
         )
     return Study(networks=networks, curve_images=len(curve.labels))
-
-
-class Clock:
-    """Seconds per step, for results.json and the report's appendix."""
-
-    def __init__(self):
-        self.laps, self.started = {}, time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self.laps[name] = round(now - self.started, 2)
-        self.started = now
 
 
 def _settings(cfg: TrainConfig) -> str:

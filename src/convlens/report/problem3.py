@@ -4,12 +4,13 @@ convlens.problem3.section; this file renders its records."""
 from __future__ import annotations
 
 from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
-from convlens.probe.results import RANDOM, RAW, TRAINED, Choice, Probe, ProbeRow
+from convlens.probe.results import RAW
 from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.results import NetworkResult, Problem3Results, Study
 from convlens.problem3.section import RESULTS, check, compute, estimate, settings
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
+from convlens.report.probe_table import probe_caption, probe_rows, weights_words
 
 __all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
 
@@ -37,8 +38,7 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
             }
             for h in r.history
         ],
-        caption=f"(3b) training of {r.arch} on {r.n_train} images "
-        f"({r.training_minutes} min on this machine)",
+        caption=_training_caption(r),
     )
     ev = r.evaluation
     doc.table(
@@ -123,8 +123,8 @@ def _render_shapes(doc: Document, shapes: Study, photos: Study) -> None:
     )
     first = shapes.first.probe
     doc.table(
-        _probe_rows(shapes.networks),
-        caption=_probe_caption(first).replace("(3c)", "(3c, digits)", 1),
+        probe_rows(shapes.networks),
+        caption=probe_caption(first).replace("(3c)", "(3c, digits)", 1),
     )
     doc.discussion(discussion.shapes_3d(photos.networks, shapes.networks))
 
@@ -196,7 +196,7 @@ def _render_study(
             "from each network's measured speed, given in turn from what the networks before "
             "it left, used, and handed on to the networks after it",
         )
-    doc.table(_probe_rows(nets), caption=_probe_caption(first.probe))
+    doc.table(probe_rows(nets), caption=probe_caption(first.probe))
     doc.discussion(discussion.study_3d(nets))
     if study.curve_figure:
         doc.figure(
@@ -208,7 +208,9 @@ def _render_study(
     doc.table(
         [
             {
-                "features": c.network if c.network == RAW else f"{name}, {_weights(c.network)}",
+                "features": c.network
+                if c.network == RAW
+                else f"{name}, {weights_words(c.network)}",
                 "block": c.block,
                 "dim": c.dim,
                 "standardised": "yes" if c.standardised else "no",
@@ -224,48 +226,17 @@ def _render_study(
     )
 
 
-def _weights(features: str) -> str:
-    return "trained" if features == TRAINED else "random"
-
-
-def _probe_rows(nets: dict[str, NetworkResult]) -> list[dict]:
-    """Each network's chosen block, trained and random, then raw pixels."""
-    rows = []
-    for name, n in nets.items():
-        d = (n.probe.differences or {}).get(RANDOM)
-        for features in (TRAINED, RANDOM):
-            c, t = n.probe.choices[features], n.probe.row(features)
-            interval = f"{d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]" if d else ""
-            rows.append(
-                _probe_row(name, _weights(features), c, t)
-                | {"trained - random [95 %]": interval if features == TRAINED else ""}
-            )
-    raw = next(n.probe for n in nets.values() if n.probe.raw is not None)
-    rows.append(_probe_row("raw pixels", "", raw.choices[RAW], raw.raw, block=""))
-    return rows
-
-
-def _probe_row(network: str, weights: str, c: Choice, t: ProbeRow, block=None) -> dict:
-    return {
-        "network": network,
-        "weights": weights,
-        "block": c.block if block is None else block,
-        "standardised": "yes" if c.standardised else "no",
-        "validation k-NN": c.val_knn,
-        "test k-NN": t.knn,
-        "cosine": t.cosine_knn,
-        "linear": t.linear,
-        "trained - random [95 %]": "",
-    }
-
-
-def _probe_caption(p: Probe) -> str:
-    return (
-        f"(3c) every network against its random twin and raw pixels: the block and "
-        f"standardisation were chosen on a validation split of the {p.n_train} probe "
-        f"training images, then k-NN (k = {p.k}) was fitted on all of them and tested on "
-        f"{p.n_test} test images"
-    )
+def _training_caption(r) -> str:
+    """(3a): what the first network trained and validated on, out of the training file."""
+    first = r.study.first
+    if first.n_fit is None:  # results written before the counts were kept
+        images = f"the training file's {r.n_train} images"
+    else:
+        images = (
+            f"{first.n_fit} labelled images of the training file's {r.n_train}, "
+            f"{first.n_validation} more held out to validate on"
+        )
+    return f"(3a) training of {r.arch} on {images} ({r.training_minutes} min on this machine)"
 
 
 def _budget_text(nets: dict[str, NetworkResult], budget: TrainingBudget | None) -> str:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from convlens.probe.results import RANDOM, beyond_noise
 from convlens.report.results import ReportResults
-
-
-def _f(x: float) -> str:
-    return f"{x:.3f}"
+from convlens.report.wording import three
 
 
 def glance_rows(results: ReportResults) -> list[dict]:
@@ -25,12 +22,12 @@ def _problem1(results: ReportResults) -> list[tuple[str, str, str]]:
     z2 = p1.argmin_l2
     theory = "theory"
     return [
-        ("1a", f"CE(z, y) = -log z_y; for z = (0.7, 0.3): {_f(p1.ce_example.ce)}", theory),
+        ("1a", f"CE(z, y) = -log z_y; for z = (0.7, 0.3): {three(p1.ce_example.ce)}", theory),
         ("1b", "without a stochastic z the loss can fall below 0 or be undefined", theory),
         ("1c", f"{p1.dataset_ce.operations} operations for N = {p1.dataset_ce.n}", theory),
         (
             "1d",
-            f"argmin: none {tuple(p1.argmin_none)}, l2 ({_f(z2[0])}, {_f(z2[1])}), "
+            f"argmin: none {tuple(p1.argmin_none)}, l2 ({three(z2[0])}, {three(z2[1])}), "
             f"l1 {tuple(p1.argmin_l1)}",
             theory,
         ),
@@ -42,16 +39,16 @@ def _problem2(results: ReportResults) -> list[tuple[str, str, str]]:
     p2 = results.problem2
     data = "demo (digits)" if p2.demo else "exam (VGG16)"
     if p2.demo:
-        acc = f"demo classifier test accuracy {_f(p2.digits.test_accuracy)}"
+        acc = f"demo classifier test accuracy {three(p2.digits.test_accuracy)}"
     elif p2.validation is not None:
-        acc = f"top-1 {_f(p2.validation.top1)}, top-5 {_f(p2.validation.top5)}"
+        acc = f"top-1 {three(p2.validation.top1)}, top-5 {three(p2.validation.top5)}"
     else:
         acc = "no labelled images"
     flag = max(p2.uncertainty.images, key=lambda r: r.mutual_information)
-    deletion = {r.method: _f(r.deletion_auc) for r in p2.quality.deletion_insertion}
-    top1 = [f"{r.top[0].name} ({_f(r.top[0].prob)})" for r in p2.top5]
+    deletion = {r.method: three(r.deletion_auc) for r in p2.quality.deletion_insertion}
+    top1 = [f"{r.top[0].name} ({three(r.top[0].prob)})" for r in p2.top5]
     blur = ", ".join(
-        f"{r.name} {_f(r.prob_no_blur)} / {_f(r.prob_blur)}" for r in p2.class_viz.classes
+        f"{r.name} {three(r.prob_no_blur)} / {three(r.prob_blur)}" for r in p2.class_viz.classes
     )
     return [
         ("2a", "saliency, guided backprop, class models: what each explains", "background"),
@@ -67,7 +64,7 @@ def _problem2(results: ReportResults) -> list[tuple[str, str, str]]:
         ("2g", "dropout training is approximate variational inference", "background"),
         (
             "2h",
-            f"most uncertain: {flag.image} (mutual information {_f(flag.mutual_information)})",
+            f"most uncertain: {flag.image} (mutual information {three(flag.mutual_information)})",
             data,
         ),
     ]
@@ -87,7 +84,7 @@ def _problem3(results: ReportResults) -> list[tuple[str, str, str]]:
     best_fusion = ""
     if fused:  # the best method that joins a network with something else, named as a fusion
         acc, name, m = max(fused)
-        best_fusion = f"; best fusion: {name} {m} {_f(acc)}"
+        best_fusion = f"; best fusion: {name} {m} {three(acc)}"
     raw = next(n.probe.raw.knn for n in nets.values() if n.probe.raw is not None)
     pairs = {name: (n.probe.trained.knn, n.probe.random.knn) for name, n in nets.items()}
     glance_3d = [("3d", "trained minus random twin: " + _gains(nets), data)]
@@ -109,14 +106,14 @@ def _problem3(results: ReportResults) -> list[tuple[str, str, str]]:
         (
             "3b",
             "image-level, each network alone: "
-            + ", ".join(f"{name} {_f(n.alone)}" for name, n in nets.items())
+            + ", ".join(f"{name} {three(n.alone)}" for name, n in nets.items())
             + best_fusion,
             data,
         ),
         (
             "3c",
-            f"k-NN (k = {k}): raw pixels {_f(raw)}; "
-            + ", ".join(f"{name} {_f(a)} (random {_f(b)})" for name, (a, b) in pairs.items()),
+            f"k-NN (k = {k}): raw pixels {three(raw)}; "
+            + ", ".join(f"{name} {three(a)} (random {three(b)})" for name, (a, b) in pairs.items()),
             data,
         ),
         *glance_3d,

@@ -13,7 +13,7 @@ from pathlib import Path
 from common import PROBLEM2, header
 
 from convlens.demo.photo_probe import photo_study_data
-from convlens.jigsaw.recipes import recipe
+from convlens.jigsaw.training.recipes import recipe
 from convlens.problem3 import run_study
 
 

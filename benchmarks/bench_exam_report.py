@@ -23,7 +23,7 @@ from common import PROBLEM2, cpu_kind, header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.photo_probe import make_photo_probe, split_photographs
-from convlens.jigsaw.recipes import BARS
+from convlens.jigsaw.training.recipes import BARS
 from convlens.models import vgg16
 from convlens.models.weights import checkpoint_dir
 from convlens.report.build import ReportContext, build_report

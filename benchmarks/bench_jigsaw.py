@@ -25,9 +25,9 @@ import numpy as np
 from common import PROBLEM2, cpu_kind, header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
-from convlens.jigsaw.data import NpzData, Split
-from convlens.jigsaw.recipes import NETWORKS, recipe
-from convlens.jigsaw.train import train
+from convlens.jigsaw.puzzle.data import NpzData, Split
+from convlens.jigsaw.training.recipes import NETWORKS, recipe
+from convlens.jigsaw.training.train import train
 from convlens.problem3.deshuffle import evaluate_run
 from convlens.runtime import resolve_device, resolve_precision
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from common import header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.train import train
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.train import train
 
 
 def main(n: int = 2000) -> None:

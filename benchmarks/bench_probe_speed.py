@@ -109,8 +109,8 @@ def pca_iterations(tr) -> None:
 
 def features(n_images: int = 2000) -> None:
     """Block features of an EdgeNet (random weights, non-default batch-norm statistics)."""
-    from convlens.jigsaw.inference import normalise
-    from convlens.jigsaw.model import ModelConfig
+    from convlens.jigsaw.evaluation.inference import normalise
+    from convlens.jigsaw.networks.model import ModelConfig
     from convlens.probe.blocks import block_ends, block_features
     from convlens.problem3.probe import random_network
 
@@ -162,8 +162,8 @@ def whole_command(n_train: int, n_test: int) -> None:
     from convlens.cli import main as cli
     from convlens.demo.jigsaw_data import make_jigsaw_arrays
     from convlens.demo.photos import bundled_photographs
-    from convlens.jigsaw.recipes import recipe
-    from convlens.jigsaw.train import train
+    from convlens.jigsaw.training.recipes import recipe
+    from convlens.jigsaw.training.train import train
 
     xtr, ytr, xte, yte, n_classes = photo_classes(n_train, n_test)
     header(f"convlens probe RUN DataNormal.npz: {n_train} / {n_test} crops, EdgeNet")

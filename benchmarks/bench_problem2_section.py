@@ -21,8 +21,9 @@ import torch
 from common import PROBLEM2, header
 
 from convlens.explain import guided_backprop, saliency
+from convlens.explain.deletion import deletion_insertion
 from convlens.explain.gradient_pair import saliency_and_guided
-from convlens.explain.quality import deletion_insertion, randomisation_check
+from convlens.explain.randomisation import randomisation_check
 from convlens.models import vgg16
 from convlens.models.weights import checkpoint_dir, load_weights
 from convlens.problem2 import top5

@@ -2,7 +2,7 @@
 not say which photograph each puzzle was cut from, so a random validation split puts crops of
 one photograph on both sides. On exam-format data whose photographs we do know (5,000 training
 puzzles from 72 photographs, 1,000 test puzzles from others), the same recipe is trained with
-three validation splits: random rows, look-alike groups (convlens.jigsaw.look_alike: colour
+three validation splits: random rows, look-alike groups (convlens.jigsaw.puzzle.look_alike: colour
 histograms, k-means, whole groups held out) and, as the reference no exam user has, whole
 photographs. After every epoch both validation and test accuracy of the network alone are
 recorded; printed: how much of each validation photograph's crops the training side also holds,
@@ -24,12 +24,12 @@ from common import PROBLEM2, cpu_kind, header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.photo_probe import split_photographs
-from convlens.jigsaw.data import NpzData, Split
-from convlens.jigsaw.inference import predict_log_probs
-from convlens.jigsaw.permutations import orders_to_classes
-from convlens.jigsaw.recipes import recipe
-from convlens.jigsaw.splits import validation_split
-from convlens.jigsaw.train import train
+from convlens.jigsaw.evaluation.inference import predict_log_probs
+from convlens.jigsaw.puzzle.data import NpzData, Split
+from convlens.jigsaw.puzzle.permutations import orders_to_classes
+from convlens.jigsaw.puzzle.splits import validation_split
+from convlens.jigsaw.training.recipes import recipe
+from convlens.jigsaw.training.train import train
 from convlens.problem3.deshuffle import evaluate_run
 from convlens.runtime import resolve_device, resolve_precision
 

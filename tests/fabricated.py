@@ -29,7 +29,7 @@ from convlens.problem2.results import (
 from convlens.problem3.budget import Need, TrainingBudget
 from convlens.problem3.results import NetworkResult, Problem3Results, Study
 from convlens.report.results import ReportResults
-from convlens.uncertainty.report import (
+from convlens.uncertainty.calibration import (
     Calibration,
     CalibrationMetrics,
     ClassProbability,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from convlens.jigsaw import train as train_module
+from convlens.jigsaw.training import train as train_module
 
 
 def interrupt_in_epoch(epoch: int, monkeypatch) -> None:

@@ -203,7 +203,7 @@ def _peak_memory(code: str, env: dict | None = None) -> tuple[int, str]:
         """
         import resource, sys
         from convlens.errors import ConvlensError
-        from convlens.jigsaw.data import load_npz
+        from convlens.jigsaw.puzzle.data import load_npz
         base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         try:
             {code}
@@ -250,7 +250,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path):
 
 
 def test_a_good_archive_reads_the_same_from_a_zip_as_unpacked(archives, tmp_path):
-    from convlens.jigsaw.data import load_npz
+    from convlens.jigsaw.puzzle.data import load_npz
 
     arrays = make_jigsaw_arrays(bundled_photographs(), n_train=48, n_test=24, size=32, seed=0)
     npz = tmp_path / "DataShuffled.npz"

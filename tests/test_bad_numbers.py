@@ -174,7 +174,7 @@ def test_bad_numbers_and_shapes_are_one_line(case, files, tmp_path, capsys, monk
 
 def test_float_images_are_scaled_per_array_and_it_is_said(tmp_path):
     """'a' holding 0-1 floats beside a uint8 'c': each array read on its own scale."""
-    from convlens.jigsaw.data import load_npz
+    from convlens.jigsaw.puzzle.data import load_npz
 
     arrays = make_jigsaw_arrays(bundled_photographs(), n_train=24, n_test=24, size=32, seed=0)
     path = tmp_path / "mixed.npz"
@@ -200,11 +200,11 @@ def test_divergence_in_a_later_epoch_keeps_the_last_good_checkpoint(files, tmp_p
     import torch.nn.functional as F
 
     from convlens.errors import ConvlensError
-    from convlens.jigsaw import train as training
-    from convlens.jigsaw.checkpoint import load_run
-    from convlens.jigsaw.config import TrainConfig
-    from convlens.jigsaw.data import load_npz
-    from convlens.jigsaw.model import ModelConfig
+    from convlens.jigsaw.networks.model import ModelConfig
+    from convlens.jigsaw.puzzle.data import load_npz
+    from convlens.jigsaw.training import train as training
+    from convlens.jigsaw.training.checkpoint import load_run
+    from convlens.jigsaw.training.config import TrainConfig
 
     data = load_npz(files["good"])
     cfg = TrainConfig(

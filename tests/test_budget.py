@@ -1,4 +1,4 @@
-"""convlens.problem3.budget and convlens.jigsaw.speed: Problem 3's one training budget,
+"""convlens.problem3.budget and convlens.jigsaw.training.speed: Problem 3's one training budget,
 measured before training and shared by need, handed on when a network stops early."""
 
 import dataclasses
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.networks.model import ModelConfig
 from convlens.jigsaw.results import Epoch, TrainResult
-from convlens.jigsaw.speed import epoch_seconds
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.speed import epoch_seconds
 from convlens.problem3 import study
 from convlens.problem3.budget import Need, TrainingBudget, budget_dict, plan_budget, read_budget
 

@@ -88,7 +88,8 @@ def test_handin_packs_doc_and_src(tmp_path, capsys):
     )
     names = zipfile.ZipFile(tmp_path / "homeexam_candidate17.zip").namelist()
     assert "doc/report.pdf" in names
-    assert "src/convlens/theory.py" in names and "src/convlens/report/text/theory.md" in names
+    assert "src/convlens/theory/cross_entropy.py" in names
+    assert "src/convlens/report/text/theory.md" in names
     assert not any("__pycache__" in n for n in names)
     assert main(["handin", "--candidate", "1 7", "--report", str(tmp_path)]) == 2
     assert "--candidate must be" in capsys.readouterr().err

@@ -7,13 +7,13 @@ import torch
 
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
-from convlens.jigsaw.checkpoint import load_run
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.data import NpzData, Split
-from convlens.jigsaw.model import ModelConfig
-from convlens.jigsaw.splits import split_train_val
-from convlens.jigsaw.tiles import deshuffle
-from convlens.jigsaw.train import train
+from convlens.jigsaw.networks.model import ModelConfig
+from convlens.jigsaw.puzzle.data import NpzData, Split
+from convlens.jigsaw.puzzle.splits import split_train_val
+from convlens.jigsaw.puzzle.tiles import deshuffle
+from convlens.jigsaw.training.checkpoint import load_run
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.train import train
 from convlens.problem3 import deshuffle as module
 
 CFG = TrainConfig(
@@ -81,8 +81,8 @@ def test_other_data_or_an_older_run_draws_the_split_from_the_data_given(run):
 def test_test_seam_costs_are_computed_once_per_dataset(run, monkeypatch):
     """Two evaluations of the same data (two networks in a study) compute the test images'
     seam costs once, and score exactly as computing them afresh."""
-    import convlens.jigsaw.data as data_module
-    from convlens.jigsaw.seams import seam_costs
+    import convlens.jigsaw.puzzle.data as data_module
+    from convlens.jigsaw.puzzle.seam_solver import seam_costs
 
     folder, data, arrays = run
     calls = []
@@ -104,7 +104,7 @@ def test_test_seam_costs_are_computed_once_per_dataset(run, monkeypatch):
 
 def test_jigsaw_train_validates_on_look_alike_groups_when_asked(run, tmp_path):
     from convlens.cli import main
-    from convlens.jigsaw.look_alike import look_alike_split
+    from convlens.jigsaw.puzzle.look_alike import look_alike_split
 
     _, _, arrays = run
     npz = tmp_path / "DataShuffled.npz"

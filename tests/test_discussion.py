@@ -81,8 +81,8 @@ def test_deshuffle_discussion_says_whether_the_bar_is_cleared():
 
     import torch
 
-    from convlens.jigsaw.permutations import PERMUTATIONS
-    from convlens.jigsaw.scoring import misplaced
+    from convlens.jigsaw.evaluation.scoring import misplaced
+    from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
 
     swap = next(q for q in range(24) if (PERMUTATIONS[q] != PERMUTATIONS[0]).sum() == 2)
     cycle = next(q for q in range(24) if (PERMUTATIONS[q] != PERMUTATIONS[0]).sum() == 4)

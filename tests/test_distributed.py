@@ -11,7 +11,7 @@ import torch
 
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
-from convlens.jigsaw.checkpoint import load_run
+from convlens.jigsaw.training.checkpoint import load_run
 
 ARGS = [
     "--arch",
@@ -130,9 +130,9 @@ def test_entry_points_run_on_cuda():
 @pytest.mark.slow
 def test_probe_features_sharded_over_two_ranks_match_one_process(tmp_path):
     from convlens.demo.normal_data import make_digits_normal
-    from convlens.jigsaw.config import TrainConfig
-    from convlens.jigsaw.model import ModelConfig
-    from convlens.jigsaw.train import train
+    from convlens.jigsaw.networks.model import ModelConfig
+    from convlens.jigsaw.training.config import TrainConfig
+    from convlens.jigsaw.training.train import train
 
     jig = make_jigsaw_arrays(bundled_photographs(), n_train=48, n_test=8, size=32, seed=0)
     cfg = TrainConfig(

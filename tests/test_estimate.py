@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from convlens.demo.digits import digits_vgg
-from convlens.explain.quality import deletion_insertion_curves
+from convlens.explain.deletion import deletion_insertion_curves
 from convlens.problem2.estimate import deletion_frames, pass_seconds, problem2_seconds
 
 

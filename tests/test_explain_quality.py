@@ -6,12 +6,8 @@ from scipy import stats
 
 from convlens.explain import guided_backprop, saliency
 from convlens.explain.blur import gaussian_blur
-from convlens.explain.quality import (
-    deletion_insertion,
-    deletion_insertion_curves,
-    randomisation_check,
-    spearman_rows,
-)
+from convlens.explain.deletion import deletion_insertion, deletion_insertion_curves
+from convlens.explain.randomisation import randomisation_check, spearman_rows
 
 
 def test_deletion_curve_matches_a_plain_loop(digits_model):

@@ -12,15 +12,15 @@ from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
 from convlens.errors import ConvlensError
 from convlens.jigsaw import deshuffle, load_npz, orders_to_classes
-from convlens.jigsaw import train as train_module
-from convlens.jigsaw.checkpoint import load_run
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.inference import predict_log_probs
-from convlens.jigsaw.model import ModelConfig, build_model, shuffle_invariant
-from convlens.jigsaw.permutations import PERMUTATIONS
-from convlens.jigsaw.scoring import accuracy, restore, tta_log_probs
-from convlens.jigsaw.seams import seam_costs
-from convlens.jigsaw.train import train
+from convlens.jigsaw.evaluation.inference import predict_log_probs
+from convlens.jigsaw.evaluation.scoring import accuracy, restore, tta_log_probs
+from convlens.jigsaw.networks.model import ModelConfig, build_model, shuffle_invariant
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
+from convlens.jigsaw.puzzle.seam_solver import seam_costs
+from convlens.jigsaw.training import train as train_module
+from convlens.jigsaw.training.checkpoint import load_run
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.train import train
 
 TINY = ModelConfig(width=0.125, hidden=32, input_size=32)
 
@@ -88,6 +88,28 @@ def test_tta_maps_every_reshuffle_back_to_the_right_order(photo_arrays):
     plain = predict_log_probs(SeamOracle(), x)
     tta = tta_log_probs(SeamOracle(), x)
     torch.testing.assert_close(tta, plain, atol=1e-3, rtol=1e-3)
+
+
+def test_tta_on_the_device_equals_a_plain_loop_over_the_24_views(photo_arrays):
+    """One batched pass re-shuffling each batch on the device gives what shuffling the whole
+    set on the host 24 times and predicting each view gives, and its plain half is the
+    network alone."""
+    from convlens.jigsaw import shuffle
+    from convlens.jigsaw.evaluation.inference import predict_with_tta
+    from convlens.jigsaw.puzzle.permutations import COMPOSE
+
+    torch.manual_seed(0)
+    vgg = ModelConfig(arch="vgg11_bn", head="orders", width=0.125, hidden=16, input_size=32)
+    model = build_model(vgg).eval()  # not shuffle-invariant
+    x = photo_arrays["c"][:10]
+    total = torch.zeros(len(x), 24)
+    for p in range(24):
+        view = shuffle(x, np.repeat(PERMUTATIONS[p : p + 1], len(x), axis=0))
+        total += predict_log_probs(model, view)[:, torch.from_numpy(COMPOSE[:, p])]
+    loop = torch.log_softmax(total / 24, dim=1)
+    plain, tta = predict_with_tta(model, x, batch_size=4)  # batches that do not divide 10
+    torch.testing.assert_close(tta, loop, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(plain, predict_log_probs(model, x), atol=1e-5, rtol=1e-5)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +221,7 @@ def test_jigsaw_cli_train_evaluate_restore(photo_arrays, tmp_path, capsys):
 
 
 def test_edgenet_logits_are_sums_of_seam_scores_by_a_plain_loop(photo_arrays):
-    from convlens.jigsaw.edgenet import EdgeNet
+    from convlens.jigsaw.networks.edgenet import EdgeNet
 
     torch.manual_seed(0)
     net = EdgeNet(width=0.25, border=4, hidden=8).eval()
@@ -271,8 +293,8 @@ def test_fp16_is_refused_on_the_cpu(photo_arrays, tmp_path):
 def test_cfn_tile_embedding_depends_on_its_own_tile_only(photo_arrays):
     """Perturbing one quarter of a real photograph changes that quarter's embedding and no
     other: no convolution of the context-free network sees two tiles."""
-    from convlens.jigsaw.cfn import CFN
-    from convlens.jigsaw.inference import normalise
+    from convlens.jigsaw.evaluation.inference import normalise
+    from convlens.jigsaw.networks.cfn import CFN
 
     torch.manual_seed(0)
     model = CFN(width=0.125, hidden=16, embed=8, gap=2).eval()
@@ -291,7 +313,7 @@ def test_cfn_tile_embedding_depends_on_its_own_tile_only(photo_arrays):
 
 
 def test_cfn_defences_are_options(photo_arrays):
-    from convlens.jigsaw.cfn import CFN
+    from convlens.jigsaw.networks.cfn import CFN
 
     x = torch.from_numpy(photo_arrays["orig_test"][:2]).float() / 255
     normed = CFN(width=0.125, gap=0, tile_norm=True).eval().tiles(x)
@@ -336,7 +358,7 @@ def test_each_architecture_learns_real_photo_puzzles(model, epochs, tmp_path):
 
 
 def test_epoch_plan_puts_differently_shuffled_copies_side_by_side():
-    from convlens.jigsaw.epoch_data import epoch_plan
+    from convlens.jigsaw.training.epoch_data import epoch_plan
 
     rng = np.random.default_rng(0)
     order, classes, params = epoch_plan(50, _cfg(shuffles=4), rng)
@@ -355,7 +377,7 @@ def test_blended_batches_keep_exact_labels_and_equal_a_plain_loop(photo_arrays):
     shuffled by its label; a plain loop over the images, with the exam's de-shuffling, gives
     the same batch back."""
     from convlens.data.transforms import normalize
-    from convlens.jigsaw.epoch_data import EpochBatches, augment, epoch_plan
+    from convlens.jigsaw.training.epoch_data import EpochBatches, augment, epoch_plan
 
     originals = torch.from_numpy(deshuffle(photo_arrays["a"][:40], photo_arrays["b"][:40]))
     cfg = _cfg(mix=1.0, crop_scale=0.6)
@@ -388,6 +410,6 @@ def test_cli_takes_the_recipe_of_the_arch_and_flags_override_it(photo_arrays, tm
         0.5,
     )
     assert (model.gap, model.tile_norm, model.tile_gray) == (2, False, 0.5)
-    from convlens.jigsaw.recipes import RECIPES
+    from convlens.jigsaw.training.recipes import RECIPES
 
     assert (cfg.batch_size, cfg.lr) == (RECIPES["cfn"].batch_size, RECIPES["cfn"].lr)

@@ -13,15 +13,15 @@ from interrupt import interrupt_in_epoch
 
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
-from convlens.jigsaw import train as train_module
-from convlens.jigsaw.border_head import BorderHead
-from convlens.jigsaw.checkpoint import load_run
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.model import ModelConfig, build_model
-from convlens.jigsaw.pairs import order_logits, slot_logits
-from convlens.jigsaw.permutations import PERMUTATIONS, inverse
-from convlens.jigsaw.seam_head import SeamHead
-from convlens.jigsaw.train import train
+from convlens.jigsaw.networks.border_head import BorderHead
+from convlens.jigsaw.networks.model import ModelConfig, build_model
+from convlens.jigsaw.networks.pairs import order_logits, slot_logits
+from convlens.jigsaw.networks.seam_head import SeamHead
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
+from convlens.jigsaw.training import train as train_module
+from convlens.jigsaw.training.checkpoint import load_run
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.train import train
 
 TINY = ModelConfig(width=0.125, hidden=32, input_size=32)
 

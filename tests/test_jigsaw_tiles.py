@@ -7,7 +7,7 @@ import torch
 
 from convlens.errors import ConvlensError
 from convlens.jigsaw import deshuffle, load_npz, orders_to_classes, shuffle
-from convlens.jigsaw.permutations import (
+from convlens.jigsaw.puzzle.permutations import (
     COMPOSE,
     PERMUTATIONS,
     classes_to_orders,

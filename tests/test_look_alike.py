@@ -1,4 +1,4 @@
-"""convlens.jigsaw.look_alike: colour signatures against a plain loop, and a split that keeps
+"""convlens.jigsaw.puzzle.look_alike: colour signatures against a plain loop, and a split that keeps
 crops of one photograph together far more often than random rows do (real photographs)."""
 
 import numpy as np
@@ -6,8 +6,13 @@ import pytest
 
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
-from convlens.jigsaw.look_alike import BINS, colour_signatures, look_alike_groups, look_alike_split
-from convlens.jigsaw.splits import split_train_val, validation_split
+from convlens.jigsaw.puzzle.look_alike import (
+    BINS,
+    colour_signatures,
+    look_alike_groups,
+    look_alike_split,
+)
+from convlens.jigsaw.puzzle.splits import split_train_val, validation_split
 
 
 @pytest.fixture(scope="module")

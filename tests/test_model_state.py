@@ -6,9 +6,9 @@ import torch
 from PIL import Image
 
 from convlens.data.images import file_item
-from convlens.jigsaw.config import ModelConfig
-from convlens.jigsaw.inference import predict_log_probs
-from convlens.jigsaw.model import build_model
+from convlens.jigsaw.evaluation.inference import predict_log_probs
+from convlens.jigsaw.networks.model import build_model
+from convlens.jigsaw.training.config import ModelConfig
 from convlens.models import vgg11
 from convlens.predict import predict_logits
 from convlens.probe.features import extract_features

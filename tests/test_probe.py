@@ -9,11 +9,11 @@ from sklearn.neighbors import KNeighborsClassifier
 from convlens.cli import main
 from convlens.demo.normal_data import make_digits_normal
 from convlens.errors import ConvlensError
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.data import load_npz
-from convlens.jigsaw.inference import normalise
-from convlens.jigsaw.model import ModelConfig
-from convlens.jigsaw.train import train
+from convlens.jigsaw.evaluation.inference import normalise
+from convlens.jigsaw.networks.model import ModelConfig
+from convlens.jigsaw.puzzle.data import load_npz
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.train import train
 from convlens.probe import compare, extract_features, raw_pixels
 from convlens.problem3.probe import random_network
 
@@ -114,7 +114,7 @@ def test_probe_cli(normal, tmp_path, capsys):
 def test_fc_layers_stop_before_the_head():
     """EdgeNet has one hidden layer: its fc2 would be the two seam scores, not features."""
     from convlens.errors import ConvlensError
-    from convlens.jigsaw.edgenet import EdgeNet
+    from convlens.jigsaw.networks.edgenet import EdgeNet
     from convlens.probe.features import feature_extractor
 
     edge = EdgeNet(width=0.25, hidden=16).eval()
@@ -180,7 +180,7 @@ def test_the_probe_choice_never_reads_test_labels(normal, tmp_path):
     score: block and standardisation are chosen on the training images alone."""
     from convlens.demo.jigsaw_data import make_jigsaw_arrays
     from convlens.demo.photos import bundled_photographs
-    from convlens.jigsaw.data import NpzData, Split
+    from convlens.jigsaw.puzzle.data import NpzData, Split
     from convlens.problem3.probe import probe_run
 
     jig = make_jigsaw_arrays(bundled_photographs(), n_train=96, n_test=24, size=32)

@@ -228,7 +228,7 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     monkeypatch.setattr(section, "vgg16", tiny)
     ctx = ReportContext(out=tmp_path, quick=True, problem2=problem2_dir, weights=str(weights))
     ctx.figures.mkdir(parents=True)
-    record = section.compute(ctx, "key")
+    record = problem2.compute(ctx, "key")
     results = to_json(record)
     assert results["mode"] == "imagenet"
     assert results["validation"]["n"] == 95 and len(results["top5"]) == 5

@@ -16,15 +16,12 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
-
-import numpy as np
 
 from convlens import atomic
 from convlens.errors import ConvlensError
@@ -60,7 +57,7 @@ def max_bytes() -> int:
         return 8 << 30
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if n < 1024 or unit == "PiB":
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
@@ -68,9 +65,9 @@ def _size(n: float) -> str:
     return f"{n}"
 
 
-def _limit_text(limit: int) -> str:
+def limit_text(limit: int) -> str:
     source = "CONVLENS_MAX_BYTES" if os.environ.get("CONVLENS_MAX_BYTES") else "half the memory"
-    return f"{_size(limit)} ({source})"
+    return f"{size_text(limit)} ({source})"
 
 
 def display_name(info: zipfile.ZipInfo) -> str:
@@ -107,7 +104,7 @@ class Archive:
         try:
             self.zip = zipfile.ZipFile(self.path if source is None else source)
             infos = self.zip.infolist()
-            self.size_on_disk = size if size is not None else _stream_size(source or self.path)
+            self.size_on_disk = size if size is not None else stream_size(source or self.path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error) as exc:
             raise ConvlensError(f"{self.path}: {self._damaged(what)} ({exc})") from exc
         except (ValueError, NotImplementedError, RuntimeError) as exc:
@@ -156,12 +153,13 @@ class Archive:
         limit = self.limit if limit is None else min(limit, self.limit)
         if info.file_size > limit:
             raise ConvlensError(
-                f"{where}: declares {_size(info.file_size)} unpacked, more than convlens reads "
-                f"from one archive, {_limit_text(limit)}"
+                f"{where}: declares {size_text(info.file_size)} unpacked, more than convlens reads "
+                f"from one archive, {limit_text(limit)}"
             )
         if info.header_offset + info.compress_size > self.size_on_disk:
             raise ConvlensError(
-                f"{where}: declares {_size(info.compress_size)} packed, past the end of the file"
+                f"{where}: declares {size_text(info.compress_size)} packed, past the end of "
+                "the file"
             )
         stored = info.compress_type == zipfile.ZIP_STORED
         inflated_too_far = info.compress_type == zipfile.ZIP_DEFLATED and (
@@ -169,14 +167,14 @@ class Archive:
         )
         if (stored and info.file_size != info.compress_size) or inflated_too_far:
             raise ConvlensError(
-                f"{where}: declares {_size(info.file_size)} unpacked from only "
-                f"{_size(info.compress_size)} on disk, which its compression cannot produce"
+                f"{where}: declares {size_text(info.file_size)} unpacked from only "
+                f"{size_text(info.compress_size)} on disk, which its compression cannot produce"
             )
         ratio = info.file_size / max(1, info.compress_size)
         if not stored and info.file_size > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:
             raise ConvlensError(
-                f"{where}: unpacks {ratio:.0f}-fold ({_size(info.compress_size)} to "
-                f"{_size(info.file_size)}); photographs never compress that far, so convlens "
+                f"{where}: unpacks {ratio:.0f}-fold ({size_text(info.compress_size)} to "
+                f"{size_text(info.file_size)}); photographs never compress that far, so convlens "
                 "treats it as a zip bomb (if it is genuine, unzip it and pass the folder)"
             )
         return info
@@ -207,115 +205,10 @@ def open_archive(path: str | os.PathLike, what: str = "zip") -> Archive:
     return Archive(path, what)
 
 
-def read_npz(
-    source: IO[bytes] | str | os.PathLike, where: str, size: int | None = None
-) -> dict[str, np.ndarray]:
-    """Every array of an .npz (a path, or a seekable stream of `size` bytes), each member's
-    header checked against its size (and the total against the limit) before any array is
-    allocated; object arrays are refused."""
-    archive = _NpzArchive(source, where, size)  # a path or a stream
-    arrays = {}
-    with archive:
-        plans = [archive.plan(name) for name in archive.names()]
-        total = sum(nbytes for _, _, nbytes in plans)
-        if total > archive.limit:
-            raise ConvlensError(
-                f"{where}: its arrays take {_size(total)}, more than convlens reads from one "
-                f"archive, {_limit_text(archive.limit)}"
-            )
-        for name, key, _ in plans:
-            with archive.open(name) as member:
-                try:
-                    arrays[key] = np.lib.format.read_array(member, allow_pickle=False)
-                except ValueError as exc:
-                    raise ConvlensError(
-                        f"{where} key '{key}': not a readable array ({exc})"
-                    ) from exc
-    return arrays
-
-
-class _NpzArchive(Archive):
-    """An .npz (itself a zip), read from a path or from a stream such as a member of a zip."""
-
-    def __init__(self, source, where: str, size: int | None = None):
-        super().__init__(where, ".npz", source=source, size=size)
-
-    def _damaged(self, what: str) -> str:
-        return "not a readable .npz file"
-
-    _unreadable = _damaged
-
-    def where(self, name: str) -> str:
-        return f"{self.path} member {name}"
-
-    def plan(self, name: str) -> tuple[str, str, int]:
-        """(member, key, bytes its array takes), from the .npy header alone."""
-        info = self.check(name)
-        key = name[:-4] if name.endswith(".npy") else name
-        with self.open(name) as member:
-            try:
-                version = np.lib.format.read_magic(member)
-                read_header = (
-                    np.lib.format.read_array_header_1_0
-                    if version == (1, 0)
-                    else np.lib.format.read_array_header_2_0
-                )
-                shape, _, dtype = read_header(member)
-                header = member.tell()
-            except ValueError as exc:
-                raise ConvlensError(f"{self.path} key '{key}': not a .npy array ({exc})") from exc
-        if dtype.hasobject:
-            raise ConvlensError(f"{self.path} key '{key}': holds Python objects, expected numbers")
-        nbytes = int(np.prod(shape, dtype=object)) * dtype.itemsize
-        if header + nbytes != info.file_size:
-            raise ConvlensError(
-                f"{self.path} key '{key}': its header declares a {' x '.join(map(str, shape))} "
-                f"{dtype} array ({_size(nbytes)}) but the member holds "
-                f"{_size(info.file_size - header)}"
-            )
-        return name, key, nbytes
-
-
-def _stream_size(source) -> int:
+def stream_size(source) -> int:
     if isinstance(source, (str, os.PathLike)):
         return Path(source).stat().st_size
     here = source.tell()
     end = source.seek(0, os.SEEK_END)
     source.seek(here)
     return end
-
-
-def read_npz_member(archive: Archive, name: str) -> dict[str, np.ndarray]:
-    """The arrays of an .npz stored inside a zip (problem3.zip's DataShuffled.npz).
-
-    A stored member is read in place. A compressed one is first unpacked to a temporary file:
-    reading an .npz seeks back and forth, and each backward seek in a compressed stream starts
-    its decompression again from the beginning."""
-    info = archive.check(name)
-    where = archive.where(name)
-    if info.compress_type != zipfile.ZIP_STORED:
-        try:
-            spool = tempfile.TemporaryFile()
-        except OSError:
-            spool = None
-        if spool is not None:
-            with spool:
-                if _copy(archive, name, spool):
-                    return read_npz(spool, where, info.file_size)
-    with archive.open(name) as stream:
-        return read_npz(stream, where, info.file_size)
-
-
-def _copy(archive: Archive, name: str, spool: IO[bytes]) -> bool:
-    """Unpack the member into `spool`; False when the copy cannot be written (a full disk)."""
-    with archive.open(name) as stream:
-        while chunk := stream.read(1 << 20):
-            try:
-                spool.write(chunk)
-            except OSError:
-                return False
-    try:
-        spool.flush()
-    except OSError:
-        return False
-    return True

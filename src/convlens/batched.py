@@ -1,7 +1,8 @@
 """Batched inference: the one loop every forward pass over many images goes through.
 
 Prediction (convlens.predict), the de-shuffling network's log-probabilities
-(convlens.jigsaw.inference), the probe's features and block features (convlens.probe) all need
+(convlens.jigsaw.evaluation.inference), the probe's features and block features
+(convlens.probe) all need
 the same things around their forward pass: the model in eval mode on the device and back where
 it was afterwards, channels_last and autocast for bf16, a progress bar, float32 results on the
 CPU, and under torchrun a contiguous share of the rows per rank, gathered in order.

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from convlens.errors import ConvlensError
+from convlens.model_modes import modes_restored
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LOW_PRECISIONS = ("bf16", "fp16")
@@ -160,15 +161,13 @@ def placed(
         and convs[0].is_contiguous(memory_format=torch.channels_last)
         and not convs[0].is_contiguous()
     )
-    modes = [(m, m.training) for m in model.modules()]
-    try:
-        yield prepare_model(model.eval(), device, precision, channels_last)
-    finally:
-        model.to(home)
-        if convs and not was_channels_last:
-            model.to(memory_format=torch.contiguous_format)
-        for m, was_training in modes:
-            m.training = was_training
+    with modes_restored(model):
+        try:
+            yield prepare_model(model.eval(), device, precision, channels_last)
+        finally:
+            model.to(home)
+            if convs and not was_channels_last:
+                model.to(memory_format=torch.contiguous_format)
 
 
 def seed_everything(seed: int) -> torch.Generator:

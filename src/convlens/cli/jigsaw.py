@@ -2,59 +2,28 @@
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import replace
 from pathlib import Path
 
 from convlens.cli.options import (
     add_device,
     add_seed,
-    nonnegative_float,
-    nonnegative_int,
     out_file,
     out_folder,
-    positive_float,
-    positive_int,
     print_json,
 )
+from convlens.cli.train_options import MODEL_FLAGS, TRAIN_FLAGS, add_training_options
 from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
 from convlens.figures.problem3 import EXAMPLES, examples_figure, restored_figure
-from convlens.jigsaw.config import VAL_SPLITS
-from convlens.jigsaw.data import load_npz
-from convlens.jigsaw.model import ARCHS, HEADS
-from convlens.jigsaw.permutations import NUM_PERMUTATIONS
-from convlens.jigsaw.recipes import recipe
-from convlens.jigsaw.scoring import METHODS
+from convlens.jigsaw.evaluation.scoring import METHODS
+from convlens.jigsaw.puzzle.data import load_npz
+from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS
+from convlens.jigsaw.training.recipes import recipe
 from convlens.problem3.deshuffle import evaluate_run, restore_images, run_training, write_restored
 from convlens.record import to_json
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
-
-MODEL_FLAGS = (
-    "width",
-    "dropout",
-    "hidden",
-    "resolution",
-    "gap",
-    "tile_norm",
-    "tile_gray",
-    "head",
-)
-TRAIN_FLAGS = (
-    "epochs",
-    "batch_size",
-    "lr",
-    "val_fraction",
-    "val_split",
-    "shuffles",
-    "crop_scale",
-    "mix",
-    "ema_epochs",
-    "minutes",
-    "patience",
-    *MODEL_FLAGS,
-)
 
 
 def register(sub) -> None:
@@ -77,110 +46,7 @@ def register(sub) -> None:
     t.add_argument("data", type=Path, help="DataShuffled.npz, or problem3.zip / its folder")
     t.add_argument("--out", type=out_folder, required=True, metavar="RUN", help="run folder")
     t.add_argument("--resume", action="store_true")
-    # Defaults come from the chosen architecture's recipe (convlens.jigsaw.recipes); any flag
-    # given overrides it.
-    t.add_argument("--epochs", type=positive_int, default=None, help="default: the recipe's")
-    t.add_argument("--batch-size", type=positive_int, default=None)
-    t.add_argument("--lr", type=positive_float, default=None)
-    t.add_argument(
-        "--arch",
-        choices=ARCHS,
-        default="edgenet",
-        help="edgenet (seam-scoring trunk, default), vgg11_bn over the whole image (the exam's "
-        "suggestion), cfn (context-free: each quarter alone through a shared VGG-11-BN trunk), "
-        "or another VGG-BN",
-    )
-    t.add_argument("--width", type=positive_float, default=None, help="channel multiplier")
-    t.add_argument("--dropout", type=float, default=None, help="in [0, 1)")
-    t.add_argument("--hidden", type=positive_int, default=None)
-    t.add_argument(
-        "--resolution",
-        type=nonnegative_int,
-        default=None,
-        help="vgg: side the image is first resized to (recipe: 64; 0 keeps the input size)",
-    )
-    t.add_argument(
-        "--gap",
-        type=nonnegative_int,
-        default=None,
-        help="cfn: pixels cropped off each tile edge (default 4)",
-    )
-    t.add_argument(
-        "--tile-norm",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="cfn: standardise each tile on its own (off in the cfn recipe)",
-    )
-    t.add_argument(
-        "--tile-gray",
-        type=float,
-        default=None,
-        help="cfn: probability that a training tile is turned grey (0 in the cfn recipe)",
-    )
-    t.add_argument(
-        "--shuffles",
-        type=positive_int,
-        default=None,
-        help="copies of each image per epoch, each in another order (default 1)",
-    )
-    t.add_argument(
-        "--crop-scale",
-        type=float,
-        default=None,
-        help="each epoch, each image is first cropped to a random square of at least this "
-        "fraction of its side and resized back, in [0.25, 1] (1: no crop)",
-    )
-    t.add_argument(
-        "--mix",
-        type=float,
-        default=None,
-        help="fraction of training images blended with another image before shuffling, in "
-        "[0, 1] (the label stays exact)",
-    )
-    t.add_argument(
-        "--ema-epochs",
-        type=nonnegative_float,
-        default=None,
-        help="validate and keep a moving average of the weights over about this many epochs "
-        "(0: the last step's weights)",
-    )
-    t.add_argument(
-        "--minutes",
-        type=nonnegative_float,
-        default=None,
-        help="time budget: after the first epoch, plan as many epochs (at most --epochs) as "
-        "fit in this many minutes at its speed (recipe: 0, all epochs)",
-    )
-    t.add_argument(
-        "--patience",
-        type=nonnegative_int,
-        default=None,
-        help="stop after this many epochs in a row at perfect validation accuracy (default 3; "
-        "0 never stops early)",
-    )
-    t.add_argument(
-        "--head",
-        choices=HEADS,
-        default=None,
-        help="vgg: seams (pairs of the final 2x2 grid's cells, recipe) or orders (one 24-way "
-        "fully connected head); cfn: also borders (each seam from the tiles' facing sides)",
-    )
-    t.add_argument(
-        "--workers",
-        type=nonnegative_int,
-        default=0,
-        help="processes preparing training batches (useful with a GPU; default 0)",
-    )
-    t.add_argument(
-        "--val-fraction", type=float, default=None, help="in (0, 1); picks best.pt (0.1)"
-    )
-    t.add_argument(
-        "--val-split",
-        choices=VAL_SPLITS,
-        default=None,
-        help="without known photographs: hold out random images, or whole groups of "
-        "look-alike images (the recipe's choice by default)",
-    )
+    add_training_options(t)
     add_device(t, precision_default="auto")
     add_seed(t)
     t.set_defaults(func=run_train)

@@ -8,7 +8,7 @@ from pathlib import Path
 from convlens.cli.options import add_seed, out_folder, positive_int, print_json
 from convlens.distributed import from_environment, shutdown
 from convlens.figures.problem3 import EMBEDDING, embedding_figure
-from convlens.jigsaw.data import load_npz
+from convlens.jigsaw.puzzle.data import load_npz
 from convlens.probe.features import LAYERS
 from convlens.problem3.probe import AUTO, probe_run
 from convlens.runtime import resolve_device

@@ -6,7 +6,7 @@ from pathlib import Path
 from convlens.cli.options import add_seed, out_folder, positive_float
 from convlens.errors import ConvlensError
 from convlens.handin import pack
-from convlens.jigsaw.recipes import NETWORKS
+from convlens.jigsaw.training.recipes import NETWORKS
 from convlens.report import ReportContext, build_report
 
 

@@ -16,7 +16,7 @@ from convlens.predict import load_batch
 from convlens.problem2 import mc_dropout_rows
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
-from convlens.uncertainty.report import calibration_report
+from convlens.uncertainty.calibration import calibration_report
 
 
 def register(sub) -> None:

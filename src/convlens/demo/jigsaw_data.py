@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from convlens.demo.photos import bundled_photographs, folder_photographs, random_crops
-from convlens.jigsaw.permutations import PERMUTATIONS
-from convlens.jigsaw.tiles import shuffle
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
+from convlens.jigsaw.puzzle.tiles import shuffle
 
 
 def collect_photographs(extra_folders: list[Path] | None = None) -> dict[str, np.ndarray]:

@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 
 from convlens.demo.photo_probe import as_npz_data
-from convlens.jigsaw.data import NpzData
-from convlens.jigsaw.permutations import PERMUTATIONS
-from convlens.jigsaw.tiles import shuffle
+from convlens.jigsaw.puzzle.data import NpzData
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
+from convlens.jigsaw.puzzle.tiles import shuffle
 
 
 def make_digits_normal(size: int = 96, test_fraction: float = 0.3, seed: int = 0) -> dict:

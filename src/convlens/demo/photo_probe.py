@@ -11,7 +11,7 @@ import numpy as np
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.photos import random_crops
-from convlens.jigsaw.data import NpzData, Split
+from convlens.jigsaw.puzzle.data import NpzData, Split
 
 MIN_PUZZLE_PHOTOS = 6
 

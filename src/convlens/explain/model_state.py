@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
+from convlens.model_modes import modes_restored
 
 
 @contextlib.contextmanager
@@ -18,22 +19,20 @@ def preserved(model: nn.Module, train: bool = False, freeze: bool = True) -> Ite
     Freezing the parameters keeps explanation backward passes from accumulating `.grad` on
     them (and is faster: no weight gradients are computed).
     """
-    modes = [(m, m.training) for m in model.modules()]
     flags = [(p, p.requires_grad) for p in model.parameters()]
     grads = [(p, p.grad) for p in model.parameters()]
-    try:
-        model.train(train)
-        if freeze:
-            for p in model.parameters():
-                p.requires_grad_(False)
-        yield model
-    finally:
-        for m, was_training in modes:
-            m.training = was_training
-        for p, flag in flags:
-            p.requires_grad_(flag)
-        for p, g in grads:
-            p.grad = g
+    with modes_restored(model):
+        try:
+            model.train(train)
+            if freeze:
+                for p in model.parameters():
+                    p.requires_grad_(False)
+            yield model
+        finally:
+            for p, flag in flags:
+                p.requires_grad_(flag)
+            for p, g in grads:
+                p.grad = g
 
 
 def as_targets(target, batch: int, device: torch.device) -> torch.Tensor:

@@ -12,7 +12,7 @@ from convlens import plotting
 from convlens.explain.guided_backprop import to_displayable
 from convlens.problem2.results import ClassModels, Maps, Problem2Results, Top5Row, Uncertainty
 from convlens.tables import as_rows
-from convlens.uncertainty.report import Calibration
+from convlens.uncertainty.calibration import Calibration
 
 
 def top5_figures(

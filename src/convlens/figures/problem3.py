@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from convlens import plotting
-from convlens.jigsaw.recipes import EXAM_BAR
+from convlens.jigsaw.evaluation.scoring import restore
+from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.results import Evaluation, minutes
-from convlens.jigsaw.scoring import restore
-from convlens.jigsaw.tiles import deshuffle
+from convlens.jigsaw.training.recipes import EXAM_BAR
 from convlens.probe.results import Probe
 from convlens.problem3.deshuffle import Restored
 from convlens.problem3.results import Study

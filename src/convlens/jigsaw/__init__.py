@@ -1,14 +1,14 @@
 """Problem 3: 2x2 jigsaw puzzles -- permutations, data, a network that predicts them, and
 restoration."""
 
-from convlens.jigsaw.data import NpzData, load_npz
-from convlens.jigsaw.permutations import (
+from convlens.jigsaw.puzzle.data import NpzData, load_npz
+from convlens.jigsaw.puzzle.permutations import (
     NUM_PERMUTATIONS,
     PERMUTATIONS,
     classes_to_orders,
     orders_to_classes,
 )
-from convlens.jigsaw.tiles import deshuffle, shuffle
+from convlens.jigsaw.puzzle.tiles import deshuffle, shuffle
 
 __all__ = [
     "NUM_PERMUTATIONS",

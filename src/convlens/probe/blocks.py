@@ -18,7 +18,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from convlens.batched import batched
 from convlens.errors import ConvlensError
-from convlens.jigsaw.inference import normalise
+from convlens.jigsaw.evaluation.inference import normalise
 
 
 def block_ends(model: nn.Module) -> list[int]:

@@ -14,7 +14,7 @@ from torch import nn
 
 from convlens.batched import batched
 from convlens.errors import ConvlensError
-from convlens.jigsaw.inference import normalise
+from convlens.jigsaw.evaluation.inference import normalise
 from convlens.probe.blocks import block_ends, block_features
 
 LAYERS = ("pool", "fc1", "fc2")

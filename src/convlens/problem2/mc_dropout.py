@@ -9,8 +9,8 @@ import torch
 
 from convlens.problem2.results import Uncertainty
 from convlens.uncertainty import mc_dropout
+from convlens.uncertainty.calibration import per_image_rows
 from convlens.uncertainty.mc_dropout import MCResult
-from convlens.uncertainty.report import per_image_rows
 
 
 def mc_dropout_rows(
@@ -22,12 +22,16 @@ def mc_dropout_rows(
     samples: int = 50,
     seed: int = 0,
     progress: bool = False,
-    result: MCResult | None = None,
 ) -> Uncertainty:
     """A row per image, and the samples for its violin figure
-    (convlens.figures.problem2.uncertainty_figures); `result` is
-    `mc_dropout(model, images, samples, seed)` when the caller has run it already."""
-    r = result or mc_dropout(model, images, samples=samples, seed=seed, progress=progress)
+    (convlens.figures.problem2.uncertainty_figures)."""
+    r = mc_dropout(model, images, samples=samples, seed=seed, progress=progress)
+    return rows_of_run(r, files, names, samples)
+
+
+def rows_of_run(r: MCResult, files: Sequence[str], names: Sequence[str], samples: int):
+    """mc_dropout_rows from a Monte Carlo run already made (`mc_dropout(model, images,
+    samples, seed)`), as the report has it from 2d's pass."""
     return Uncertainty(
         images=per_image_rows(r, names, files),
         figures=[],

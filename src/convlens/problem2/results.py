@@ -10,8 +10,8 @@ import torch
 
 from convlens.explain.quality import ExplanationQuality
 from convlens.record import key
+from convlens.uncertainty.calibration import Calibration, ClassProbability, UncertaintyRow
 from convlens.uncertainty.mc_dropout import MCResult
-from convlens.uncertainty.report import Calibration, ClassProbability, UncertaintyRow
 
 
 @dataclass(frozen=True)

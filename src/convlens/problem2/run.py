@@ -11,16 +11,16 @@ import torch
 
 from convlens.explain.quality import explanation_quality
 from convlens.predict import load_batch
-from convlens.problem2.accuracy import validation_accuracy
+from convlens.problem2.accuracy import accuracy_of_scores
 from convlens.problem2.class_models import class_models
 from convlens.problem2.maps import saliency_and_guided_backprop
-from convlens.problem2.mc_dropout import mc_dropout_rows
+from convlens.problem2.mc_dropout import rows_of_run
 from convlens.problem2.results import Problem2Results
 from convlens.problem2.setup import Problem2Setup
-from convlens.problem2.top5 import top5
+from convlens.problem2.top5 import top5_of_probs
 from convlens.timing import StepTimer
 from convlens.uncertainty import mc_dropout
-from convlens.uncertainty.report import calibration_from_mc, calibration_report
+from convlens.uncertainty.calibration import calibration_from_mc, calibration_report
 
 
 def run_problem2(
@@ -44,7 +44,7 @@ def run_problem2(
             labels = np.array([it.label for it in s.validation])
             r = mc_dropout(model, x_val, samples=s.calibration_samples, seed=seed, progress=True)
             scores = torch.log(r.deterministic.clamp_min(1e-30))
-            validation = validation_accuracy(model, s.validation, s.names, csv=csv, scores=scores)
+            validation = accuracy_of_scores(scores, s.validation, s.names, csv=csv)
             calibration = calibration_from_mc(r, labels, s.calibration_samples)
     elif s.calibration_images is not None:
         with timer.step("calibration", "calibration with and without MC dropout"):
@@ -61,7 +61,7 @@ def run_problem2(
         # The test images' one deterministic pass: Monte Carlo dropout (2h) computes the dropout-off
         # output on the way, which is 2d's prediction; 2h's samples cost only the classifier head.
         mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, progress=True)
-        t5 = top5(model, s.images, s.files, s.names, probs=mc_test.deterministic)
+        t5 = top5_of_probs(mc_test.deterministic, s.files, s.names)
         targets = torch.tensor(t5.predicted)
 
     with timer.step("2ef_maps", "2e-2f saliency maps and guided backpropagation"):
@@ -97,9 +97,7 @@ def run_problem2(
         )
 
     with timer.step("2h_mc_dropout", "2h Monte Carlo dropout on the test images"):
-        uncertainty = mc_dropout_rows(
-            model, s.images, s.files, s.names, samples=s.samples, seed=seed, result=mc_test
-        )
+        uncertainty = rows_of_run(mc_test, s.files, s.names, s.samples)
     return Problem2Results(
         mode=s.mode,
         **s.info,

@@ -11,7 +11,6 @@ import torch
 
 from convlens.data.problem2 import load_problem2
 from convlens.errors import ConvlensError
-from convlens.figures.problem2 import draw_problem2
 from convlens.fingerprint import fingerprint
 from convlens.models import vgg16
 from convlens.models.weights import load_weights, resolve_checkpoint
@@ -42,7 +41,9 @@ def settings(ctx) -> dict:
 RESULTS = Problem2Results  # what compute returns and the cache reads back
 
 
-def compute(ctx, key: str) -> Problem2Results:
+def compute(ctx, key: str, draw=None) -> Problem2Results:
+    """The section's record; `draw` (the report's convlens.figures.problem2.draw_problem2)
+    draws its figures from the setup's images and names them in the record."""
     path, missing = _weights_path(ctx)
     if path is None:
         ctx.step("problem2: training the digits demo classifier (no VGG16 weights found)")
@@ -52,9 +53,9 @@ def compute(ctx, key: str) -> Problem2Results:
         setup = imagenet_setup(model, ctx.problem2, ctx.seed, sizes("imagenet", ctx.quick))
         setup.info["weights"] = str(path)
     results = run_problem2(setup, seed=ctx.seed, step=ctx.step, csv=ctx.out / "predictions.csv")
-    return draw_problem2(
-        results, setup.images, setup.display, setup.names, ctx.figures, setup.prefix
-    )
+    if draw is None:
+        return results
+    return draw(results, setup.images, setup.display, setup.names, ctx.figures, setup.prefix)
 
 
 def check(ctx) -> None:

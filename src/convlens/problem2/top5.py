@@ -9,7 +9,7 @@ import torch
 from convlens.errors import ConvlensError
 from convlens.predict import TopK, predict_logits, topk
 from convlens.problem2.results import Top5, Top5Row
-from convlens.uncertainty.report import ClassProbability
+from convlens.uncertainty.calibration import ClassProbability
 
 
 def top5(
@@ -21,18 +21,30 @@ def top5(
     k: int = 5,
     batch_size: int = 64,
     precision: str = "fp32",
-    probs: torch.Tensor | None = None,
 ) -> Top5:
-    """The `k` most probable classes of each image, and each image's predicted class. `probs`
-    (B x K softmax) skips the forward pass when the caller has the model's probabilities for
-    these images already. Figures: convlens.figures.problem2.top5_figures."""
+    """The `k` most probable classes of each image, and each image's predicted class.
+    Figures: convlens.figures.problem2.top5_figures."""
+    _check_k(k, names)
+    logits = predict_logits(model, images, batch_size=batch_size, precision=precision)
+    return _rows(topk(logits, k), files, names)
+
+
+def top5_of_probs(
+    probs: torch.Tensor, files: Sequence[str], names: Sequence[str], *, k: int = 5
+) -> Top5:
+    """top5 from the model's probabilities of these images (B x K softmax) already computed,
+    as the report has them from the Monte Carlo run's dropout-off pass."""
+    _check_k(k, names)
+    best = probs.float().topk(min(k, probs.shape[1]), dim=1)
+    return _rows(TopK(best.indices, best.values), files, names)
+
+
+def _check_k(k: int, names: Sequence[str]) -> None:
     if not 1 <= k <= len(names):
         raise ConvlensError(f"top-k: k must be in 1..{len(names)} (the number of classes), got {k}")
-    if probs is None:
-        top = topk(predict_logits(model, images, batch_size=batch_size, precision=precision), k)
-    else:
-        best = probs.float().topk(min(k, probs.shape[1]), dim=1)
-        top = TopK(best.indices, best.values)
+
+
+def _rows(top: TopK, files: Sequence[str], names: Sequence[str]) -> Top5:
     rows = [
         Top5Row(
             image=f,

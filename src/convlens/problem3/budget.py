@@ -3,8 +3,9 @@ and shared by need.
 
 A network's need is the epochs its recipe needs to clear its bar (`NEEDED_EPOCHS`, measured
 with benchmarks/bench_jigsaw.py on held-out photographs) at the seconds per epoch measured on
-this machine (convlens.jigsaw.speed). The budget is the sum of the needs, unless the user gives
-one (`--minutes`). Networks train one after another; each is given the minutes still unspent
+this machine (convlens.jigsaw.training.speed). The budget is the sum of the needs, unless the
+user gives one (`--minutes`). Networks train one after another; each is given the minutes
+still unspent
 times its part of the needs still to come, so a network that stops early (perfect validation)
 hands what it did not use to those after it, and each network's time planner
 (TrainConfig.minutes) fits as many epochs as its share allows, up to its recipe's most.
@@ -19,8 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from convlens import record
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.speed import epoch_seconds
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.speed import epoch_seconds
 
 # Epochs each recipe needs to clear its bar on unseen photographs in fp32 (docs/experiments.md:
 # the curves of test accuracy against epochs and minutes that chose them). A network that

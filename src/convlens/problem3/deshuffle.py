@@ -11,12 +11,7 @@ import torch
 
 from convlens import atomic
 from convlens.errors import ConvlensError
-from convlens.jigsaw.checkpoint import load_run
-from convlens.jigsaw.config import TrainConfig, check_images
-from convlens.jigsaw.data import NpzData
-from convlens.jigsaw.model import shuffle_invariant
-from convlens.jigsaw.results import Evaluation, MethodAccuracy, TrainResult
-from convlens.jigsaw.scoring import (
+from convlens.jigsaw.evaluation.scoring import (
     METHODS,
     Combination,
     accuracy,
@@ -26,9 +21,14 @@ from convlens.jigsaw.scoring import (
     restore,
     score_all,
 )
-from convlens.jigsaw.splits import labelled_digest, validation_split
-from convlens.jigsaw.tiles import deshuffle
-from convlens.jigsaw.train import train
+from convlens.jigsaw.networks.model import shuffle_invariant
+from convlens.jigsaw.puzzle.data import NpzData
+from convlens.jigsaw.puzzle.splits import labelled_digest, validation_split
+from convlens.jigsaw.puzzle.tiles import deshuffle
+from convlens.jigsaw.results import Evaluation, MethodAccuracy, TrainResult
+from convlens.jigsaw.training.checkpoint import load_run
+from convlens.jigsaw.training.config import TrainConfig, check_images
+from convlens.jigsaw.training.train import train
 from convlens.record import key
 
 _INVARIANT_NAMES = {"edgenet": "EdgeNet", "cfn": "the CFN"}

@@ -10,10 +10,10 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.checkpoint import load_run
-from convlens.jigsaw.config import check_images
-from convlens.jigsaw.data import NpzData
-from convlens.jigsaw.model import ModelConfig, build_model
+from convlens.jigsaw.networks.model import ModelConfig, build_model
+from convlens.jigsaw.puzzle.data import NpzData
+from convlens.jigsaw.training.checkpoint import load_run
+from convlens.jigsaw.training.config import check_images
 from convlens.probe.bootstrap import paired_difference
 from convlens.probe.features import features, raw_pixels
 from convlens.probe.knn import check_probe_labels, compare, searched_ks

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 
-from convlens.jigsaw.checkpoint import CHECKPOINT, load_run
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.data import NpzData
+from convlens.jigsaw.puzzle.data import NpzData
+from convlens.jigsaw.training.checkpoint import CHECKPOINT, load_run
+from convlens.jigsaw.training.config import TrainConfig
 from convlens.probe.curve import FeatureCurve
 from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.deshuffle import evaluate_model, run_training

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from convlens import __version__, atomic
 from convlens.errors import ConvlensError
-from convlens.jigsaw.recipes import NETWORKS
+from convlens.jigsaw.training.recipes import NETWORKS
 from convlens.lock import folder_lock
 from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached, is_cached

@@ -3,12 +3,19 @@ ImageNet when its weights are present, else the digits demo)."""
 
 from __future__ import annotations
 
+from convlens.figures.problem2 import draw_problem2
+from convlens.problem2 import section
 from convlens.problem2.results import Problem2Results
-from convlens.problem2.section import RESULTS, check, compute, estimate, settings
+from convlens.problem2.section import RESULTS, check, estimate, settings
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
 
 __all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
+
+
+def compute(ctx, key: str):
+    """The section computed (convlens.problem2.section), with its figures drawn."""
+    return section.compute(ctx, key, draw=draw_problem2)
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -33,6 +40,14 @@ def render(doc: Document, r: Problem2Results, ctx) -> None:
         )
     doc.markdown(package_text("explain.md"))
     doc.markdown(package_text("vgg16.md"))
+    _accuracy_2b(doc, r)
+    _class_models_2c(doc, r, ctx)
+    _top5_2d(doc, r, ctx)
+    _maps_2ef(doc, r, ctx)
+    _mc_dropout_2h(doc, r, ctx)
+
+
+def _accuracy_2b(doc: Document, r: Problem2Results) -> None:
     if r.demo:
         doc.table(
             [
@@ -62,6 +77,9 @@ def render(doc: Document, r: Problem2Results, ctx) -> None:
             caption="(2b) VGG16 accuracy on the exam's validation images",
         )
         doc.discussion(discussion.accuracy_2b(v))
+
+
+def _class_models_2c(doc: Document, r: Problem2Results, ctx) -> None:
     doc.heading("2c. Class model visualisations", level=3)
     doc.markdown(package_text("class_viz.md"), demote=2)
     cv = r.class_viz
@@ -81,6 +99,9 @@ def render(doc: Document, r: Problem2Results, ctx) -> None:
     doc.discussion(discussion.class_models_2c(cv))
     if r.class_viz_all is not None:
         _fig(doc, ctx, r.class_viz_all.figure, "(2c) all ten digit classes, same settings")
+
+
+def _top5_2d(doc: Document, r: Problem2Results, ctx) -> None:
     doc.heading("2d. Top-5 predictions", level=3)
     rows = [
         {"image": t.image, **{f"#{k + 1}": f"{c.name} ({c.prob:.3f})" for k, c in enumerate(t.top)}}
@@ -91,6 +112,9 @@ def render(doc: Document, r: Problem2Results, ctx) -> None:
     for name in r.top5_figures:
         _fig(doc, ctx, name, "")
     doc.markdown(package_text("top5.md"), demote=2)
+
+
+def _maps_2ef(doc: Document, r: Problem2Results, ctx) -> None:
     doc.heading("2e-2f. Saliency maps and guided backpropagation", level=3)
     _fig(
         doc,
@@ -112,6 +136,9 @@ def render(doc: Document, r: Problem2Results, ctx) -> None:
         "of the maps with the trained model's maps, layers re-initialised from the top",
     )
     doc.discussion(discussion.maps_2ef(q))
+
+
+def _mc_dropout_2h(doc: Document, r: Problem2Results, ctx) -> None:
     doc.heading("2g-2h. Monte Carlo dropout", level=3)
     doc.markdown(package_text("uncertainty.md"), demote=2)
     u = r.uncertainty

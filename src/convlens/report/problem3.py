@@ -3,16 +3,23 @@ convlens.problem3.section; this file renders its records."""
 
 from __future__ import annotations
 
+from convlens.figures.problem3 import draw_study
 from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
-from convlens.probe.results import RAW
+from convlens.probe.results import RAW, Probe
+from convlens.problem3 import section
 from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.results import NetworkResult, Problem3Results, Study
-from convlens.problem3.section import RESULTS, check, compute, estimate, settings
+from convlens.problem3.section import RESULTS, check, estimate, settings
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
 from convlens.report.probe_table import probe_caption, probe_rows, weights_words
 
 __all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
+
+
+def compute(ctx, key: str):
+    """The section computed (convlens.problem3.section), with its figures drawn."""
+    return section.compute(ctx, key, draw=draw_study)
 
 
 def render(doc: Document, r: Problem3Results, ctx) -> None:
@@ -27,6 +34,15 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
             kind="missing",
         )
     doc.markdown(package_text("jigsaw.md"))
+    _deshuffle_3ab(doc, r, ctx)
+    _probe_3c(doc, r.probe, ctx)
+    _render_study(doc, r.study, ctx, r.budget, r.mode)
+    if r.shapes is not None:
+        _render_shapes(doc, r.shapes, r.study)
+
+
+def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx) -> None:
+    """The first network's training curve, every method's accuracy and the examples."""
     doc.table(
         [
             {
@@ -70,8 +86,11 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
         "(3b) shuffled test images, the network's "
         "restoration and the truth: correct examples first, then mistakes",
     )
+
+
+def _probe_3c(doc: Document, p: Probe, ctx) -> None:
+    """The first network's probe: every feature set, the k sweep and the PCA figure."""
     doc.markdown(package_text("probe.md"))
-    p = r.probe
     doc.table(
         [
             {
@@ -100,9 +119,6 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
     )
     if p.figure:
         doc.figure(ctx.figures / p.figure, "(3c) PCA of the test features, coloured by class")
-    _render_study(doc, r.study, ctx, r.budget, r.mode)
-    if r.shapes is not None:
-        _render_shapes(doc, r.shapes, r.study)
 
 
 def _render_shapes(doc: Document, shapes: Study, photos: Study) -> None:
@@ -179,23 +195,7 @@ def _render_study(
     first = study.first
     doc.note(f"Trained on {first.cpu} in {first.precision}. " + _budget_text(nets, budget))
     if budget is not None:
-        doc.table(
-            [
-                {
-                    "network": name,
-                    "planned (min)": n.needed_minutes,
-                    "given (min)": n.budget_minutes,
-                    "used (min)": n.training_minutes,
-                    "handed on (min)": max(round(n.budget_minutes - n.training_minutes, 2), 0.0),
-                    "epochs": len(n.history),
-                    "stopped at": _stopped(n),
-                }
-                for name, n in nets.items()
-            ],
-            caption="(3a) how Problem 3's training minutes were spent: planned before training "
-            "from each network's measured speed, given in turn from what the networks before "
-            "it left, used, and handed on to the networks after it",
-        )
+        _budget_table(doc, nets)
     doc.table(probe_rows(nets), caption=probe_caption(first.probe))
     doc.discussion(discussion.study_3d(nets))
     if study.curve_figure:
@@ -223,6 +223,27 @@ def _render_study(
         ],
         caption="(3c) every candidate of the probe; the test column is shown for completeness "
         "and was never used to choose",
+    )
+
+
+def _budget_table(doc: Document, nets: dict[str, NetworkResult]) -> None:
+    """(3a) planned, given, used and handed on, per network."""
+    doc.table(
+        [
+            {
+                "network": name,
+                "planned (min)": n.needed_minutes,
+                "given (min)": n.budget_minutes,
+                "used (min)": n.training_minutes,
+                "handed on (min)": max(round(n.budget_minutes - n.training_minutes, 2), 0.0),
+                "epochs": len(n.history),
+                "stopped at": _stopped(n),
+            }
+            for name, n in nets.items()
+        ],
+        caption="(3a) how Problem 3's training minutes were spent: planned before training "
+        "from each network's measured speed, given in turn from what the networks before "
+        "it left, used, and handed on to the networks after it",
     )
 
 

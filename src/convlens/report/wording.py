@@ -1,6 +1,6 @@
 """What the report's sentences share: the one number format, and the one tolerance under which
 two accuracies are called equal (a difference below it is not worded as a finding). The exam's
-bar is convlens.jigsaw.recipes.EXAM_BAR."""
+bar is convlens.jigsaw.training.recipes.EXAM_BAR."""
 
 from __future__ import annotations
 

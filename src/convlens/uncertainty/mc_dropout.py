@@ -15,6 +15,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from convlens.errors import ConvlensError
+from convlens.model_modes import modes_restored
 from convlens.uncertainty.metrics import entropy
 from convlens.uncertainty.split import dropout_modules, find_split
 
@@ -44,15 +45,11 @@ class MCResult:
 @contextlib.contextmanager
 def dropout_active(model: nn.Module):
     """Dropout layers in train mode, everything else (batch norm!) in eval; restored after."""
-    modes = [(m, m.training) for m in model.modules()]
-    try:
+    with modes_restored(model):
         model.eval()
         for m in dropout_modules(model):
             m.train()
         yield model
-    finally:
-        for m, was in modes:
-            m.training = was
 
 
 def mc_dropout(

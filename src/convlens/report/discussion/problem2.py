@@ -5,7 +5,7 @@ from __future__ import annotations
 from convlens.explain.quality import ExplanationQuality
 from convlens.problem2.results import ClassModels, Top5Row, Uncertainty, ValidationAccuracy
 from convlens.report.wording import compare, three
-from convlens.uncertainty.report import Calibration
+from convlens.uncertainty.calibration import Calibration
 
 
 def accuracy_2b(v: ValidationAccuracy) -> str:

@@ -3,8 +3,8 @@ intervals."""
 
 from __future__ import annotations
 
-from convlens.jigsaw.recipes import EXAM_BAR
 from convlens.jigsaw.results import Evaluation, minutes
+from convlens.jigsaw.training.recipes import EXAM_BAR
 from convlens.probe.results import RANDOM, SECOND_TWIN, Difference, Probe, beyond_noise
 from convlens.problem3.results import NetworkResult
 from convlens.report.wording import TIE, compare, three

@@ -2,7 +2,7 @@
 
 Each quarter goes *alone* through one shared VGG-11-BN trunk; a head then scores the 24 orders
 from the four tiles' features: the recipe's border head scores each seam from the two sides that
-would face each other (convlens.jigsaw.border_head); the seam head compares whole-tile
+would face each other (convlens.jigsaw.networks.border_head); the seam head compares whole-tile
 embeddings pair by pair, the original 24-way MLP reads the four embeddings in slot order. No
 convolution ever sees two tiles at once, so the trunk cannot read how edges continue across a
 seam (the cue EdgeNet is built on); it has to recognise what a tile's sides show and where such
@@ -23,9 +23,9 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.border_head import BorderHead
-from convlens.jigsaw.seam_head import SeamHead
-from convlens.jigsaw.tiles import to_tiles
+from convlens.jigsaw.networks.border_head import BorderHead
+from convlens.jigsaw.networks.seam_head import SeamHead
+from convlens.jigsaw.puzzle.tiles import to_tiles
 from convlens.models.vgg import CONFIGS, make_features
 
 
@@ -58,7 +58,7 @@ class CFN(nn.Module):
         self.avgpool = nn.AdaptiveAvgPool2d(1)
         # tile_grid > 1 keeps a coarse layout of each tile (which side holds what) in its
         # embedding, for a head that compares one tile's right side with another's left; the
-        # border head reads that layout itself, cell by cell (convlens.jigsaw.border_head)
+        # border head reads that layout itself, cell by cell (convlens.jigsaw.networks.border_head)
         self.tile_pool = nn.AdaptiveAvgPool2d(2 if head == "borders" else tile_grid)
         self.head = head
         if head == "borders":
@@ -68,7 +68,9 @@ class CFN(nn.Module):
         self.embed = nn.Sequential(
             nn.Linear(channels * tile_grid * tile_grid, embed), nn.ReLU(inplace=True)
         )
-        if head == "seams":  # pairs of tile embeddings, summed per order (jigsaw.seam_head)
+        if (
+            head == "seams"
+        ):  # pairs of tile embeddings, summed per order (jigsaw.networks.seam_head)
             self.classifier = SeamHead(embed, hidden, dropout, slots)
         else:
             self.classifier = nn.Sequential(

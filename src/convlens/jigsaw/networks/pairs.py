@@ -15,7 +15,7 @@ import itertools
 import numpy as np
 import torch
 
-from convlens.jigsaw.permutations import PERMUTATIONS, inverse
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
 
 PAIRS = np.array(list(itertools.permutations(range(4), 2)))  # 12 ordered pairs (a, b)
 _PAIR_INDEX = {tuple(p): i for i, p in enumerate(PAIRS.tolist())}

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from convlens.jigsaw.data import content_digest
-from convlens.jigsaw.look_alike import look_alike_split
-from convlens.jigsaw.permutations import NUM_PERMUTATIONS, PERMUTATIONS
-from convlens.jigsaw.tiles import shuffle
+from convlens.jigsaw.puzzle.data import content_digest
+from convlens.jigsaw.puzzle.look_alike import look_alike_split
+from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS, PERMUTATIONS
+from convlens.jigsaw.puzzle.tiles import shuffle
 
 
 def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:

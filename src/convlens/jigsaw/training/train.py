@@ -1,6 +1,7 @@
 """Training the de-shuffling network, readable top to bottom: the split, the model, the
-optimiser, the loop, validation after every epoch (the epoch's data: convlens.jigsaw.epoch_data;
-the run folder, resuming and checkpoints: convlens.jigsaw.run_folder)."""
+optimiser, the loop, validation after every epoch (the epoch's data:
+convlens.jigsaw.training.epoch_data; the run folder, resuming and checkpoints:
+convlens.jigsaw.training.run_folder)."""
 
 from __future__ import annotations
 
@@ -16,14 +17,14 @@ from tqdm.auto import tqdm
 
 from convlens import atomic
 from convlens.errors import ConvlensError
-from convlens.jigsaw.config import TrainConfig, check_images, config_dict
-from convlens.jigsaw.epoch_data import epoch_loader
-from convlens.jigsaw.inference import predict_log_probs
-from convlens.jigsaw.model import build_model
+from convlens.jigsaw.evaluation.inference import predict_log_probs
+from convlens.jigsaw.networks.model import build_model
+from convlens.jigsaw.puzzle.splits import fixed_shuffles, labelled_digest, validation_split
+from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.results import TrainResult
-from convlens.jigsaw.run_folder import RunState, run_folder, schedule
-from convlens.jigsaw.splits import fixed_shuffles, labelled_digest, validation_split
-from convlens.jigsaw.tiles import deshuffle
+from convlens.jigsaw.training.config import TrainConfig, check_images, config_dict
+from convlens.jigsaw.training.epoch_data import epoch_loader
+from convlens.jigsaw.training.run_folder import RunState, run_folder, schedule
 from convlens.runtime import LOW_PRECISIONS, autocast, resolve_device, resolve_precision
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.model import ModelConfig
+from convlens.jigsaw.networks.model import ModelConfig
+from convlens.jigsaw.training.config import TrainConfig
 
 NETWORKS = ("edgenet", "vgg11_bn", "cfn")
 # Image-level accuracy each network must reach alone on unseen photographs: the exam's 0.60
@@ -37,8 +37,9 @@ RECIPES = {
         model=ModelConfig(arch="vgg11_bn", width=0.25, hidden=512, resolution=64, head="seams"),
     ),
     # The context-free network: tiles alone through a shared VGG-11-BN trunk with gap crops
-    # (convlens.jigsaw.cfn). Measured with bench_jigsaw.py, 15 epochs, validation on held-out
-    # photographs: the 24-way head 0.224; the seam head 0.267; with rescaled crops 0.273; with
+    # (convlens.jigsaw.networks.cfn). Measured with bench_jigsaw.py, 15 epochs, validation on
+    # held-out photographs: the 24-way head 0.224; the seam head 0.267; with rescaled crops
+    # 0.273; with
     # each tile's 2x2 layout kept (tile_grid 2) 0.305; with crops but without per-tile
     # normalisation and grey tiles (the gap kept) 0.465. Those two defences cost the CFN most
     # of what it can learn in minutes, so the recipe keeps only the gap; both stay options.
@@ -46,7 +47,8 @@ RECIPES = {
     # per tile 0.479, blended images (mix 0.5) 0.493, a moving average of the weights
     # (ema_epochs 2) 0.499, a slot term in the head 0.461; 0.4 with the layout and blending
     # 0.515 (0.503 averaged); 0.4 for 30 epochs 0.491. Without the gap: 0.894.
-    # The border head (each seam from the two tiles' facing sides, convlens.jigsaw.border_head)
+    # The border head (each seam from the two tiles' facing sides,
+    # convlens.jigsaw.networks.border_head)
     # against the seam head, crops 0.4, on an AMX Xeon: 0.625 against 0.525; 30 epochs 0.659.
     # At most 30 epochs, as VGG-11-BN; a time budget plans fewer. A quarter of VGG's width
     # (fp32, a 2-core Zen EPYC held to AVX2, 16 epochs): 5.3 min and 0.509 alone on test,

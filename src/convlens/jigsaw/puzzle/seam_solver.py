@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from convlens.jigsaw.permutations import PERMUTATIONS, inverse
-from convlens.jigsaw.tiles import to_tiles
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
+from convlens.jigsaw.puzzle.tiles import to_tiles
 
 # Slot pairs joined by a seam in a 2x2 grid: (left, right) and (top, bottom).
 _LR = [(0, 1), (2, 3)]

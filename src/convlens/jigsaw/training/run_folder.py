@@ -15,9 +15,15 @@ from tqdm.auto import tqdm
 from convlens import atomic
 from convlens.atomic import missing_parents
 from convlens.errors import ConvlensError
-from convlens.jigsaw.checkpoint import BEST, CHECKPOINT, fitting, read_checkpoint, save_checkpoint
-from convlens.jigsaw.config import TrainConfig, config_dict, config_from_dict
 from convlens.jigsaw.results import TrainResult, epochs
+from convlens.jigsaw.training.checkpoint import (
+    BEST,
+    CHECKPOINT,
+    fitting,
+    read_checkpoint,
+    save_checkpoint,
+)
+from convlens.jigsaw.training.config import TrainConfig, config_dict, config_from_dict
 from convlens.lock import folder_lock
 
 

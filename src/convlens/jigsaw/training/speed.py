@@ -11,11 +11,11 @@ import time
 import numpy as np
 import torch
 
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.epoch_data import EpochBatches, epoch_plan
-from convlens.jigsaw.inference import predict_log_probs
-from convlens.jigsaw.model import build_model
-from convlens.jigsaw.train import train_layout
+from convlens.jigsaw.evaluation.inference import predict_log_probs
+from convlens.jigsaw.networks.model import build_model
+from convlens.jigsaw.training.config import TrainConfig
+from convlens.jigsaw.training.epoch_data import EpochBatches, epoch_plan
+from convlens.jigsaw.training.train import train_layout
 from convlens.runtime import autocast, resolve_device
 
 

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.model import ARCHS, HEADS, ModelConfig
+from convlens.jigsaw.networks.model import ARCHS, HEADS, ModelConfig
 from convlens.runtime import check_precision, resolve_device
 
 VAL_SPLITS = ("random", "look-alike")
@@ -25,7 +25,7 @@ class TrainConfig:
     val_fraction: float = 0.1
     # How validation images are held out when the images' photographs are unknown: "random"
     # rows, or "look-alike" groups of images with similar colours held out whole
-    # (convlens.jigsaw.look_alike); images with known groups always hold out whole groups.
+    # (convlens.jigsaw.puzzle.look_alike); images with known groups always hold out whole groups.
     val_split: str = "random"
     flip: bool = True
     color_jitter: float = 0.2

@@ -7,7 +7,7 @@ seam head compares whole-tile embeddings and has to learn which part of each emb
 which way; this head hands it the facing halves: each tile's final map is pooled to 2x2 cells,
 "b right of a" is scored from a's right column and b's left column (top cell beside top cell),
 "b below a" from a's bottom row and b's top row, each relation by its own small MLP. An order's
-logit is the sum of its four seams (convlens.jigsaw.pairs), as for the seam head.
+logit is the sum of its four seams (convlens.jigsaw.networks.pairs), as for the seam head.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from convlens.jigsaw.pairs import PAIRS, order_logits
+from convlens.jigsaw.networks.pairs import PAIRS, order_logits
 
 
 def _mlp(inputs: int, hidden: int, dropout: float) -> nn.Sequential:

@@ -13,10 +13,10 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
-from convlens import archive, atomic
+from convlens import archive, atomic, npz_archive
 from convlens.errors import ConvlensError
-from convlens.jigsaw.permutations import validate_orders
-from convlens.jigsaw.seams import seam_costs
+from convlens.jigsaw.puzzle.permutations import validate_orders
+from convlens.jigsaw.puzzle.seam_solver import seam_costs
 
 
 @dataclass
@@ -28,8 +28,8 @@ class Split:
     _seam_costs: torch.Tensor | None = field(default=None, repr=False, compare=False)
 
     def seam_costs(self) -> torch.Tensor:
-        """N x 24 training-free seam costs of every image (convlens.jigsaw.seams), computed once
-        per split: every network evaluated on these images reuses them."""
+        """N x 24 training-free seam costs of every image (convlens.jigsaw.puzzle.seam_solver),
+        computed once per split: every network evaluated on these images reuses them."""
         if self._seam_costs is None:
             self._seam_costs = seam_costs(self.images)
         return self._seam_costs
@@ -55,7 +55,7 @@ def _open_npz(path: Path, member: str) -> tuple[dict[str, np.ndarray], str]:
             names = [n for n in z.names() if PurePosixPath(n).name == member]
             if not names:
                 raise ConvlensError(f"{path}: zip has no {member}")
-            arrays = archive.read_npz_member(z, sorted(names, key=len)[0])
+            arrays = npz_archive.read_npz_member(z, sorted(names, key=len)[0])
         return arrays, content_digest(arrays)
     if path.is_dir():
         path = path / member
@@ -67,7 +67,7 @@ def _open_npz(path: Path, member: str) -> tuple[dict[str, np.ndarray], str]:
         if magic == b"\x93NUMPY":
             raise ConvlensError(f"{path}: a single .npy array, expected an .npz with keys a-d")
         raise ConvlensError(f"{path}: not a readable .npz file (not a zip archive)")
-    arrays = archive.read_npz(path, str(path))
+    arrays = npz_archive.read_npz(path, str(path))
     return arrays, content_digest(arrays)
 
 

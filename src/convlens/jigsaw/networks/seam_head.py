@@ -4,7 +4,7 @@ compared pairwise, as EdgeNet compares tiles, instead of read by one 24-way laye
 At 64 px (the recipe's resize) VGG's five pools end on a 2x2 grid, one cell per quarter, and
 each cell's receptive field spans the whole puzzle. A small MLP scores every ordered pair of
 cells (a, b) for "b continues a to the right" and "b continues a below"; an order's logit is
-the sum of its four seams (convlens.jigsaw.pairs). The plain 24-way head has to learn each
+the sum of its four seams (convlens.jigsaw.networks.pairs). The plain 24-way head has to learn each
 order's look separately, and on a few thousand puzzles from a few dozen photographs it learns
 the photographs instead (benchmarks/bench_jigsaw.py measures both heads).
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from convlens.jigsaw.pairs import PAIRS, order_logits, slot_logits
+from convlens.jigsaw.networks.pairs import PAIRS, order_logits, slot_logits
 
 
 class SeamHead(nn.Module):

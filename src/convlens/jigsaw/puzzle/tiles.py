@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.permutations import inverse, validate_orders
+from convlens.jigsaw.puzzle.permutations import inverse, validate_orders
 
 
 def _check(images, orders):

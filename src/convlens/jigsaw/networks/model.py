@@ -1,15 +1,16 @@
 """The de-shuffling networks.
 
 * "edgenet" (default): a VGG-style batch-norm trunk that scores every seam between two tiles;
-  an order's logit is the sum of its four seams (convlens.jigsaw.edgenet).
+  an order's logit is the sum of its four seams (convlens.jigsaw.networks.edgenet).
 * "vgg11_bn" (the exam's suggestion): our VGG-11 with batch norm over the whole shuffled image,
   with a 24-way head ("orders") or, in its recipe, a seam head that scores pairs of the final
-  2x2 grid's cells (convlens.jigsaw.seam_head). The task is local (do edges continue across the
-  seams?) and global (which tile holds the sky), which 3x3 convolutions with pooling can
+  2x2 grid's cells (convlens.jigsaw.networks.seam_head). The task is local (do edges
+  continue across the seams?) and global (which tile holds the sky), which 3x3 convolutions
+  with pooling can
   capture; batch norm lets an 11-layer network train from scratch; VGG-11 is the smallest VGG.
-  Measured figures: docs/experiments.md; recipes: convlens.jigsaw.recipes.
-* "cfn": the context-free network (convlens.jigsaw.cfn): each quarter alone through a shared
-  VGG-11-BN trunk, so it cannot use the seams at all; its border head compares the sides of
+  Measured figures: docs/experiments.md; recipes: convlens.jigsaw.training.recipes.
+* "cfn": the context-free network (convlens.jigsaw.networks.cfn): each quarter alone through
+  a shared VGG-11-BN trunk, so it cannot use the seams at all; its border head compares the sides of
   two tiles that would face each other.
 """
 
@@ -22,16 +23,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.cfn import CFN
-from convlens.jigsaw.edgenet import EdgeNet
-from convlens.jigsaw.permutations import NUM_PERMUTATIONS
-from convlens.jigsaw.seam_head import SeamHead
+from convlens.jigsaw.networks.cfn import CFN
+from convlens.jigsaw.networks.edgenet import EdgeNet
+from convlens.jigsaw.networks.seam_head import SeamHead
+from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS
 from convlens.models.vgg import BUILDERS, VGG
 
 ARCHS = ("edgenet", "vgg11_bn", "cfn", "vgg13_bn", "vgg16_bn", "vgg11")
 # vgg: "orders" is one fully connected 24-way head; "seams" compares the final 2x2 grid's cells
-# pairwise (convlens.jigsaw.seam_head); cfn "borders": each seam from the two tiles' facing
-# sides (convlens.jigsaw.border_head)
+# pairwise (convlens.jigsaw.networks.seam_head); cfn "borders": each seam from the two tiles' facing
+# sides (convlens.jigsaw.networks.border_head)
 HEADS = ("orders", "seams", "borders")
 
 
@@ -47,7 +48,7 @@ class ModelConfig:
     # A 96 px puzzle at 64 px costs 2.25x less and VGG's five pools end on a 2x2 grid, one
     # cell per quarter; the seams stay on pixel boundaries (48 -> 32).
     resolution: int = 0
-    # cfn: the defences against shortcuts (convlens.jigsaw.cfn), each measurable on and off
+    # cfn: the defences against shortcuts (convlens.jigsaw.networks.cfn), each measurable on and off
     gap: int = 4
     tile_norm: bool = True
     tile_gray: float = 0.3

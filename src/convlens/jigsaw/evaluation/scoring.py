@@ -7,46 +7,27 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from convlens.jigsaw.inference import predict_log_probs
-from convlens.jigsaw.permutations import (
-    COMPOSE,
+from convlens.jigsaw.evaluation.inference import predict_log_probs, predict_with_tta
+from convlens.jigsaw.puzzle.permutations import (
     NUM_PERMUTATIONS,
     PERMUTATIONS,
     correct_positions,
     orders_to_classes,
 )
+from convlens.jigsaw.puzzle.seam_solver import fit_temperature, seam_costs, seam_log_probs
+from convlens.jigsaw.puzzle.splits import fixed_shuffles
+from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.results import MethodAccuracy
-from convlens.jigsaw.seams import fit_temperature, seam_costs, seam_log_probs
-from convlens.jigsaw.splits import fixed_shuffles
-from convlens.jigsaw.tiles import deshuffle, shuffle
 
 METHODS = ("network", "network+tta", "seam", "network+seam", "network+tta+seam")
 
 
-def tta_log_probs(model, shuffled: np.ndarray, **kw) -> torch.Tensor:
-    """Average over all 24 re-shuffles of each image, each prediction mapped back.
-
-    If x = shuffle(original, s), then shuffle(x, p) = shuffle(original, s[p]) (COMPOSE[s, p]),
-    so the network's log-probability of class COMPOSE[s, p] for the re-shuffled image is
-    evidence for s. The 24 views are averaged in log space.
-    """
-    n = len(shuffled)
-    total = torch.zeros(n, NUM_PERMUTATIONS)
-    compose = torch.from_numpy(COMPOSE)  # [s, p]
-    views = tqdm(
-        range(NUM_PERMUTATIONS),
-        desc="test-time augmentation (24 views)",
-        disable=not kw.get("progress"),
-        leave=False,
-    )
-    kw = {**kw, "progress": False}
-    for p in views:
-        view = shuffle(shuffled, np.repeat(PERMUTATIONS[p : p + 1], n, axis=0))
-        lp = predict_log_probs(model, view, **kw)  # over composed classes
-        total += lp[:, compose[:, p]]
-    return torch.log_softmax(total / NUM_PERMUTATIONS, dim=1)
+def tta_log_probs(model, shuffled: np.ndarray, **inference) -> torch.Tensor:
+    """Average over all 24 re-shuffles of each image, each prediction mapped back
+    (convlens.jigsaw.evaluation.inference.predict_with_tta; `inference`: its batch_size,
+    device, precision, progress and distributed)."""
+    return predict_with_tta(model, shuffled, **inference)[1]
 
 
 @dataclass
@@ -77,19 +58,31 @@ def score_all(
     *,
     tta: bool = True,
     costs: torch.Tensor | None = None,
-    **kw,
+    device="cpu",
+    precision: str = "fp32",
+    progress: bool = False,
+    distributed=None,
 ) -> Scores:
     """Every method's log-probabilities; `costs`: the images' seam costs when already computed
-    (convlens.jigsaw.data.Split.seam_costs)."""
-    net = predict_log_probs(model, shuffled, **kw)
+    (convlens.jigsaw.puzzle.data.Split.seam_costs). With `tta` the network's plain and
+    augmented predictions come from one pass."""
+    inference = {
+        "device": device,
+        "precision": precision,
+        "progress": progress,
+        "distributed": distributed,
+    }
+    if tta:
+        net, augmented = predict_with_tta(model, shuffled, **inference)
+    else:
+        net = predict_log_probs(model, shuffled, **inference)
     costs = seam_costs(shuffled) if costs is None else costs
     seam = seam_log_probs(costs, combination.temperature)
     w = combination.weight
     out = {"network": net, "seam": seam, "network+seam": _combine(net, seam, w)}
     if tta:
-        t = tta_log_probs(model, shuffled, **kw)
-        out["network+tta"] = t
-        out["network+tta+seam"] = _combine(t, seam, w)
+        out["network+tta"] = augmented
+        out["network+tta+seam"] = _combine(augmented, seam, w)
     return Scores(out, combination)
 
 

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.pairs import PAIRS, order_logits
-from convlens.jigsaw.tiles import to_tiles
+from convlens.jigsaw.networks.pairs import PAIRS, order_logits
+from convlens.jigsaw.puzzle.tiles import to_tiles
 
 
 def _block(cin: int, cout: int) -> list[nn.Module]:

@@ -9,10 +9,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from convlens.data.transforms import normalize
-from convlens.jigsaw.config import TrainConfig
-from convlens.jigsaw.permutations import PERMUTATIONS
-from convlens.jigsaw.splits import balanced_classes, distinct_classes
-from convlens.jigsaw.tiles import shuffle
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
+from convlens.jigsaw.puzzle.splits import balanced_classes, distinct_classes
+from convlens.jigsaw.puzzle.tiles import shuffle
+from convlens.jigsaw.training.config import TrainConfig
 
 
 def augmentation_parameters(n: int, cfg: TrainConfig, rng: np.random.Generator) -> np.ndarray:

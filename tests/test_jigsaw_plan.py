@@ -102,6 +102,7 @@ def test_the_cfn_border_head_decodes_to_the_brute_force_best_order():
 def test_the_border_head_scores_a_seam_from_the_two_facing_sides_only():
     """ "b right of a" reads a's right column and b's left column, row beside row; "b below a"
     a's bottom row and b's top row: changing any other cell of either tile leaves it alone."""
+    torch.manual_seed(0)  # the head's initial weights: a unit dead by chance reads nothing
     head = BorderHead(channels=3, embed=4, hidden=8).eval()
     maps = torch.randn(1, 4, 3, 2, 2, generator=torch.Generator().manual_seed(5))
     with torch.no_grad():
@@ -184,6 +185,29 @@ def test_a_budget_plans_the_epochs_from_the_first_and_resumes_on_the_same_plan(
     m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
     for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
         torch.testing.assert_close(v, w, msg=k)
+
+
+class _FirstBatchSlow:
+    """The batch clock within each epoch: its first batch takes 2 s more than the others (which
+    take none), as oneDNN's kernel creation makes a real first batch slower."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self) -> float:
+        self.calls += 1
+        return 0.0 if self.calls % 3 == 1 else 2.0  # start, after the first batch, the end
+
+
+def test_the_budget_plans_from_the_first_epoch_without_its_first_batchs_warm_up(
+    arrays, tmp_path, monkeypatch
+):
+    cfg = TrainConfig(epochs=20, minutes=0.5, batch_size=64, precision="fp32", model=TINY)
+    monkeypatch.setattr(train_module, "time", _Clock(7.0))
+    monkeypatch.setattr(train_module, "_batch_clock", _FirstBatchSlow())
+    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
+    assert result.planned_epochs == 6  # 30 s / (7 s - 2 s), not 30 s / 7 s = 4
+    assert [h.seconds for h in result.history][:2] == [7.0, 7.0]  # the record keeps 7 s
 
 
 def test_a_budget_larger_than_the_epochs_trains_them_all(arrays, tmp_path, monkeypatch):

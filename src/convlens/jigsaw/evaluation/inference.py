@@ -18,46 +18,23 @@ def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
     return normalize(images_uint8.float().div_(255.0))
 
 
-def predict_log_probs(
-    model,
-    shuffled: np.ndarray | torch.Tensor,
-    *,
-    batch_size: int = 256,
-    device="cpu",
-    precision: str = "fp32",
-    progress: bool = False,
-    distributed=None,
-) -> torch.Tensor:
+def predict_log_probs(model, shuffled: np.ndarray | torch.Tensor, **inference) -> torch.Tensor:
     """N x 24 log-probabilities over permutation classes, in eval mode (sharded over the
-    ranks under torchrun, gathered in order)."""
-    out = batched(
-        model,
-        torch.as_tensor(shuffled),
-        lambda m, x: torch.log_softmax(m(x).float(), 1),
-        batch_size=batch_size,
-        prepare=normalise,
-        device=device,
-        precision=precision,
-        progress=progress,
-        desc="predict",
-        distributed=distributed,
+    ranks under torchrun, gathered in order). `inference`: batch_size (256), device,
+    precision, progress, distributed."""
+    out = _over_batches(
+        model, shuffled, lambda m, x: torch.log_softmax(m(x).float(), 1), "predict", **inference
     )
     return out if len(out) else torch.empty(0, NUM_PERMUTATIONS)
 
 
 def predict_with_tta(
-    model,
-    shuffled: np.ndarray | torch.Tensor,
-    *,
-    batch_size: int = 256,
-    device="cpu",
-    precision: str = "fp32",
-    progress: bool = False,
-    distributed=None,
+    model, shuffled: np.ndarray | torch.Tensor, **inference
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(plain, tta): the network's N x 24 log-probabilities, and their average over all 24
     re-shuffles of each image, from one batched pass in which each batch is re-shuffled on the
-    device (the identity view is the plain prediction, computed once).
+    device (the identity view is the plain prediction, computed once). `inference` as for
+    predict_log_probs.
 
     If x = shuffle(original, s), then shuffle(x, p) = shuffle(original, s[p]) (COMPOSE[s, p]),
     so the network's log-probability of class COMPOSE[s, p] for the re-shuffled image is
@@ -76,22 +53,43 @@ def predict_with_tta(
         # one tensor per batch (plain | tta), so sharding over ranks gathers it like any other
         return torch.cat([plain, torch.log_softmax(total / NUM_PERMUTATIONS, 1)], 1)
 
-    both = batched(
+    both = _over_batches(
         model,
-        torch.as_tensor(shuffled),
+        shuffled,
         plain_and_tta,
-        batch_size=batch_size,
-        prepare=normalise,
-        device=device,
-        precision=precision,
-        progress=progress,
-        desc="predict with test-time augmentation (24 views)",
-        distributed=distributed,
+        "predict with test-time augmentation (24 views)",
+        **inference,
     )
     if not len(both):
         empty = torch.empty(0, NUM_PERMUTATIONS)
         return empty, empty
     return both[:, :NUM_PERMUTATIONS], both[:, NUM_PERMUTATIONS:]
+
+
+def _over_batches(
+    model,
+    shuffled,
+    fn,
+    desc: str,
+    *,
+    batch_size: int = 256,
+    device="cpu",
+    precision: str = "fp32",
+    progress: bool = False,
+    distributed=None,
+) -> torch.Tensor:
+    return batched(
+        model,
+        torch.as_tensor(shuffled),
+        fn,
+        batch_size=batch_size,
+        prepare=normalise,
+        device=device,
+        precision=precision,
+        progress=progress,
+        desc=desc,
+        distributed=distributed,
+    )
 
 
 def _is_channels_last(x: torch.Tensor) -> bool:

@@ -9,6 +9,7 @@ import functools
 import math
 import time
 from pathlib import Path
+from time import perf_counter as _batch_clock  # batch timing; `time` is the epoch's
 
 import numpy as np
 import torch
@@ -119,8 +120,11 @@ def train(
                 "seconds": round(time.perf_counter() - started, 2),
             }
             if epoch == 0 and cfg.minutes and not run.plan_fixed:
-                # The budget is shared by all ranks: plan from the slowest one's first epoch.
-                seconds = torch.tensor([record["seconds"]], dtype=torch.float64)
+                # The budget is shared by all ranks: plan from the slowest one's first epoch,
+                # less what its first batch cost beyond an ordinary one (oneDNN creates its
+                # kernels then: VGG-11-BN's first epoch ran 1.3x its later ones held to AVX2).
+                steady = record["seconds"] - step.warmup_seconds
+                seconds = torch.tensor([steady], dtype=torch.float64)
                 if distributed:
                     seconds = distributed.all_reduce_max(seconds)
                 scheduler = run.plan(float(seconds[0]), optimizer, steps_per_epoch)
@@ -166,12 +170,14 @@ class _Step:
         self.net, self.optimizer, self.scheduler, self.scaler = net, optimizer, scheduler, scaler
         self.cfg, self.device, self.channels_last = cfg, device, channels_last
         self.average = average  # a moving average of the weights (or None), updated every step
+        self.warmup_seconds = 0.0  # set by epoch(): what its first batch took beyond the others
 
     def epoch(self, bar, distributed, on_diverged) -> torch.Tensor:
         """[loss sum, correct, seen] over the epoch (summed over ranks); a loss that is not
         finite on any rank calls `on_diverged(value)` on every rank, before the update."""
         self.net.train()
         seen, correct, loss_sum = 0, 0, 0.0
+        started, first_done, batches = _batch_clock(), None, 0
         for x, y in bar:
             x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
             if self.channels_last:
@@ -196,5 +202,10 @@ class _Step:
             correct += int((logits.argmax(1) == y).sum())
             loss_sum += value * len(y)
             bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+            batches += 1
+            first_done = first_done or _batch_clock()
+        if batches > 1:  # the first batch's time beyond the mean of the others
+            rest = (_batch_clock() - first_done) / (batches - 1)
+            self.warmup_seconds = max(0.0, first_done - started - rest)
         stats = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
         return distributed.all_reduce_sum(stats) if distributed else stats

@@ -37,7 +37,7 @@ def main() -> None:
     header(f"CFN defences: {args.puzzles} puzzles, {args.epochs} epochs each")
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        study = run_study(shuffled, normal, Path(tmp), configs, progress=False, tta=False)
+        study = run_study(shuffled, normal, Path(tmp), configs, tta=False)
     print(
         f"{'variant':16s} {'image-level':>11s} {'probe k-NN':>10s} {'random twin':>11s} {'min':>5s}"
     )

@@ -65,7 +65,6 @@ def run(arrays, cfg, tta: bool) -> None:
             arrays["b"],
             run_dir / "run",
             cfg,
-            progress=False,
             groups=arrays["source_train"],
         )
         seconds = time.perf_counter() - start

@@ -21,11 +21,7 @@ def main(n: int = 2000) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             start = time.perf_counter()
             train(
-                arrays["a"],
-                arrays["b"],
-                Path(tmp) / "run",
-                TrainConfig(epochs=1, workers=workers),
-                progress=False,
+                arrays["a"], arrays["b"], Path(tmp) / "run", TrainConfig(epochs=1, workers=workers)
             )
             times[workers] = time.perf_counter() - start
         print(f"workers={workers}: {times[workers]:6.1f} s")

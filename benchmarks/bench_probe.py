@@ -124,7 +124,6 @@ def main() -> None:
                             labelled,
                             Path(tmp),
                             configs,
-                            progress=False,
                             tta=False,
                             step=lambda s: print(s, flush=True),
                         )
@@ -132,8 +131,7 @@ def main() -> None:
                         probes = {a: n.probe for a, n in study.networks.items()}
                     else:  # the same best weights probed again, as run_study probes them
                         probes = {
-                            a: probe_run(Path(tmp) / a, labelled, raw=a == archs[0], progress=False)
-                            for a in archs
+                            a: probe_run(Path(tmp) / a, labelled, raw=a == archs[0]) for a in archs
                         }
                         if draw == 0:
                             minutes = (time.perf_counter() - start) / 60

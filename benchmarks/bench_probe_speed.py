@@ -170,7 +170,7 @@ def whole_command(n_train: int, n_test: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         jig = make_jigsaw_arrays(bundled_photographs(), n_train=1000, n_test=100)
         cfg = recipe("edgenet", epochs=1)
-        train(jig["a"], jig["b"], Path(tmp) / "run", cfg, progress=False)
+        train(jig["a"], jig["b"], Path(tmp) / "run", cfg)
         npz = Path(tmp) / "DataNormal.npz"
         np.savez(npz, a=xtr, b=ytr, c=xte, d=yte)
         start = time.perf_counter()

@@ -31,7 +31,7 @@ from convlens.jigsaw.puzzle.splits import validation_split
 from convlens.jigsaw.training.recipes import recipe
 from convlens.jigsaw.training.train import train
 from convlens.problem3.deshuffle import evaluate_run
-from convlens.runtime import resolve_device, resolve_precision
+from convlens.runtime import Runtime, resolve_device, resolve_precision
 
 
 def photo_share(source: np.ndarray, fit: np.ndarray, val: np.ndarray) -> float:
@@ -59,7 +59,7 @@ def main() -> None:
     print(f"{len(puzzle_photos)} puzzle photographs: 5000 training / 1000 test puzzles")
 
     def test_accuracy(model) -> dict:
-        lp = predict_log_probs(model, test_x, precision=base.precision)
+        lp = predict_log_probs(model, test_x, runtime=Runtime(precision=base.precision))
         return {"probe_knn": float((lp.argmax(1).numpy() == test_y).mean())}
 
     rows = []
@@ -78,7 +78,6 @@ def main() -> None:
                 run_dir / "run",
                 cfg,
                 groups=groups,
-                progress=False,
                 epoch_probe=test_accuracy,  # after every epoch: the test set, never to choose
             )
             data = NpzData(

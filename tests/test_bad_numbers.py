@@ -225,7 +225,7 @@ def test_divergence_in_a_later_epoch_keeps_the_last_good_checkpoint(files, tmp_p
     monkeypatch.setattr(training.F, "cross_entropy", failing)
     run = tmp_path / "run"
     with pytest.raises(ConvlensError, match="checkpoint.pt holds epoch 1, the last good one"):
-        training.train(data.train.images, data.train.labels, run, cfg, progress=False)
+        training.train(data.train.images, data.train.labels, run, cfg)
     monkeypatch.undo()
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ckpt["epoch"] == 0  # the first epoch, complete

@@ -20,7 +20,6 @@ CFG = TrainConfig(
     epochs=1,
     batch_size=32,
     precision="fp32",
-    device="cpu",
     val_fraction=0.25,
     model=ModelConfig(width=0.125, hidden=16, input_size=32),
 )
@@ -36,7 +35,7 @@ def run(tmp_path_factory):
         "uint8",
     )
     folder = tmp_path_factory.mktemp("run") / "run"
-    train(arrays["a"], arrays["b"], folder, CFG, progress=False)
+    train(arrays["a"], arrays["b"], folder, CFG)
     return folder, data, arrays
 
 

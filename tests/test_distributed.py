@@ -139,10 +139,9 @@ def test_probe_features_sharded_over_two_ranks_match_one_process(tmp_path):
         epochs=1,
         batch_size=16,
         precision="fp32",
-        device="cpu",
         model=ModelConfig(width=0.125, hidden=16, input_size=32),
     )
-    train(jig["a"], jig["b"], tmp_path / "run", cfg, progress=False)
+    train(jig["a"], jig["b"], tmp_path / "run", cfg)
     normal = make_digits_normal(size=32)
     npz = tmp_path / "DataNormal.npz"
     np.savez(npz, a=normal["a"][:101], b=normal["b"][:101], c=normal["c"][:37], d=normal["d"][:37])

@@ -32,9 +32,7 @@ def photo_arrays():
 
 
 def _cfg(epochs=2, **kw):
-    return TrainConfig(
-        epochs=epochs, batch_size=32, precision="fp32", device="cpu", model=TINY, **kw
-    )
+    return TrainConfig(epochs=epochs, batch_size=32, precision="fp32", model=TINY, **kw)
 
 
 def test_data_is_split_by_photograph(photo_arrays):
@@ -46,7 +44,7 @@ def test_data_is_split_by_photograph(photo_arrays):
 
 def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
     a, b = photo_arrays["a"], photo_arrays["b"]
-    full = train(a, b, tmp_path / "full", _cfg(3), progress=False)
+    full = train(a, b, tmp_path / "full", _cfg(3))
     assert len(full.history) == 3
     assert (tmp_path / "full" / "best.pt").exists() and (
         tmp_path / "full" / "checkpoint.pt"
@@ -55,21 +53,21 @@ def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
     original = train_module.predict_log_probs
     interrupt_in_epoch(2, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
-        train(a, b, tmp_path / "cut", _cfg(3), progress=False)
+        train(a, b, tmp_path / "cut", _cfg(3))
     monkeypatch.setattr(train_module, "predict_log_probs", original)
     with pytest.raises(ConvlensError, match="pass --resume"):
-        train(a, b, tmp_path / "cut", _cfg(3), progress=False)
-    resumed = train(a, b, tmp_path / "cut", _cfg(3), resume=True, progress=False)
+        train(a, b, tmp_path / "cut", _cfg(3))
+    resumed = train(a, b, tmp_path / "cut", _cfg(3), resume=True)
     assert [h.epoch for h in resumed.history] == [1, 2, 3]
     m_full, _, _ = load_run(tmp_path / "full", "checkpoint.pt")
     m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
     for (k, v), w in zip(m_full.state_dict().items(), m_cut.state_dict().values(), strict=True):
         torch.testing.assert_close(v, w, msg=k)
     with pytest.raises(ConvlensError, match=r"different settings than the run \(epochs: 3 -> 4\)"):
-        train(a, b, tmp_path / "cut", _cfg(4), resume=True, progress=False)
+        train(a, b, tmp_path / "cut", _cfg(4), resume=True)
     wider = dataclasses.replace(_cfg(3), model=dataclasses.replace(TINY, width=0.25))
     with pytest.raises(ConvlensError, match=r"\(model.width: 0.125 -> 0.25\)"):
-        train(a, b, tmp_path / "cut", wider, resume=True, progress=False)
+        train(a, b, tmp_path / "cut", wider, resume=True)
 
 
 class SeamOracle(nn.Module):
@@ -162,11 +160,10 @@ def test_short_training_beats_chance_by_a_wide_margin(photo_arrays, tmp_path):
         batch_size=64,
         lr=3e-3,
         precision="auto",  # bf16 only where the CPU runs it natively
-        device="cpu",
         model=ModelConfig(width=0.25, hidden=128, input_size=32),
         val_fraction=0.1,
     )
-    train(data["a"], data["b"], tmp_path / "run", cfg, progress=False)
+    train(data["a"], data["b"], tmp_path / "run", cfg)
     model, _, _ = load_run(tmp_path / "run")
     lp = predict_log_probs(model, data["c"])
     acc = accuracy(lp, data["d"])
@@ -271,8 +268,8 @@ def test_vgg11_bn_option_trains_through_the_cli(photo_arrays, tmp_path):
 
 def test_batches_from_worker_processes_train_identically(photo_arrays, tmp_path):
     a, b = photo_arrays["a"][:96], photo_arrays["b"][:96]
-    train(a, b, tmp_path / "w0", _cfg(1), progress=False)
-    train(a, b, tmp_path / "w2", _cfg(1, workers=2), progress=False)
+    train(a, b, tmp_path / "w0", _cfg(1))
+    train(a, b, tmp_path / "w2", _cfg(1, workers=2))
     m0, _, _ = load_run(tmp_path / "w0", "checkpoint.pt")
     m2, _, _ = load_run(tmp_path / "w2", "checkpoint.pt")
     for (k, v), w in zip(m0.state_dict().items(), m2.state_dict().values(), strict=True):
@@ -285,8 +282,7 @@ def test_fp16_is_refused_on_the_cpu(photo_arrays, tmp_path):
             photo_arrays["a"][:48],
             photo_arrays["b"][:48],
             tmp_path / "r",
-            TrainConfig(epochs=1, precision="fp16", device="cpu", model=TINY),
-            progress=False,
+            TrainConfig(epochs=1, precision="fp16", model=TINY),
         )
 
 
@@ -347,10 +343,8 @@ def test_each_architecture_learns_real_photo_puzzles(model, epochs, tmp_path):
     data = make_jigsaw_arrays(bundled_photographs(), n_train=1392, n_test=24, size=32, seed=2)
     rows = np.random.default_rng(0).permutation(1392)
     fit, held = rows[:1200], rows[1200:]
-    cfg = TrainConfig(
-        epochs=epochs, batch_size=32, lr=3e-3, precision="fp32", device="cpu", model=model
-    )
-    train(data["a"][fit], data["b"][fit], tmp_path / "run", cfg, progress=False)
+    cfg = TrainConfig(epochs=epochs, batch_size=32, lr=3e-3, precision="fp32", model=model)
+    train(data["a"][fit], data["b"][fit], tmp_path / "run", cfg)
     net, _, _ = load_run(tmp_path / "run")
     acc = accuracy(predict_log_probs(net, data["a"][held]), data["b"][held])
     assert acc.image_accuracy > 3 / 24, acc  # chance is 1/24

@@ -167,7 +167,7 @@ def test_a_budget_plans_the_epochs_from_the_first_and_resumes_on_the_same_plan(
     a, b = arrays["a"], arrays["b"]
     cfg = TrainConfig(epochs=20, minutes=0.5, batch_size=64, precision="fp32", model=TINY)
     monkeypatch.setattr(train_module, "time", _Clock(7.0))  # 30 s / 7 s: 4 epochs fit
-    full = train(a, b, tmp_path / "full", cfg, progress=False)
+    full = train(a, b, tmp_path / "full", cfg)
     assert full.planned_epochs == 4 and len(full.history) == 4 and full.stopped == "budget"
 
     # The same run, killed in its third epoch, resumed on a machine twice as fast: the plan
@@ -176,10 +176,10 @@ def test_a_budget_plans_the_epochs_from_the_first_and_resumes_on_the_same_plan(
     monkeypatch.setattr(train_module, "time", _Clock(7.0))
     interrupt_in_epoch(3, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
-        train(a, b, tmp_path / "cut", cfg, progress=False)
+        train(a, b, tmp_path / "cut", cfg)
     monkeypatch.setattr(train_module, "predict_log_probs", original)
     monkeypatch.setattr(train_module, "time", _Clock(1.0))
-    resumed = train(a, b, tmp_path / "cut", cfg, resume=True, progress=False)
+    resumed = train(a, b, tmp_path / "cut", cfg, resume=True)
     assert resumed.planned_epochs == 4 and [h.epoch for h in resumed.history] == [1, 2, 3, 4]
     m_full, _, _ = load_run(tmp_path / "full", "checkpoint.pt")
     m_cut, _, _ = load_run(tmp_path / "cut", "checkpoint.pt")
@@ -205,7 +205,7 @@ def test_the_budget_plans_from_the_first_epoch_without_its_first_batchs_warm_up(
     cfg = TrainConfig(epochs=20, minutes=0.5, batch_size=64, precision="fp32", model=TINY)
     monkeypatch.setattr(train_module, "time", _Clock(7.0))
     monkeypatch.setattr(train_module, "_batch_clock", _FirstBatchSlow())
-    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
+    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg)
     assert result.planned_epochs == 6  # 30 s / (7 s - 2 s), not 30 s / 7 s = 4
     assert [h.seconds for h in result.history][:2] == [7.0, 7.0]  # the record keeps 7 s
 
@@ -213,7 +213,7 @@ def test_the_budget_plans_from_the_first_epoch_without_its_first_batchs_warm_up(
 def test_a_budget_larger_than_the_epochs_trains_them_all(arrays, tmp_path, monkeypatch):
     cfg = TrainConfig(epochs=3, minutes=60, batch_size=64, precision="fp32", model=TINY)
     monkeypatch.setattr(train_module, "time", _Clock(5.0))
-    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
+    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg)
     assert result.planned_epochs == 3 and result.stopped == "epochs"
 
 
@@ -240,7 +240,7 @@ def test_early_stopping_waits_for_its_patience(patience, epochs_run, arrays, tmp
     monkeypatch.setattr(train_module, "fixed_shuffles", remember)
     monkeypatch.setattr(train_module, "predict_log_probs", validation)
     cfg = TrainConfig(epochs=6, patience=patience, batch_size=64, precision="fp32", model=TINY)
-    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg, progress=False)
+    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg)
     assert len(result.history) == epochs_run
     assert result.stopped == ("perfect" if patience else "epochs")
 
@@ -267,7 +267,7 @@ def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_pa
             )
 
     monkeypatch.setattr(train_module._Step, "__init__", init_and_watch)
-    full = train(a, b, tmp_path / "full", cfg, progress=False)
+    full = train(a, b, tmp_path / "full", cfg)
     monkeypatch.setattr(train_module._Step, "__init__", init)
     per_epoch = len(steps) // 2
     decay = 1 - 1 / (0.5 * per_epoch)
@@ -290,9 +290,9 @@ def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_pa
     original = train_module.predict_log_probs
     interrupt_in_epoch(2, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
-        train(a, b, tmp_path / "cut", cfg, progress=False)
+        train(a, b, tmp_path / "cut", cfg)
     monkeypatch.setattr(train_module, "predict_log_probs", original)
-    resumed = train(a, b, tmp_path / "cut", cfg, resume=True, progress=False)
+    resumed = train(a, b, tmp_path / "cut", cfg, resume=True)
     assert resumed.history[1].val_accuracy == full.history[1].val_accuracy
     for name in ("checkpoint.pt", "best.pt"):
         m_full, _, _ = load_run(tmp_path / "full", name)

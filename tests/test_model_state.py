@@ -12,6 +12,7 @@ from convlens.jigsaw.training.config import ModelConfig
 from convlens.models import vgg11
 from convlens.predict import predict_logits
 from convlens.probe.features import extract_features
+from convlens.runtime import Runtime
 
 
 def _state(model):
@@ -32,13 +33,13 @@ def test_inference_leaves_modes_device_and_memory_format(tmp_path):
     torch.manual_seed(0)
     vgg = vgg11(width=0.0625, hidden=16).train()
     before = _state(vgg)
-    predict_logits(vgg, [file_item(path)], precision="bf16", progress=False)
+    predict_logits(vgg, [file_item(path)], runtime=Runtime(precision="bf16"))
     assert _state(vgg) == before and vgg.training
 
     jig = build_model(ModelConfig(width=0.125, hidden=16, input_size=32)).train()
     jig = jig.to(memory_format=torch.channels_last)  # a caller that chose channels_last keeps it
     before = _state(jig)
     images = np.random.default_rng(0).integers(0, 256, (4, 3, 32, 32), dtype=np.uint8)
-    predict_log_probs(jig, images, precision="fp32")
-    extract_features(jig, images, progress=False)
+    predict_log_probs(jig, images)
+    extract_features(jig, images)
     assert _state(jig) == before

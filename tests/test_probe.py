@@ -33,14 +33,14 @@ def test_features_equal_a_plain_per_image_forward_in_eval_mode(normal):
                 m.running_mean.uniform_(-1, 1)
     model.train()
     x = normal["c"][:10]
-    feats = extract_features(model, x, layer="pool", batch_size=4, progress=False)
+    feats = extract_features(model, x, layer="pool", batch_size=4)
     assert model.training  # mode restored
     model.eval()
     with torch.no_grad():
         for i in range(10):
             one = model.forward_features(normalise(torch.from_numpy(x[i : i + 1])))
             np.testing.assert_allclose(feats[i], one[0].numpy(), atol=1e-5)
-        fc1 = extract_features(model, x[:2], layer="fc1", progress=False)
+        fc1 = extract_features(model, x[:2], layer="fc1")
         ref = model.classifier[:2](model.forward_features(normalise(torch.from_numpy(x[:2]))))
         np.testing.assert_allclose(fc1, ref.numpy(), atol=1e-5)
 
@@ -94,8 +94,7 @@ def test_probe_cli(normal, tmp_path, capsys):
         jig["a"],
         jig["b"],
         tmp_path / "run",
-        TrainConfig(epochs=1, batch_size=32, precision="fp32", device="cpu", model=CFG),
-        progress=False,
+        TrainConfig(epochs=1, batch_size=32, precision="fp32", model=CFG),
     )
     npz = tmp_path / "DataNormal.npz"
     np.savez(npz, **normal)
@@ -184,14 +183,14 @@ def test_the_probe_choice_never_reads_test_labels(normal, tmp_path):
     from convlens.problem3.probe import probe_run
 
     jig = make_jigsaw_arrays(bundled_photographs(), n_train=96, n_test=24, size=32)
-    cfg = TrainConfig(epochs=1, batch_size=32, precision="fp32", device="cpu", model=CFG)
-    train(jig["a"], jig["b"], tmp_path / "run", cfg, progress=False)
+    cfg = TrainConfig(epochs=1, batch_size=32, precision="fp32", model=CFG)
+    train(jig["a"], jig["b"], tmp_path / "run", cfg)
     rng = np.random.default_rng(0)
     test_y = normal["d"]
     results = []
     for labels in (test_y, rng.permutation(test_y), np.zeros_like(test_y)):
         data = NpzData(Split(normal["a"], normal["b"]), Split(normal["c"], labels), "d", "uint8")
-        results.append(probe_run(tmp_path / "run", data, progress=False))
+        results.append(probe_run(tmp_path / "run", data))
     first = results[0]
     assert set(first.choices) == {"raw pixels", "de-shuffling network", "random network"}
     for other in results[1:]:
@@ -245,7 +244,7 @@ def test_cfn_is_probed_by_block_and_refuses_fc_layers(normal):
     assert [f.shape[1] for f in feats.values()] == [8, 16, 32, 64, 64]
     with pytest.raises(ConvlensError, match="four tiles"):
         feature_extractor(cfn, "fc1")
-    assert extract_features(cfn, normal["c"][:3], progress=False).shape == (3, 64)
+    assert extract_features(cfn, normal["c"][:3]).shape == (3, 64)
 
 
 def test_the_linear_probes_pca_keeps_the_default_pcas_accuracy(normal):

@@ -18,7 +18,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from convlens.distributed import sharded_rows
-from convlens.runtime import LOW_PRECISIONS, autocast, placed, resolve_precision
+from convlens.runtime import LOW_PRECISIONS, Runtime, autocast, placed
 
 Output = torch.Tensor | Sequence[torch.Tensor]
 
@@ -31,29 +31,27 @@ def batched(
     *,
     batch_size: int = 64,
     prepare: Callable[[torch.Tensor], torch.Tensor] | None = None,
-    device="cpu",
-    precision: str = "fp32",
+    runtime: Runtime = Runtime(),
     channels_last: bool | None = None,
-    progress: bool = False,
     desc: str = "inference",
-    distributed=None,
 ) -> torch.Tensor | tuple[torch.Tensor, ...]:
     """`fn(model, batch)` (default `model(batch)`) over `inputs` in batches, concatenated.
 
     `inputs` is a tensor or array with one row per input (cut into `batch_size` rows, and
     sharded over the ranks under torchrun), or an iterable of ready batches such as a
     DataLoader. `prepare` turns a batch on the device into the model's input (uint8 pixels into
-    normalised floats, say). Images go channels_last where the precision is low (or where
-    `channels_last` says so). When `fn` returns several tensors per batch, the result is a
+    normalised floats, say). `runtime` says where, in which precision, with or without a
+    progress bar and over which ranks. Images go channels_last where the precision is low (or
+    where `channels_last` says so). When `fn` returns several tensors per batch, the result is a
     tuple of their concatenations."""
-    device = torch.device(device)
-    low = resolve_precision(device, precision) in LOW_PRECISIONS
+    device, precision, distributed = runtime.device, runtime.precision, runtime.distributed
+    low = runtime.resolved_precision in LOW_PRECISIONS
     layout = low if channels_last is None else channels_last
     forward = fn or (lambda m, x: m(x))
 
     def run(m: nn.Module, batches: Iterable, total: int | None) -> list:
         out = []
-        for raw in tqdm(batches, total=total, desc=desc, disable=not progress, leave=False):
+        for raw in tqdm(batches, total=total, desc=desc, disable=not runtime.progress, leave=False):
             x = torch.as_tensor(raw).to(device, non_blocking=True)
             if prepare is not None:
                 x = prepare(x)

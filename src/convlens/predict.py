@@ -12,6 +12,7 @@ from torch.utils.data import DataLoader, Dataset
 from convlens.batched import batched
 from convlens.data.images import ImageItem, read_image
 from convlens.data.transforms import preprocess
+from convlens.runtime import Runtime
 
 
 class ImageDataset(Dataset):
@@ -35,25 +36,20 @@ def predict_logits(
     images: Sequence[ImageItem] | torch.Tensor,
     *,
     batch_size: int = 16,
-    device: torch.device | str = "cpu",
-    precision: str = "fp32",
+    runtime: Runtime = Runtime(),
     transform: Callable = preprocess,
     workers: int = 0,
-    progress: bool = True,
 ) -> torch.Tensor:
     """N x K float32 logits in the order of `images` (files, read and transformed in a
     DataLoader, or a preprocessed N x C x H x W batch), computed in eval mode."""
-    device = torch.device(device)
     if not isinstance(images, torch.Tensor):
         images = DataLoader(
             ImageDataset(images, transform),
             batch_size=batch_size,
             num_workers=workers,
-            pin_memory=device.type == "cuda",
+            pin_memory=runtime.device.type == "cuda",
         )
-    out = batched(
-        model, images, batch_size=batch_size, device=device, precision=precision, progress=progress
-    )
+    out = batched(model, images, batch_size=batch_size, runtime=runtime)
     return out if len(out) else torch.empty(0, 0)
 
 

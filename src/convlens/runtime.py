@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import platform
 import random
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from convlens.distributed import Distributed
 from convlens.errors import ConvlensError
 from convlens.model_modes import modes_restored
 
@@ -175,3 +177,45 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)  # noqa: NPY002 - code we do not own may use the global RNG
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """Where and how a step computes, handed down as one object instead of four loose options:
+    the device, the precision its inference asks for ("auto": bf16 where the hardware runs it
+    natively), whether long loops draw a progress bar, and the torchrun process group (None
+    for one process). Library functions default to `Runtime()`: the CPU, fp32, quiet; the CLI
+    and the report build theirs from the command line (`Runtime.of`)."""
+
+    device: torch.device = torch.device("cpu")
+    precision: str = "fp32"
+    progress: bool = False
+    distributed: Distributed | None = None
+
+    @classmethod
+    def of(
+        cls,
+        device: str | torch.device = "auto",
+        precision: str = "fp32",
+        progress: bool = False,
+        distributed: Distributed | None = None,
+    ) -> Runtime:
+        """From a device name (auto, cpu, cuda:N; the process group's own device under
+        torchrun), checked; the progress bar only on rank 0."""
+        place = distributed.device if distributed is not None else resolve_device(str(device))
+        check_precision(place, precision)
+        rank0 = distributed is None or distributed.rank == 0
+        return cls(place, precision, progress and rank0, distributed)
+
+    @property
+    def rank0(self) -> bool:
+        """Whether this process writes files and prints (always, without torchrun)."""
+        return self.distributed is None or self.distributed.rank == 0
+
+    @property
+    def resolved_precision(self) -> str:
+        return resolve_precision(self.device, self.precision)
+
+    def but(self, **changes) -> Runtime:
+        """This runtime with some fields changed (precision="fp32" for attributions, say)."""
+        return dataclasses.replace(self, **changes)

@@ -20,6 +20,7 @@ from convlens.cli.options import (
     positive_float,
     positive_int,
     print_json,
+    runtime_of,
 )
 from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
@@ -29,7 +30,6 @@ from convlens.explain.quality import explanation_quality
 from convlens.figures.problem2 import class_models_figure, maps_figure
 from convlens.predict import load_batch
 from convlens.problem2 import class_models, saliency_and_guided_backprop
-from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
 
@@ -129,7 +129,7 @@ def run_maps(args) -> int:
         smoothgrad=getattr(args, "smoothgrad", 0),
         batch_size=args.batch_size,
         seed=args.seed,
-        progress=True,
+        runtime=runtime_of(args),
     )
     if args.out:
         maps_figure(r, denormalize(x), args.out / f"{args.method}.png")
@@ -163,8 +163,7 @@ def run_class_viz(args) -> int:
         label,
         blur_every=args.blur_every,
         seed=args.seed,
-        device=resolve_device(args.device),
-        precision=args.precision,
+        runtime=runtime_of(args),
         steps=args.steps,
         lr=args.lr,
         l2=args.l2,

@@ -11,9 +11,9 @@ from convlens.cli.options import (
     out_file,
     out_folder,
     print_json,
+    runtime_from,
 )
 from convlens.cli.train_options import MODEL_FLAGS, TRAIN_FLAGS, add_training_options
-from convlens.distributed import from_environment, shutdown
 from convlens.errors import ConvlensError
 from convlens.figures.problem3 import EXAMPLES, examples_figure, restored_figure
 from convlens.jigsaw.evaluation.scoring import METHODS
@@ -22,7 +22,6 @@ from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS
 from convlens.jigsaw.training.recipes import recipe
 from convlens.problem3.deshuffle import evaluate_run, restore_images, run_training, write_restored
 from convlens.record import to_json
-from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
 
@@ -98,23 +97,12 @@ def run_train(args) -> int:
         model=model,
         seed=args.seed,
         precision=args.precision,
-        device=args.device,
         workers=args.workers,
         **{k: v for k, v in chosen.items() if k not in MODEL_FLAGS},
     )
-    distributed = from_environment(args.device)  # set up by torchrun, else None
-    try:
-        result = run_training(
-            data,
-            args.out,
-            cfg,
-            resume=args.resume,
-            progress=distributed is None or distributed.rank == 0,
-            distributed=distributed,
-        )
-    finally:
-        shutdown()
-    if distributed is not None and distributed.rank != 0:
+    with runtime_from(args, torchrun=True) as runtime:
+        result = run_training(data, args.out, cfg, resume=args.resume, runtime=runtime)
+    if not runtime.rank0:
         return 0
     why = {
         "epochs": "stopped after all planned epochs",
@@ -132,20 +120,9 @@ def run_train(args) -> int:
 
 def run_evaluate(args) -> int:
     data = load_npz(args.data)
-    distributed = from_environment(args.device)  # set up by torchrun, else None
-    rank0 = distributed is None or distributed.rank == 0
-    try:
-        result = evaluate_run(
-            args.run,
-            data,
-            tta=not args.no_tta,
-            device=distributed.device if distributed else resolve_device(args.device),
-            distributed=distributed,
-            progress=rank0,
-        )
-    finally:
-        shutdown()
-    if not rank0:
+    with runtime_from(args, torchrun=True) as runtime:
+        result = evaluate_run(args.run, data, tta=not args.no_tta, runtime=runtime)
+    if not runtime.rank0:
         return 0
     if args.out:
         result = replace(result, figure=examples_figure(result, args.out / EXAMPLES))
@@ -166,8 +143,8 @@ def run_evaluate(args) -> int:
 
 def run_restore(args) -> int:
     data = load_npz(args.input)
-    device = resolve_device(args.device)
-    restored = restore_images(args.run, data, method=args.method, device=device, progress=True)
+    with runtime_from(args) as runtime:
+        restored = restore_images(args.run, data, method=args.method, runtime=runtime)
     if args.png:  # before the npz: a failed figure leaves nothing behind
         for split, r in restored.items():
             restored_figure(split, r, args.png / f"restored_{split}.png")

@@ -2,6 +2,7 @@
 way and refuses a bad value while parsing, before any work or any file is created."""
 
 import argparse
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -97,6 +98,28 @@ def model_from(args):
         args.arch, args.weights, seed=args.seed, device=args.device, precision=args.precision
     )
     return model.to(resolve_device(args.device))
+
+
+def runtime_of(args, distributed=None):
+    """The Runtime that --device (and --precision, where the command has one) name, with
+    progress bars (on rank 0 of `distributed`)."""
+    from convlens.runtime import Runtime
+
+    return Runtime.of(args.device, getattr(args, "precision", "fp32"), True, distributed)
+
+
+@contextlib.contextmanager
+def runtime_from(args, *, torchrun: bool = False):
+    """runtime_of(args); with `torchrun`, the process group torchrun describes is joined for
+    the block and left afterwards (a single process without torchrun)."""
+    from convlens.distributed import from_environment, shutdown
+
+    distributed = from_environment(args.device) if torchrun else None
+    try:
+        yield runtime_of(args, distributed)
+    finally:
+        if torchrun:
+            shutdown()
 
 
 def print_json(obj) -> None:

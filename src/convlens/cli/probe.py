@@ -5,13 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from convlens.cli.options import add_seed, out_folder, positive_int, print_json
-from convlens.distributed import from_environment, shutdown
+from convlens.cli.options import add_seed, out_folder, positive_int, print_json, runtime_from
 from convlens.figures.problem3 import EMBEDDING, embedding_figure
 from convlens.jigsaw.puzzle.data import load_npz
 from convlens.probe.features import LAYERS
 from convlens.problem3.probe import AUTO, probe_run
-from convlens.runtime import resolve_device
 from convlens.tables import format_table
 
 
@@ -44,21 +42,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     data = load_npz(args.data, member="DataNormal.npz", kind="classes")
-    distributed = from_environment(args.device)  # set up by torchrun, else None
-    try:
+    with runtime_from(args, torchrun=True) as runtime:
         result = probe_run(
-            args.run,
-            data,
-            k=args.k,
-            layer=args.layer,
-            seed=args.seed,
-            device=distributed.device if distributed else resolve_device(args.device),
-            progress=distributed is None or distributed.rank == 0,
-            distributed=distributed,
+            args.run, data, k=args.k, layer=args.layer, seed=args.seed, runtime=runtime
         )
-    finally:
-        shutdown()
-    if distributed is not None and distributed.rank != 0:
+    if not runtime.rank0:
         return 0
     if args.out:
         result = replace(result, figure=embedding_figure(result, args.out / EMBEDDING))

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import torch
 
-from convlens.cli.options import add_model, add_output, add_seed, model_from, print_json
+from convlens.cli.options import (
+    add_model,
+    add_output,
+    add_seed,
+    model_from,
+    print_json,
+    runtime_of,
+)
 from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
 from convlens.data.problem2 import labelled_items
@@ -71,7 +78,7 @@ def run_uncertainty(args) -> int:
         names,
         samples=args.samples,
         seed=args.seed,
-        progress=True,
+        runtime=runtime_of(args),
     )
     if args.out:
         uncertainty_figures(r, denormalize(x), names, args.out, "uncertainty")

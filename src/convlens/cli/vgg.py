@@ -11,6 +11,7 @@ from convlens.cli.options import (
     model_from,
     positive_int,
     print_json,
+    runtime_of,
 )
 from convlens.data import (
     denormalize,
@@ -22,7 +23,6 @@ from convlens.figures.problem2 import top5_figures
 from convlens.predict import load_batch
 from convlens.problem2 import top5, validation_accuracy
 from convlens.record import to_json
-from convlens.runtime import resolve_device
 from convlens.tables import as_rows, format_table
 
 
@@ -53,19 +53,13 @@ def register(sub) -> None:
     p.set_defaults(func=run_classify)
 
 
-def _infer_kwargs(args) -> dict:
-    return {
-        "batch_size": args.batch_size,
-        "device": resolve_device(args.device),
-        "precision": args.precision,
-    }
-
-
 def run_evaluate(args) -> int:
     items, names = labelled_items(args.data)
     model = model_from(args)
     csv = args.out / "predictions.csv" if args.out else None
-    r = validation_accuracy(model, items, names, csv=csv, **_infer_kwargs(args))
+    r = validation_accuracy(
+        model, items, names, csv=csv, batch_size=args.batch_size, runtime=runtime_of(args)
+    )
     if args.json:
         print_json({**to_json(r), "rows": r.rows})
         return 0
@@ -89,7 +83,7 @@ def run_classify(args) -> int:
         names,
         k=args.topk,
         batch_size=args.batch_size,
-        precision=args.precision,
+        runtime=runtime_of(args),
     )
     if args.out:
         top5_figures(result.rows, denormalize(images), args.out, prefix="classify")

@@ -19,6 +19,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from convlens.batched import batched
 from convlens.errors import ConvlensError
 from convlens.jigsaw.evaluation.inference import normalise
+from convlens.runtime import Runtime
 
 
 def block_ends(model: nn.Module) -> list[int]:
@@ -60,14 +61,13 @@ def block_features(
     images: np.ndarray,
     *,
     batch_size: int = 64,  # smaller feature maps stay in cache
-    device="cpu",
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> dict[str, np.ndarray]:
     """{'block1': N x C1, ...}: each block's output averaged over space, in eval mode, from one
     pass of the whole (unshuffled) images through `features`. It runs on a folded copy in
     channels_last (x1.13 against hooks on the model, `bench_probe_speed.py --features`); the
-    model itself
-    is not touched."""
+    model itself is not touched. Only `runtime`'s device and progress bar apply: the folded
+    copy computes in fp32 in one process."""
     layers, ends = inference_copy(model.features, block_ends(model))
     stack = nn.Sequential(*layers).to(memory_format=torch.channels_last)
 
@@ -85,9 +85,8 @@ def block_features(
         blocks,
         batch_size=batch_size,
         prepare=normalise,
-        device=device,
+        runtime=runtime.but(precision="fp32", distributed=None),
         channels_last=True,
-        progress=progress,
         desc="block features",
     )
     return {f"block{j + 1}": part.numpy() for j, part in enumerate(parts)}

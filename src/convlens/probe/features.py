@@ -16,6 +16,7 @@ from convlens.batched import batched
 from convlens.errors import ConvlensError
 from convlens.jigsaw.evaluation.inference import normalise
 from convlens.probe.blocks import block_ends, block_features
+from convlens.runtime import Runtime
 
 LAYERS = ("pool", "fc1", "fc2")
 
@@ -25,10 +26,7 @@ def features(
     images: np.ndarray,
     layers: Sequence[str] | None = None,
     *,
-    device="cpu",
-    precision: str = "fp32",
-    progress: bool = False,
-    distributed=None,
+    runtime: Runtime = Runtime(),
 ) -> dict[str, np.ndarray]:
     """{layer: N x D float32 features} of whole, unshuffled images (uint8 N x 3 x H x W), for
     each name in `layers` (default: every block): 'block1', 'block2', ... (each convolutional
@@ -43,10 +41,9 @@ def features(
         )
     out = {}
     if any(n in every_block for n in layers):
-        out |= block_features(model, images, device=device, progress=progress)
+        out |= block_features(model, images, runtime=runtime)
     for name in (n for n in layers if n in LAYERS):
-        kw = {"device": device, "precision": precision, "distributed": distributed}
-        out[name] = extract_features(model, images, layer=name, progress=progress, **kw)
+        out[name] = extract_features(model, images, layer=name, runtime=runtime)
     return {name: out[name] for name in layers}
 
 
@@ -101,15 +98,12 @@ def extract_features(
     *,
     layer: str = "pool",
     batch_size: int = 128,
-    device="cpu",
-    precision: str = "fp32",
-    progress: bool = True,
-    distributed=None,
+    runtime: Runtime = Runtime(),
 ) -> np.ndarray:
     """N x D float32 features of whole, unshuffled images (uint8 N x 3 x H x W).
 
-    Under torchrun (`distributed`), each rank extracts a contiguous part and every rank gets all
-    rows back in order.
+    Under torchrun (`runtime.distributed`), each rank extracts a contiguous part and every rank
+    gets all rows back in order.
     """
     extractor = feature_extractor(model, layer)
     return batched(
@@ -118,11 +112,8 @@ def extract_features(
         lambda _, x: extractor(x),
         batch_size=batch_size,
         prepare=normalise,
-        device=device,
-        precision=precision,
-        progress=progress,
+        runtime=runtime,
         desc=f"features ({layer})",
-        distributed=distributed,
     ).numpy()
 
 

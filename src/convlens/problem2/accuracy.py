@@ -15,16 +15,25 @@ from convlens.data.images import ImageItem
 from convlens.errors import ConvlensError
 from convlens.predict import accuracy_counts, predict_logits, topk
 from convlens.problem2.results import ValidationAccuracy
+from convlens.runtime import Runtime
 
 
 def validation_accuracy(
-    model, items: Sequence[ImageItem], names: Sequence[str], *, csv: Path | None = None, **inference
+    model,
+    items: Sequence[ImageItem],
+    names: Sequence[str],
+    *,
+    csv: Path | None = None,
+    batch_size: int = 16,
+    workers: int = 0,
+    runtime: Runtime = Runtime(),
 ) -> ValidationAccuracy:
     """Accuracy counts, the misclassified images and a row per image; predictions.csv at `csv`
-    when given. `inference` (batch_size, device, precision, progress) goes to the model's
-    batched pass."""
+    when given. The images are read by `workers` processes and go through the model in batches
+    of `batch_size`, where `runtime` says."""
     _labelled(items)  # before the forward pass, not after it
-    return accuracy_of_scores(predict_logits(model, items, **inference), items, names, csv=csv)
+    logits = predict_logits(model, items, batch_size=batch_size, workers=workers, runtime=runtime)
+    return accuracy_of_scores(logits, items, names, csv=csv)
 
 
 def accuracy_of_scores(

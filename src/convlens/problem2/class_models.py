@@ -10,7 +10,7 @@ import torch
 from convlens.explain import class_model_visualisation
 from convlens.explain.class_model import ClassVizResult, high_frequency_share
 from convlens.problem2.results import ClassModelRow, ClassModels
-from convlens.runtime import resolve_precision
+from convlens.runtime import Runtime
 
 
 def class_models(
@@ -21,14 +21,15 @@ def class_models(
     *,
     blur_every: int = 5,
     seed: int = 0,
-    device="cpu",
+    runtime: Runtime = Runtime(),
     **settings,
 ) -> ClassModels:
     """Per class: the final probability and score without and with blur, the steps the blurred
     ascent took to reach probability 0.9, and each image's high-frequency share; the images
     themselves for the figure (convlens.figures.problem2.class_models_figure).
 
-    `settings` go to class_model_visualisation (steps, lr, l2, blur_sigma, jitter, clamp...)."""
+    `settings` go to class_model_visualisation (steps, lr, l2, blur_sigma, jitter, clamp...);
+    `runtime` says where, in which precision and with or without a progress bar."""
     n = len(classes)
     # Both variants in one batch: one forward and backward pass per step instead of two.
     both = class_model_visualisation(
@@ -38,7 +39,9 @@ def class_models(
         blur_every=blur_every,
         blur_images=[False] * n + [True] * n,
         seed=seed,
-        device=device,
+        device=runtime.device,
+        precision=runtime.precision,
+        progress=runtime.progress,
         **settings,
     )
     plain, blurred = _half(both, slice(0, n)), _half(both, slice(n, 2 * n))
@@ -63,7 +66,7 @@ def class_models(
         steps=len(plain.prob),
         blur_every=blur_every,
         seconds=round(both.seconds, 1),
-        precision=resolve_precision(torch.device(device), settings.get("precision", "fp32")),
+        precision=runtime.resolved_precision,
         images_no_blur=plain.images.cpu(),
         images_blur=blurred.images.cpu(),
     )

@@ -12,6 +12,7 @@ from convlens.explain import guided_backprop, saliency
 from convlens.explain.gradient_pair import saliency_and_guided
 from convlens.explain.guided_backprop import positive_magnitude
 from convlens.problem2.results import MapRow, Maps
+from convlens.runtime import Runtime
 
 
 def saliency_and_guided_backprop(
@@ -24,14 +25,18 @@ def saliency_and_guided_backprop(
     smoothgrad: int = 0,
     batch_size: int = 16,
     seed: int = 0,
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> Maps:
-    """A row per image (its class and each map's largest value) and both maps, in fp32 and in
-    batches of `batch_size` (SmoothGrad batch i is seeded with seed + i). Without
+    """A row per image (its class and each map's largest value) and both maps, in fp32 (bf16
+    gradients are too coarse for attributions: only `runtime`'s progress bar applies) where the
+    model and images are, in batches of `batch_size` (SmoothGrad batch i is seeded with
+    seed + i). Without
     SmoothGrad both maps of a batch come from one shared forward pass."""
     sal, gbp = [], []
     batches = list(zip(images.split(batch_size), targets.split(batch_size), strict=True))
-    bar = tqdm(batches, desc="saliency and guided backprop", disable=not progress, leave=False)
+    bar = tqdm(
+        batches, desc="saliency and guided backprop", disable=not runtime.progress, leave=False
+    )
     for i, (xb, tb) in enumerate(bar):
         if smoothgrad:
             sal.append(saliency(model, xb, tb, smoothgrad_samples=smoothgrad, seed=seed + i))

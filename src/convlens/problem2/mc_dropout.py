@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from convlens.problem2.results import Uncertainty
+from convlens.runtime import Runtime
 from convlens.uncertainty import mc_dropout
 from convlens.uncertainty.calibration import per_image_rows
 from convlens.uncertainty.mc_dropout import MCResult
@@ -21,11 +22,12 @@ def mc_dropout_rows(
     *,
     samples: int = 50,
     seed: int = 0,
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> Uncertainty:
     """A row per image, and the samples for its violin figure
-    (convlens.figures.problem2.uncertainty_figures)."""
-    r = mc_dropout(model, images, samples=samples, seed=seed, progress=progress)
+    (convlens.figures.problem2.uncertainty_figures); in fp32 where the model and images are
+    (only `runtime`'s progress bar applies)."""
+    r = mc_dropout(model, images, samples=samples, seed=seed, progress=runtime.progress)
     return rows_of_run(r, files, names, samples)
 
 

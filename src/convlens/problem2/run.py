@@ -33,6 +33,7 @@ def run_problem2(
     """results.json's "problem2" section (without figure names); `step` is told as each step
     starts, and the record's `seconds` says how long each took."""
     s, model = setup, setup.model
+    progress = s.runtime.progress
     timer = StepTimer(lambda text: step(f"problem2: {text}"))
     validation = calibration = None
     if s.validation is not None:
@@ -42,7 +43,9 @@ def run_problem2(
         with timer.step("2b_accuracy_and_calibration", "2b validation accuracy and calibration"):
             x_val = load_batch(s.validation)
             labels = np.array([it.label for it in s.validation])
-            r = mc_dropout(model, x_val, samples=s.calibration_samples, seed=seed, progress=True)
+            r = mc_dropout(
+                model, x_val, samples=s.calibration_samples, seed=seed, progress=progress
+            )
             scores = torch.log(r.deterministic.clamp_min(1e-30))
             validation = accuracy_of_scores(scores, s.validation, s.names, csv=csv)
             calibration = calibration_from_mc(r, labels, s.calibration_samples)
@@ -54,18 +57,20 @@ def run_problem2(
                 s.calibration_labels,
                 samples=s.calibration_samples,
                 seed=seed,
-                progress=True,
+                progress=progress,
             )
 
     with timer.step("2d_top5", "2d top-5 predictions"):
         # The test images' one deterministic pass: Monte Carlo dropout (2h) computes the dropout-off
         # output on the way, which is 2d's prediction; 2h's samples cost only the classifier head.
-        mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, progress=True)
+        mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, progress=progress)
         t5 = top5_of_probs(mc_test.deterministic, s.files, s.names)
         targets = torch.tensor(t5.predicted)
 
     with timer.step("2ef_maps", "2e-2f saliency maps and guided backpropagation"):
-        maps = saliency_and_guided_backprop(model, s.images, targets, s.files, s.names, seed=seed)
+        maps = saliency_and_guided_backprop(
+            model, s.images, targets, s.files, s.names, seed=seed, runtime=s.runtime
+        )
 
     with timer.step("explanation_checks", "deletion/insertion and randomisation checks"):
         if s.eval_images is not None:  # the demo checks more labelled images than its five
@@ -83,12 +88,12 @@ def run_problem2(
             max_layers=s.quality["max_layers"],
             seed=seed,
             maps=given,
-            progress=True,
+            progress=progress,
         )
 
     with timer.step("2c_class_models", "2c class model visualisations, without and with blur"):
         image_shape = tuple(s.images.shape[1:])
-        viz = dict(seed=seed, progress=True, **s.class_viz)
+        viz = dict(seed=seed, runtime=s.runtime, **s.class_viz)
         class_viz = class_models(model, s.classes, image_shape, s.names, **viz)
         every_class = (
             class_models(model, list(range(len(s.names))), image_shape, s.names, **viz)

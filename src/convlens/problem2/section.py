@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from convlens.data.problem2 import load_problem2
 from convlens.errors import ConvlensError
 from convlens.fingerprint import fingerprint
@@ -18,7 +16,6 @@ from convlens.problem2.estimate import demo_estimate, pass_seconds, problem2_sec
 from convlens.problem2.results import Problem2Results
 from convlens.problem2.run import run_problem2
 from convlens.problem2.setup import demo_setup, imagenet_setup, sizes
-from convlens.runtime import resolve_precision
 
 
 def _weights_path(ctx) -> tuple[Path | None, str]:
@@ -75,9 +72,9 @@ def estimate(ctx, key: str) -> dict[str, float]:
         setup = imagenet_setup(model, ctx.problem2, ctx.seed, sizes("imagenet", ctx.quick))
         shape = tuple(setup.images.shape[1:])
         forward, backward = pass_seconds(model, shape, batch=2)
-        viz = setup.class_viz["precision"]
+        viz = setup.runtime.resolved_precision  # the class models' passes
         viz_backward = None
-        if resolve_precision(torch.device("cpu"), viz) != "fp32":
+        if viz != "fp32":
             viz_backward = pass_seconds(model, shape, batch=2, precision=viz)[1]
         return problem2_seconds(
             forward,

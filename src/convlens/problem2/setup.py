@@ -20,6 +20,7 @@ from convlens.data.images import ImageItem
 from convlens.data.problem2 import Problem2, load_problem2
 from convlens.data.transforms import normalized_bounds, preprocess
 from convlens.problem2.results import DigitsMetrics, Problem2Found
+from convlens.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class Problem2Setup:
     validation: list[ImageItem] | None = None  # 2b's labelled images (ImageNet only)
     all_classes: bool = False  # 2c once more for every class (the demo's ten digits)
     info: dict = field(default_factory=dict)  # fields of Problem2Results the setup fills in
+    # Where and how the steps compute, with progress bars; its precision applies to the class
+    # model passes only (attributions and Monte Carlo dropout stay in fp32)
+    runtime: Runtime = field(default_factory=lambda: Runtime(progress=True))
 
 
 def _problem2(path: Path | None) -> Problem2 | None:
@@ -115,9 +119,6 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, size: Siz
             "blur_sigma": 1.0,
             "jitter": 4,
             "clamp": normalized_bounds(),
-            # bf16 where the hardware runs it natively (bench_class_models.py measures the
-            # outcome against fp32 on a trained model); fp32 everywhere else
-            "precision": "auto",
         },
         classes=sorted(random.Random(seed).sample(range(1000), 3)),
         samples=size.mc_samples,
@@ -125,6 +126,9 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, size: Siz
         validation=p2.validation if p2 is not None else None,
         calibration_samples=size.calibration_samples,
         info={"test_images": where},
+        # VGG16's class models in bf16 where the hardware runs it natively
+        # (bench_class_models.py measures the outcome against fp32 on a trained model)
+        runtime=Runtime(precision="auto", progress=True),
     )
 
 

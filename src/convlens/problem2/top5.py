@@ -9,6 +9,7 @@ import torch
 from convlens.errors import ConvlensError
 from convlens.predict import TopK, predict_logits, topk
 from convlens.problem2.results import Top5, Top5Row
+from convlens.runtime import Runtime
 from convlens.uncertainty.calibration import ClassProbability
 
 
@@ -20,12 +21,12 @@ def top5(
     *,
     k: int = 5,
     batch_size: int = 64,
-    precision: str = "fp32",
+    runtime: Runtime = Runtime(),
 ) -> Top5:
     """The `k` most probable classes of each image, and each image's predicted class.
     Figures: convlens.figures.problem2.top5_figures."""
     _check_k(k, names)
-    logits = predict_logits(model, images, batch_size=batch_size, precision=precision)
+    logits = predict_logits(model, images, batch_size=batch_size, runtime=runtime)
     return _rows(topk(logits, k), files, names)
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from convlens import record
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.speed import epoch_seconds
+from convlens.runtime import Runtime
 
 # Epochs each recipe needs to clear its bar on unseen photographs in fp32 (docs/experiments.md:
 # the curves of test accuracy against epochs and minutes that chose them). A network that
@@ -71,14 +72,16 @@ def plan_budget(
     configs: dict[str, TrainConfig],
     minutes: float | None = None,
     needed: dict[str, int] | None = None,
+    runtime: Runtime = Runtime(),
 ) -> TrainingBudget:
     """Measure each network's epoch on this machine (on `originals`, restored uint8 images of
     the training set, `n_images` of them training) and plan the budget: `minutes` in all, or
-    the sum of the needs (`needed` epochs per architecture, by default NEEDED_EPOCHS)."""
+    the sum of the needs (`needed` epochs per architecture, by default NEEDED_EPOCHS), on
+    `runtime`'s device."""
     needed = NEEDED_EPOCHS if needed is None else needed
     needs = {}
     for name, cfg in configs.items():
-        epoch, inference = epoch_seconds(originals, n_images, cfg)
+        epoch, inference = epoch_seconds(originals, n_images, cfg, runtime=runtime)
         needs[name] = Need(
             epochs=min(needed.get(cfg.model.arch, cfg.epochs), cfg.epochs),
             seconds_per_epoch=round(epoch, 2),

@@ -30,6 +30,7 @@ from convlens.jigsaw.training.checkpoint import load_run
 from convlens.jigsaw.training.config import TrainConfig, check_images
 from convlens.jigsaw.training.train import train
 from convlens.record import key
+from convlens.runtime import Runtime
 
 _INVARIANT_NAMES = {"edgenet": "EdgeNet", "cfn": "the CFN"}
 
@@ -55,8 +56,7 @@ def run_training(
     cfg: TrainConfig,
     *,
     resume: bool = False,
-    progress: bool = True,
-    distributed=None,
+    runtime: Runtime = Runtime(),
     epoch_probe=None,
 ) -> TrainResult:
     images, orders = labelled_train(data)
@@ -66,18 +66,17 @@ def run_training(
         run,
         cfg,
         resume=resume,
-        progress=progress,
-        distributed=distributed,
+        runtime=runtime,
         groups=_known_groups(data),
         epoch_probe=epoch_probe,
         source=data.source,
     )
 
 
-def _run_precision(cfg: TrainConfig, device) -> str:
-    """The precision a run's network scores in: its training precision on a CPU, fp32 on a
+def _scoring_runtime(cfg: TrainConfig, runtime: Runtime) -> Runtime:
+    """Where and how a run's network scores: in its training precision on a CPU, in fp32 on a
     GPU (evaluation, the seam score's fit and restoration all use this one)."""
-    return cfg.precision if str(device) == "cpu" else "fp32"
+    return runtime.but(precision=cfg.precision if runtime.device.type == "cpu" else "fp32")
 
 
 def validation_originals(cfg: TrainConfig, data: NpzData, checkpoint: dict | None):
@@ -102,27 +101,22 @@ def validation_originals(cfg: TrainConfig, data: NpzData, checkpoint: dict | Non
 
 
 def fitted_combination(
-    model, cfg, data: NpzData, device, *, checkpoint: dict | None = None, distributed=None
+    model, cfg, data: NpzData, *, checkpoint: dict | None = None, runtime: Runtime = Runtime()
 ) -> Combination:
     """Fit the seam score's temperature and weight on the run's validation images (the network
     never trained on them); defaults without labelled training images."""
     val = validation_originals(cfg, data, checkpoint)
     if val is None or len(val) < 24:
         return Combination()
-    return fit_combination(
-        model,
-        val,
-        seed=cfg.seed,
-        device=device,
-        precision=_run_precision(cfg, device),
-        distributed=distributed,
-    )
+    return fit_combination(model, val, seed=cfg.seed, runtime=_scoring_runtime(cfg, runtime))
 
 
-def evaluate_run(run: Path, data: NpzData, *, device="cpu", **settings) -> Evaluation:
+def evaluate_run(
+    run: Path, data: NpzData, *, tta: bool = True, runtime: Runtime = Runtime()
+) -> Evaluation:
     """`evaluate_model` on the best weights of a training run folder."""
-    model, cfg, ckpt = load_run(run, device=device)
-    return evaluate_model(model, cfg, data, run=run, checkpoint=ckpt, device=device, **settings)
+    model, cfg, ckpt = load_run(run, device=runtime.device)
+    return evaluate_model(model, cfg, data, run=run, checkpoint=ckpt, tta=tta, runtime=runtime)
 
 
 def evaluate_model(
@@ -133,9 +127,7 @@ def evaluate_model(
     run: Path,
     checkpoint: dict,
     tta: bool = True,
-    device="cpu",
-    distributed=None,
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> Evaluation:
     """Every method's image- and quarter-level accuracy on the labelled test split of `data`
     (`run` and its `checkpoint` say which weights these are; the seam score is fitted on the
@@ -153,9 +145,7 @@ def evaluate_model(
         raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
     images, orders = test.images[test.known], test.labels[test.known]
     check_images(images, cfg.model, data.source)
-    combination = fitted_combination(
-        model, cfg, data, device, checkpoint=checkpoint, distributed=distributed
-    )
+    combination = fitted_combination(model, cfg, data, checkpoint=checkpoint, runtime=runtime)
     # test-time augmentation of a shuffle-invariant network equals its plain prediction
     # exactly: skip the 24x cost
     tta_equivalent = shuffle_invariant(cfg.model)
@@ -165,10 +155,7 @@ def evaluate_model(
         combination,
         tta=tta and not tta_equivalent,
         costs=test.seam_costs()[torch.from_numpy(test.known)],
-        device=device,
-        precision=_run_precision(cfg, device),
-        distributed=distributed,
-        progress=progress,
+        runtime=_scoring_runtime(cfg, runtime),
     )
     methods = {m: accuracy(scores.log_probs[m], orders) for m in METHODS if m in scores.log_probs}
     return Evaluation(
@@ -209,8 +196,7 @@ def restore_images(
     data: NpzData,
     *,
     method: str = "network+seam",
-    device="cpu",
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> dict[str, Restored]:
     """Every image (labelled or not) de-shuffled by `method`, per split ("train", "test")."""
     parts = [p for p in (data.train, data.test) if p is not None]
@@ -218,12 +204,12 @@ def restore_images(
         raise ConvlensError(f"{data.source}: no images to restore")
     if method not in METHODS:
         raise ConvlensError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-    model, cfg, ckpt = load_run(run, device=device)
+    model, cfg, ckpt = load_run(run, device=runtime.device)
     for part in parts:
         check_images(part.images, cfg.model, data.source)
     tta = "tta" in method
     summary = {}
-    combination = fitted_combination(model, cfg, data, device, checkpoint=ckpt)
+    combination = fitted_combination(model, cfg, data, checkpoint=ckpt, runtime=runtime)
     for split in ("train", "test"):
         part = getattr(data, split)
         if part is None:
@@ -234,9 +220,7 @@ def restore_images(
             combination,
             tta=tta,
             costs=part.seam_costs(),
-            device=device,
-            precision=_run_precision(cfg, device),
-            progress=progress,
+            runtime=_scoring_runtime(cfg, runtime),
         )
         restored, pred, prob = restore(part.images, scores.log_probs[method])
         known = part.labels is not None and part.known.any()

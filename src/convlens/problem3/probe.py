@@ -20,6 +20,7 @@ from convlens.probe.knn import check_probe_labels, compare, searched_ks
 from convlens.probe.results import RANDOM, RAW, SECOND_TWIN, TRAINED, Candidate, Choice, Probe
 from convlens.probe.search import knn_predictions
 from convlens.probe.selection import best, standardise, validation_scores
+from convlens.runtime import Runtime
 
 AUTO = "auto"  # choose block and standardisation on a validation split of the probe's train
 
@@ -31,10 +32,21 @@ def random_network(model_config, seed: int):
         return build_model(model_config).eval()
 
 
-def probe_run(run: Path, data: NpzData, *, device="cpu", **settings) -> Probe:
+def probe_run(
+    run: Path,
+    data: NpzData,
+    *,
+    k: int = 3,
+    layer: str = AUTO,
+    seed: int = 0,
+    raw: bool = True,
+    runtime: Runtime = Runtime(),
+) -> Probe:
     """`probe_model` on the best weights of a training run folder."""
-    trained, cfg, _ = load_run(run, device=device)
-    return probe_model(trained, cfg.model, data, device=device, **settings)
+    trained, cfg, _ = load_run(run, device=runtime.device)
+    return probe_model(
+        trained, cfg.model, data, k=k, layer=layer, seed=seed, raw=raw, runtime=runtime
+    )
 
 
 def probe_model(
@@ -45,10 +57,8 @@ def probe_model(
     k: int = 3,
     layer: str = AUTO,
     seed: int = 0,
-    device="cpu",
-    progress: bool = True,
-    distributed=None,
     raw: bool = True,
+    runtime: Runtime = Runtime(),
 ) -> Probe:
     """k-NN (and cosine k-NN, a k sweep, a linear probe) on the trained network's features, the
     same architecture with random weights and (`raw`) raw pixels."""
@@ -65,26 +75,23 @@ def probe_model(
         raise ConvlensError(f"{data.source}: {exc}") from None
     for part in (data.train, data.test):
         check_images(part.images, model_config, data.source)
-    rand = random_network(model_config, seed).to(device)
+    rand = random_network(model_config, seed).to(runtime.device)
     xtr, xte = data.train.images, data.test.images
     networks = {TRAINED: trained, RANDOM: rand}
     ytr, yte = data.train.labels, data.test.labels
     if layer != AUTO:
-        kw = {"device": device, "progress": progress, "distributed": distributed}
         sets = {RAW: (raw_pixels(xtr), raw_pixels(xte))} if raw else {}
         for name, net in networks.items():
-            tr, te = (features(net, x, [layer], **kw)[layer] for x in (xtr, xte))
+            tr, te = (features(net, x, [layer], runtime=runtime)[layer] for x in (xtr, xte))
             sets[name] = (tr, te)
         return compare(sets, ytr, yte, k=k, seed=seed, layer=layer)
-    sets, predictions, choices, layers = _chosen_sets(
-        networks, data, k, seed, device, progress, raw
-    )
+    sets, predictions, choices, layers = _chosen_sets(networks, data, k, seed, runtime, raw)
     result = compare(sets, ytr, yte, k=k, seed=seed, predictions=predictions, layer=layer)
-    differences = _differences(sets, predictions, model_config, data, k, seed, device)
+    differences = _differences(sets, predictions, model_config, data, k, seed, runtime)
     return dataclasses.replace(result, choices=choices, layers=layers, differences=differences)
 
 
-def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progress, raw):
+def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, runtime: Runtime, raw):
     """Every block of every network (and raw pixels), raw and standardised, scored on a
     validation split of the training images; each network's best choice is then fitted on all
     training images and tested. Returns the chosen feature sets, their test predictions for
@@ -95,8 +102,8 @@ def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progr
     ytr, yte = data.train.labels, data.test.labels
     candidates = {RAW: {"pixels": (raw_pixels(xtr), raw_pixels(xte))}} if raw else {}
     for name, net in networks.items():
-        tr = features(net, xtr, device=device, progress=progress)
-        te = features(net, xte, device=device, progress=progress)
+        tr = features(net, xtr, runtime=runtime)
+        te = features(net, xte, runtime=runtime)
         candidates[name] = {b: (tr[b], te[b]) for b in tr}
     sets, predictions, choices, table = {}, {}, {}, []
     ks = searched_ks(k, len(ytr))
@@ -131,19 +138,19 @@ def _chosen_sets(networks: dict, data: NpzData, k: int, seed: int, device, progr
     return sets, predictions, choices, table
 
 
-def _differences(sets, predictions, model_config, data, k, seed, device):
+def _differences(sets, predictions, model_config, data, k, seed, runtime: Runtime):
     """Trained minus random twin on the test images, with paired bootstrap intervals: against
     the twin the probe chose with, and against a second twin (another seed, whose block and
     standardisation are chosen on its own validation split, as the first twin's were), so a
     difference that depends on one lucky initialisation shows."""
     ytr, yte = data.train.labels, data.test.labels
     right = {n: predictions[n]["euclidean"][k] == yte for n in sets if n in predictions}
-    twin = random_network(model_config, seed + 1).to(device)
-    tr_all = features(twin, data.train.images, device=device, progress=False)
+    twin = random_network(model_config, seed + 1).to(runtime.device)
+    tr_all = features(twin, data.train.images, runtime=runtime.but(progress=False))
     chosen = best(validation_scores(tr_all, ytr, k, seed, groups=data.train.groups))
     block = chosen["features"]
     tr = tr_all[block]
-    te = features(twin, data.test.images, [block], device=device)[block]
+    te = features(twin, data.test.images, [block], runtime=runtime.but(progress=False))[block]
     if chosen["standardised"]:
         tr, te = standardise(tr, te)
     second = knn_predictions(tr, ytr, te, (k,))["euclidean"][k] == yte

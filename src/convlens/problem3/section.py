@@ -21,7 +21,7 @@ from convlens.problem3.budget import budget_dict, plan_budget, read_budget
 from convlens.problem3.deshuffle import labelled_train
 from convlens.problem3.results import Problem3Results, Study
 from convlens.problem3.study import run_study
-from convlens.runtime import resolve_device
+from convlens.runtime import Runtime
 
 
 def settings(ctx) -> dict:
@@ -77,9 +77,7 @@ def _inputs(ctx) -> tuple[NpzData, NpzData, str, dict]:
         mode = "demo"
     side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96
     extra = {"epochs": 1} if ctx.quick else {}
-    configs = {
-        name: recipe(name, side, seed=ctx.seed, device=ctx.device, **extra) for name in ctx.networks
-    }
+    configs = {name: recipe(name, side, seed=ctx.seed, **extra) for name in ctx.networks}
     return shuffled, normal, mode, configs
 
 
@@ -108,7 +106,7 @@ def _budget(ctx, runs: Path, shuffled: NpzData, configs: dict, needed: dict | No
         return read_budget(path)
     images, orders = labelled_train(shuffled)
     originals = deshuffle(images[:256], orders[:256])  # enough for a few measured steps
-    budget = plan_budget(originals, len(images), configs, minutes, needed)
+    budget = plan_budget(originals, len(images), configs, minutes, needed, _runtime(ctx))
     runs.mkdir(parents=True, exist_ok=True)
     atomic.write_json(path, budget_dict(budget))
     return budget
@@ -204,9 +202,7 @@ def _shapes_inputs(ctx, key: str, photo_budget):
     photo networks' budget)."""
     shuffled, normal = digit_study_data(limit=SHAPES_QUICK if ctx.quick else None, seed=ctx.seed)
     extra = {"epochs": 1} if ctx.quick else {}
-    configs = {
-        name: recipe(name, seed=ctx.seed, device=ctx.device, **extra) for name in ctx.networks
-    }
+    configs = {name: recipe(name, seed=ctx.seed, **extra) for name in ctx.networks}
     runs = ctx.out / "runs" / f"jigsaw-{key[:12]}-digits"
     minutes = None if photo_budget is None else SHAPES_SHARE * photo_budget.total_minutes
     budget = _budget(ctx, runs, shuffled, configs, DEMO_NEEDED, minutes)
@@ -229,9 +225,24 @@ def _shapes_study(ctx, key: str, photo_budget) -> Study:
     )
 
 
-def _study(ctx, shuffled: NpzData, normal: NpzData, configs: dict, runs: Path, **kw) -> Study:
+def _runtime(ctx) -> Runtime:
+    """Where Problem 3 computes: the report's --device, with progress bars; its probe reads
+    features in fp32, and each network trains and scores in its own run's precision."""
+    return Runtime.of(ctx.device, progress=True)
+
+
+def _study(
+    ctx,
+    shuffled: NpzData,
+    normal: NpzData,
+    configs: dict,
+    runs: Path,
+    *,
+    step=None,
+    tta: bool = True,
+    budget=None,
+) -> Study:
     """run_study with the report's settings; `runs` holds the networks' runs."""
-    kw.setdefault("step", ctx.step)
     return run_study(
         shuffled,
         normal,
@@ -239,6 +250,8 @@ def _study(ctx, shuffled: NpzData, normal: NpzData, configs: dict, runs: Path, *
         configs,
         k=3,
         seed=ctx.seed,
-        device=resolve_device(ctx.device),
-        **kw,
+        runtime=_runtime(ctx),
+        step=step or ctx.step,
+        tta=tta,
+        budget=budget,
     )

@@ -9,8 +9,6 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 from convlens.jigsaw.puzzle.data import NpzData
 from convlens.jigsaw.training.checkpoint import CHECKPOINT, load_run
 from convlens.jigsaw.training.config import TrainConfig
@@ -19,7 +17,7 @@ from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.deshuffle import evaluate_model, run_training
 from convlens.problem3.probe import probe_model, random_network
 from convlens.problem3.results import NetworkResult, Study
-from convlens.runtime import cpu_kind, resolve_precision
+from convlens.runtime import Runtime, cpu_kind, resolve_precision
 from convlens.timing import StepTimer
 
 
@@ -31,8 +29,7 @@ def run_study(
     *,
     k: int = 3,
     seed: int = 0,
-    device="cpu",
-    progress: bool = True,
+    runtime: Runtime = Runtime(),
     step: Callable[[str], None] = lambda _: None,
     tta: bool = True,
     budget: TrainingBudget | None = None,
@@ -58,11 +55,11 @@ def run_study(
                 run,
                 cfg,
                 resume=(run / CHECKPOINT).exists(),
-                progress=progress,
+                runtime=runtime,
                 epoch_probe=curve,
             )
         with timer.step("3b_evaluation", f"problem3: 3b evaluating {name}"):
-            model, run_cfg, ckpt = load_run(run, device=device)  # the best epoch, read once
+            model, run_cfg, ckpt = load_run(run, device=runtime.device)  # the best epoch, once
             ev = evaluate_model(
                 model,
                 run_cfg,
@@ -70,8 +67,7 @@ def run_study(
                 run=run,
                 checkpoint=ckpt,
                 tta=tta,
-                device=device,
-                progress=progress,
+                runtime=runtime,
             )
         if i > 0:  # only the first network's test images and scores are drawn: free the rest
             ev = dataclasses.replace(ev, images=None, orders=None, log_probs=None)
@@ -82,8 +78,7 @@ def run_study(
                 normal,
                 k=k,
                 seed=seed,
-                device=device,
-                progress=progress,
+                runtime=runtime,
                 raw=i == 0,
             )
             random_curve = curve(random_network(cfg.model, cfg.seed))["probe_knn"]
@@ -101,7 +96,7 @@ def run_study(
             planned_epochs=trained.planned_epochs,
             max_epochs=cfg.epochs,
             stopped=trained.stopped,
-            precision=resolve_precision(torch.device(device), cfg.precision),
+            precision=resolve_precision(runtime.device, cfg.precision),
             cpu=cpu_kind(),
             evaluation=ev,
             probe=probe,

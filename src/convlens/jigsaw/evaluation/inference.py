@@ -11,6 +11,7 @@ from convlens.batched import batched
 from convlens.data.transforms import normalize
 from convlens.jigsaw.puzzle.permutations import COMPOSE, NUM_PERMUTATIONS, PERMUTATIONS
 from convlens.jigsaw.puzzle.tiles import shuffle
+from convlens.runtime import Runtime
 
 
 def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
@@ -18,23 +19,36 @@ def normalise(images_uint8: torch.Tensor) -> torch.Tensor:
     return normalize(images_uint8.float().div_(255.0))
 
 
-def predict_log_probs(model, shuffled: np.ndarray | torch.Tensor, **inference) -> torch.Tensor:
+def predict_log_probs(
+    model,
+    shuffled: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 256,
+    runtime: Runtime = Runtime(),
+) -> torch.Tensor:
     """N x 24 log-probabilities over permutation classes, in eval mode (sharded over the
-    ranks under torchrun, gathered in order). `inference`: batch_size (256), device,
-    precision, progress, distributed."""
+    ranks under torchrun, gathered in order)."""
     out = _over_batches(
-        model, shuffled, lambda m, x: torch.log_softmax(m(x).float(), 1), "predict", **inference
+        model,
+        shuffled,
+        lambda m, x: torch.log_softmax(m(x).float(), 1),
+        "predict",
+        batch_size,
+        runtime,
     )
     return out if len(out) else torch.empty(0, NUM_PERMUTATIONS)
 
 
 def predict_with_tta(
-    model, shuffled: np.ndarray | torch.Tensor, **inference
+    model,
+    shuffled: np.ndarray | torch.Tensor,
+    *,
+    batch_size: int = 256,
+    runtime: Runtime = Runtime(),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(plain, tta): the network's N x 24 log-probabilities, and their average over all 24
     re-shuffles of each image, from one batched pass in which each batch is re-shuffled on the
-    device (the identity view is the plain prediction, computed once). `inference` as for
-    predict_log_probs.
+    device (the identity view is the plain prediction, computed once).
 
     If x = shuffle(original, s), then shuffle(x, p) = shuffle(original, s[p]) (COMPOSE[s, p]),
     so the network's log-probability of class COMPOSE[s, p] for the re-shuffled image is
@@ -58,7 +72,8 @@ def predict_with_tta(
         shuffled,
         plain_and_tta,
         "predict with test-time augmentation (24 views)",
-        **inference,
+        batch_size,
+        runtime,
     )
     if not len(both):
         empty = torch.empty(0, NUM_PERMUTATIONS)
@@ -66,29 +81,15 @@ def predict_with_tta(
     return both[:, :NUM_PERMUTATIONS], both[:, NUM_PERMUTATIONS:]
 
 
-def _over_batches(
-    model,
-    shuffled,
-    fn,
-    desc: str,
-    *,
-    batch_size: int = 256,
-    device="cpu",
-    precision: str = "fp32",
-    progress: bool = False,
-    distributed=None,
-) -> torch.Tensor:
+def _over_batches(model, shuffled, fn, desc: str, batch_size: int, runtime: Runtime):
     return batched(
         model,
         torch.as_tensor(shuffled),
         fn,
         batch_size=batch_size,
         prepare=normalise,
-        device=device,
-        precision=precision,
-        progress=progress,
+        runtime=runtime,
         desc=desc,
-        distributed=distributed,
     )
 
 

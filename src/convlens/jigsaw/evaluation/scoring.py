@@ -19,15 +19,15 @@ from convlens.jigsaw.puzzle.seam_solver import fit_temperature, seam_costs, seam
 from convlens.jigsaw.puzzle.splits import fixed_shuffles
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.results import MethodAccuracy
+from convlens.runtime import Runtime
 
 METHODS = ("network", "network+tta", "seam", "network+seam", "network+tta+seam")
 
 
-def tta_log_probs(model, shuffled: np.ndarray, **inference) -> torch.Tensor:
+def tta_log_probs(model, shuffled: np.ndarray, *, runtime: Runtime = Runtime()) -> torch.Tensor:
     """Average over all 24 re-shuffles of each image, each prediction mapped back
-    (convlens.jigsaw.evaluation.inference.predict_with_tta; `inference`: its batch_size,
-    device, precision, progress and distributed)."""
-    return predict_with_tta(model, shuffled, **inference)[1]
+    (convlens.jigsaw.evaluation.inference.predict_with_tta)."""
+    return predict_with_tta(model, shuffled, runtime=runtime)[1]
 
 
 @dataclass
@@ -58,24 +58,15 @@ def score_all(
     *,
     tta: bool = True,
     costs: torch.Tensor | None = None,
-    device="cpu",
-    precision: str = "fp32",
-    progress: bool = False,
-    distributed=None,
+    runtime: Runtime = Runtime(),
 ) -> Scores:
     """Every method's log-probabilities; `costs`: the images' seam costs when already computed
     (convlens.jigsaw.puzzle.data.Split.seam_costs). With `tta` the network's plain and
     augmented predictions come from one pass."""
-    inference = {
-        "device": device,
-        "precision": precision,
-        "progress": progress,
-        "distributed": distributed,
-    }
     if tta:
-        net, augmented = predict_with_tta(model, shuffled, **inference)
+        net, augmented = predict_with_tta(model, shuffled, runtime=runtime)
     else:
-        net = predict_log_probs(model, shuffled, **inference)
+        net = predict_log_probs(model, shuffled, runtime=runtime)
     costs = seam_costs(shuffled) if costs is None else costs
     seam = seam_log_probs(costs, combination.temperature)
     w = combination.weight
@@ -93,14 +84,14 @@ def fit_combination(
     seed: int = 0,
     limit: int = 2000,
     what: str = "held-out validation images",
-    **kw,
+    runtime: Runtime = Runtime(),
 ) -> Combination:
     """Fit the seam temperature (seam NLL alone), then the seam's weight beside the network
     (NLL of the combination), on labelled images the network was not trained on."""
     shuffled, classes = fixed_shuffles(originals[:limit], seed)
     costs = seam_costs(shuffled)
     temperature = fit_temperature(costs, classes)
-    net = predict_log_probs(model, shuffled, **kw)
+    net = predict_log_probs(model, shuffled, runtime=runtime)
     seam = seam_log_probs(costs, temperature)
     target = torch.as_tensor(classes).view(-1, 1)
     grid = np.linspace(0.0, 2.0, 41)

@@ -10,7 +10,7 @@ import numpy as np
 
 from convlens.errors import ConvlensError
 from convlens.jigsaw.networks.model import ARCHS, HEADS, ModelConfig
-from convlens.runtime import check_precision, resolve_device
+from convlens.runtime import PRECISIONS
 
 VAL_SPLITS = ("random", "look-alike")
 
@@ -36,8 +36,9 @@ class TrainConfig:
     # shuffling: the arrangement, hence the label, is unchanged (0: off).
     mix: float = 0.0
     seed: int = 0
-    precision: str = "auto"  # bf16 where the hardware runs it natively, else fp32
-    device: str = "auto"
+    # bf16 where the hardware runs it natively, else fp32; kept with the run (it changes the
+    # weights), while where the run computes is the Runtime's (convlens.runtime)
+    precision: str = "auto"
     workers: int = 0  # processes preparing batches; >0 overlaps data work with a GPU
     # Each training image enters an epoch this many times, each copy in another order, side by
     # side in one batch: the copies differ only in their arrangement, so the gradient is about
@@ -114,7 +115,8 @@ class TrainConfig:
             raise ConvlensError(f"unknown head {m.head!r}; expected one of {HEADS}")
         if m.arch not in ARCHS:
             raise ConvlensError(f"unknown architecture {m.arch!r}; expected one of {ARCHS}")
-        check_precision(resolve_device(self.device), self.precision)
+        if self.precision not in PRECISIONS:
+            raise ConvlensError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
 
 def config_dict(cfg: TrainConfig) -> dict:
@@ -123,6 +125,7 @@ def config_dict(cfg: TrainConfig) -> dict:
 
 def config_from_dict(d: dict) -> TrainConfig:
     d = dict(d)
+    d.pop("device", None)  # runs saved before the device moved to the Runtime
     d["model"] = ModelConfig(**d["model"])
     return TrainConfig(**d)
 

@@ -16,17 +16,22 @@ from convlens.jigsaw.networks.model import build_model
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.epoch_data import EpochBatches, epoch_plan
 from convlens.jigsaw.training.train import train_layout
-from convlens.runtime import autocast, resolve_device
+from convlens.runtime import Runtime, autocast
 
 
 def epoch_seconds(
-    originals: np.ndarray, n_images: int, cfg: TrainConfig, steps: int = 3
+    originals: np.ndarray,
+    n_images: int,
+    cfg: TrainConfig,
+    steps: int = 3,
+    runtime: Runtime = Runtime(),
 ) -> tuple[float, float]:
     """Seconds per epoch of `cfg` on `n_images` training images (validation included), from
     `steps` timed steps on batches cut from `originals` (restored uint8 images, N x 3 x H x W),
     and seconds per image of inference. The weights it trains are thrown away; the caller's
-    random state is left as it was."""
-    device = resolve_device(cfg.device)
+    random state is left as it was. Only `runtime`'s device applies: the run's precision is
+    its own setting."""
+    device = runtime.device
     with torch.random.fork_rng():
         torch.manual_seed(cfg.seed)
         model, channels_last = train_layout(build_model(cfg.model), cfg, device)
@@ -54,7 +59,7 @@ def epoch_seconds(
             times.append(time.perf_counter() - start)
         step = float(np.median(times[1:]))  # the first step pays for oneDNN's setup
         start = time.perf_counter()
-        predict_log_probs(model, originals[:batch], device=device, precision=cfg.precision)
+        predict_log_probs(model, originals[:batch], runtime=Runtime(device, cfg.precision))
         forward = time.perf_counter() - start
     n_val = n_images * cfg.val_fraction
     steps_per_epoch = math.ceil((n_images - n_val) * cfg.shuffles / cfg.batch_size)

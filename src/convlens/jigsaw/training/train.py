@@ -26,7 +26,7 @@ from convlens.jigsaw.results import TrainResult
 from convlens.jigsaw.training.config import TrainConfig, check_images, config_dict
 from convlens.jigsaw.training.epoch_data import epoch_loader
 from convlens.jigsaw.training.run_folder import RunState, run_folder, schedule
-from convlens.runtime import LOW_PRECISIONS, autocast, resolve_device, resolve_precision
+from convlens.runtime import LOW_PRECISIONS, Runtime, autocast, check_precision, resolve_precision
 
 
 def train(
@@ -36,8 +36,7 @@ def train(
     cfg: TrainConfig | None = None,
     *,
     resume: bool = False,
-    progress: bool = True,
-    distributed=None,
+    runtime: Runtime = Runtime(),
     groups: np.ndarray | None = None,
     epoch_probe=None,
     source: str = "",
@@ -54,8 +53,10 @@ def train(
     `epoch_probe(model) -> dict` (e.g. convlens.probe.curve.FeatureCurve) runs after every
     epoch on rank 0; its numbers join the epoch's record in the history (a learning curve).
 
-    `distributed` (see convlens.distributed) shards each epoch across processes; only rank 0
-    writes checkpoints and shows progress. `source` names the images in error messages.
+    `runtime` says where training runs and whether it shows progress; its process group
+    (`runtime.distributed`, see convlens.distributed) shards each epoch across processes, and
+    only rank 0 writes checkpoints. The precision is the run's own setting (`cfg.precision`,
+    kept with the run), not the runtime's. `source` names the images in error messages.
     """
     cfg = cfg or TrainConfig()
     check_images(train_images, cfg.model, source)
@@ -66,8 +67,8 @@ def train(
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise ConvlensError(f"{run_dir}: is a file; expected a run folder")
-    rank0 = distributed is None or distributed.rank == 0
-    device = resolve_device(cfg.device) if distributed is None else distributed.device
+    rank0, device, distributed = runtime.rank0, runtime.device, runtime.distributed
+    check_precision(device, cfg.precision)
     digest = labelled_digest(train_images, train_orders, groups)
     originals = deshuffle(train_images, train_orders)  # exact: the orders are known
     fit_rows, val_rows = validation_split(
@@ -105,13 +106,15 @@ def train(
             with tqdm(
                 loader,
                 desc=f"epoch {epoch + 1}/{run.planned}",
-                disable=not (progress and rank0),
+                disable=not (runtime.progress and rank0),
                 leave=False,
             ) as bar:  # closed (and cleared) before an error line is printed
                 stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
             if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
                 run.diverged(epoch, float("nan"))
-            lp = predict_log_probs(judged, val_shuffled, device=device, precision=cfg.precision)
+            lp = predict_log_probs(
+                judged, val_shuffled, runtime=runtime.but(precision=cfg.precision, progress=False)
+            )
             record = {
                 "epoch": epoch + 1,
                 "train_loss": float(stats[0] / stats[2]),
@@ -131,7 +134,7 @@ def train(
                 step.scheduler = scheduler
             if epoch_probe is not None and rank0:
                 record.update(epoch_probe(judged))  # after timing: the curve is not training time
-            run.finish_epoch(epoch, record, model, average, optimizer, scheduler, progress)
+            run.finish_epoch(epoch, record, model, average, optimizer, scheduler, runtime.progress)
             epoch += 1
     return run.result()
 

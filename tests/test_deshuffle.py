@@ -7,8 +7,10 @@ import torch
 
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
+from convlens.jigsaw.evaluation.scoring import examples
 from convlens.jigsaw.networks.model import ModelConfig
 from convlens.jigsaw.puzzle.data import NpzData, Split
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, orders_to_classes
 from convlens.jigsaw.puzzle.splits import split_train_val
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.training.checkpoint import load_run
@@ -118,3 +120,22 @@ def test_jigsaw_train_validates_on_look_alike_groups_when_asked(run, tmp_path):
     assert cfg.val_split == "look-alike"
     _, expected = look_alike_split(deshuffle(arrays["a"], arrays["b"]), cfg.val_fraction, cfg.seed)
     np.testing.assert_array_equal(ckpt["validation_rows"].numpy(), expected)
+
+
+def test_examples_are_the_first_right_orders_then_the_first_wrong_ones_by_a_plain_loop():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (10, 3, 64, 64), dtype=np.uint8)
+    true = PERMUTATIONS[rng.integers(0, 24, 10)]
+    guess = rng.integers(0, 24, 10)
+    guess[[1, 4, 5, 8]] = orders_to_classes(true[[1, 4, 5, 8]])  # these four right
+    log_probs = torch.log_softmax(torch.nn.functional.one_hot(torch.tensor(guess), 24) * 5.0, 1)
+    right_rows = [i for i in range(10) if (PERMUTATIONS[guess[i]] == true[i]).all()]
+    wrong_rows = [i for i in range(10) if i not in right_rows]
+    ex = examples(images, true, log_probs, k=6)
+    assert ex.rows == right_rows[:3] + wrong_rows[:3]
+    assert ex.right.tolist() == [True] * 3 + [False] * 3
+    assert (ex.shuffled == images[ex.rows]).all() and (ex.true_orders == true[ex.rows]).all()
+    # restoring an example with its predicted order undoes the shuffle exactly where it is right
+    restored = deshuffle(ex.shuffled, ex.predicted_orders)
+    originals = deshuffle(ex.shuffled, ex.true_orders)
+    assert all((restored[j] == originals[j]).all() == ok for j, ok in enumerate(ex.right))

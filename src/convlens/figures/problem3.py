@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from convlens import plotting
-from convlens.jigsaw.evaluation.scoring import restore
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.results import Evaluation, minutes
 from convlens.jigsaw.training.recipes import EXAM_BAR
@@ -27,19 +26,16 @@ def _picture(image: np.ndarray) -> np.ndarray:
     return image.transpose(1, 2, 0) / 255
 
 
-def examples_figure(ev: Evaluation, path: Path, k: int = 6) -> str:
-    """Rows of (shuffled, network's restoration, truth): correct examples first, then wrong."""
-    images, orders = ev.images, ev.orders
-    restored, pred, _ = restore(images, ev.log_probs)
-    right = np.flatnonzero((pred == orders).all(1))
-    wrong = np.flatnonzero(~(pred == orders).all(1))
-    chosen = list(right[: k // 2]) + list(wrong[: k - min(k // 2, len(right))])
+def examples_figure(ev: Evaluation, path: Path) -> str:
+    """Rows of (shuffled, network's restoration, truth) for the evaluation's examples: the
+    network's right orders first, then wrong ones."""
+    ex = ev.examples
+    restored = deshuffle(ex.shuffled, ex.predicted_orders)
+    truth = deshuffle(ex.shuffled, ex.true_orders)
     panels, titles = [], []
-    truth = deshuffle(images, orders)
-    for i in chosen:
-        ok = "right" if i in right else "wrong"
-        panels += [_picture(images[i]), _picture(restored[i]), _picture(truth[i])]
-        titles += [f"shuffled #{i}", f"restored ({ok})", "truth"]
+    for j, (row, ok) in enumerate(zip(ex.rows, ex.right, strict=True)):
+        panels += [_picture(ex.shuffled[j]), _picture(restored[j]), _picture(truth[j])]
+        titles += [f"shuffled #{row}", f"restored ({'right' if ok else 'wrong'})", "truth"]
     return plotting.image_grid(panels, titles, path, ncols=3, size=1.8).name
 
 

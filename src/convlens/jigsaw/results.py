@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from convlens.record import key
 
@@ -64,9 +63,24 @@ class MethodAccuracy:
 
 
 @dataclass(frozen=True)
+class Examples:
+    """A few test puzzles as the network ordered them, for the examples figure: up to half of
+    them ordered right, the rest wrong (`rows`: which test images they are)."""
+
+    rows: list[int]
+    shuffled: np.ndarray  # k x 3 x H x W, as given
+    true_orders: np.ndarray  # k x 4
+    predicted_orders: np.ndarray  # k x 4, the network's most probable order
+
+    @property
+    def right(self) -> np.ndarray:
+        return (self.predicted_orders == self.true_orders).all(1)
+
+
+@dataclass(frozen=True)
 class Evaluation:
-    """Every de-shuffling method on the labelled test images. The test images, their orders
-    and the network's log-probabilities travel along (not stored) for the examples figure."""
+    """Every de-shuffling method on the labelled test images, and a few examples of the
+    network's orders (not stored) for the examples figure."""
 
     run: str
     best_epoch: int  # the epoch whose weights are evaluated (best on validation)
@@ -81,9 +95,7 @@ class Evaluation:
     # the network's wrong orders by how many tiles they misplace ("2", "3", "4")
     misplaced: dict[str, int] | None = key(omit_if_none=True, default=None)
     confusion_network: list[list[int]] | None = key(stored=False, default=None)
-    images: np.ndarray | None = key(stored=False, default=None)
-    orders: np.ndarray | None = key(stored=False, default=None)
-    log_probs: torch.Tensor | None = key(stored=False, default=None)
+    examples: Examples | None = key(stored=False, default=None)
 
     @property
     def network(self) -> MethodAccuracy:

@@ -16,6 +16,7 @@ from convlens.jigsaw.evaluation.scoring import (
     Combination,
     accuracy,
     confusion,
+    examples,
     fit_combination,
     misplaced,
     restore,
@@ -172,9 +173,7 @@ def evaluate_model(
         else ("computed" if tta else "skipped"),
         misplaced=misplaced(scores.log_probs["network"], orders),
         confusion_network=confusion(scores.log_probs["network"], orders).tolist(),
-        images=images,
-        orders=orders,
-        log_probs=scores.log_probs["network"],
+        examples=examples(images, orders, scores.log_probs["network"]),
     )
 
 

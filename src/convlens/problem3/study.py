@@ -69,8 +69,6 @@ def run_study(
                 tta=tta,
                 runtime=runtime,
             )
-        if i > 0:  # only the first network's test images and scores are drawn: free the rest
-            ev = dataclasses.replace(ev, images=None, orders=None, log_probs=None)
         with timer.step("3c_probe", f"problem3: 3c probing {name}"):
             probe = probe_model(
                 model,

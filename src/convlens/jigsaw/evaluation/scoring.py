@@ -18,7 +18,7 @@ from convlens.jigsaw.puzzle.permutations import (
 from convlens.jigsaw.puzzle.seam_solver import fit_temperature, seam_costs, seam_log_probs
 from convlens.jigsaw.puzzle.splits import fixed_shuffles
 from convlens.jigsaw.puzzle.tiles import deshuffle
-from convlens.jigsaw.results import MethodAccuracy
+from convlens.jigsaw.results import Examples, MethodAccuracy
 from convlens.runtime import Runtime
 
 METHODS = ("network", "network+tta", "seam", "network+seam", "network+tta+seam")
@@ -125,6 +125,19 @@ def confusion(log_probs: torch.Tensor, true_orders: np.ndarray) -> np.ndarray:
     cm = np.zeros((NUM_PERMUTATIONS, NUM_PERMUTATIONS), dtype=np.int64)
     np.add.at(cm, (orders_to_classes(true_orders), log_probs.argmax(1).numpy()), 1)
     return cm
+
+
+def examples(
+    shuffled: np.ndarray, true_orders: np.ndarray, log_probs: torch.Tensor, k: int = 6
+) -> Examples:
+    """Up to `k` test puzzles for a figure: the first ones the network orders right (at most
+    half of `k`), then the first ones it orders wrong, to make up `k`."""
+    predicted = PERMUTATIONS[log_probs.argmax(1).numpy()]
+    right_rows = (predicted == true_orders).all(1)
+    right, wrong = np.flatnonzero(right_rows), np.flatnonzero(~right_rows)
+    chosen = list(right[: k // 2]) + list(wrong[: k - min(k // 2, len(right))])
+    rows = np.array(chosen, dtype=np.int64)
+    return Examples([int(r) for r in rows], shuffled[rows], true_orders[rows], predicted[rows])
 
 
 def restore(

@@ -103,12 +103,7 @@ def class_model_visualisation(
         if blur_mask.shape != (targets.numel(),):
             raise ConvlensError(f"blur_images: one flag per class ({targets.numel()}) expected")
     img = torch.zeros((targets.numel(), *image_shape), device=device, requires_grad=True)
-    if cfg.optimizer == "adam":
-        opt = torch.optim.Adam([img], lr=cfg.lr)
-    elif cfg.optimizer == "sgd":
-        opt = torch.optim.SGD([img], lr=cfg.lr)
-    else:
-        raise ConvlensError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
+    opt = _optimizer(img, cfg)
     result = ClassVizResult(images=img, classes=[int(c) for c in targets])
     start = time.perf_counter()
     low = resolve_precision(device, precision) in LOW_PRECISIONS
@@ -141,25 +136,39 @@ def class_model_visualisation(
                 grad = img.grad.clone()
                 bar.set_postfix(lowest_prob=f"{min(result.prob[-1]):.3f}", refresh=False)
             opt.step()
-            with torch.no_grad():
-                if cfg.decay:
-                    img.mul_(1 - cfg.decay)
-                if cfg.blur_every and (step + 1) % cfg.blur_every == 0:
-                    if blur_mask is None:
-                        img.copy_(gaussian_blur(img, cfg.blur_sigma))
-                    else:
-                        img[blur_mask] = gaussian_blur(img[blur_mask], cfg.blur_sigma)
-                if cfg.clip_norm_pct:
-                    img.mul_(_percentile_mask(img.norm(dim=1, keepdim=True), cfg.clip_norm_pct))
-                if cfg.clip_contrib_pct:
-                    contrib = (img * -grad).sum(1, keepdim=True).abs()
-                    img.mul_(_percentile_mask(contrib, cfg.clip_contrib_pct))
-                if cfg.clamp is not None:
-                    lo, hi = (torch.as_tensor(b, device=device) for b in cfg.clamp)
-                    img.clamp_(lo, hi)
+            _regularise(img, grad, cfg, step, blur_mask)
     result.images = img.detach()
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _optimizer(img: torch.Tensor, cfg: ClassVizConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam([img], lr=cfg.lr)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD([img], lr=cfg.lr)
+    raise ConvlensError(f"optimizer must be 'adam' or 'sgd', got {cfg.optimizer!r}")
+
+
+@torch.no_grad()
+def _regularise(img, grad, cfg: ClassVizConfig, step: int, blur_mask) -> None:
+    """After step `step`'s update, in place: decay, the blur every `blur_every` steps (on the
+    images `blur_mask` selects), the clipping of small norms and contributions, the clamp."""
+    if cfg.decay:
+        img.mul_(1 - cfg.decay)
+    if cfg.blur_every and (step + 1) % cfg.blur_every == 0:
+        if blur_mask is None:
+            img.copy_(gaussian_blur(img, cfg.blur_sigma))
+        else:
+            img[blur_mask] = gaussian_blur(img[blur_mask], cfg.blur_sigma)
+    if cfg.clip_norm_pct:
+        img.mul_(_percentile_mask(img.norm(dim=1, keepdim=True), cfg.clip_norm_pct))
+    if cfg.clip_contrib_pct:
+        contrib = (img * -grad).sum(1, keepdim=True).abs()
+        img.mul_(_percentile_mask(contrib, cfg.clip_contrib_pct))
+    if cfg.clamp is not None:
+        lo, hi = (torch.as_tensor(b, device=img.device) for b in cfg.clamp)
+        img.clamp_(lo, hi)
 
 
 def high_frequency_share(images: torch.Tensor) -> list[float]:

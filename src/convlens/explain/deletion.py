@@ -70,72 +70,31 @@ def deletion_insertion_curves(
     on a 2-core CPU held to AVX2 (bench_explanation_checks.py).
     """
     images = check_images(images)
-    b, c, h, w = images.shape
-    flat_maps = {}
-    for name, m in maps.items():
-        m = m.abs().amax(1) if m.ndim == 4 else m
-        if m.shape != (b, h, w):
-            raise ConvlensError(f"maps must be {b} x {h} x {w}, got {tuple(m.shape)}")
-        flat_maps[name] = m.flatten(1)
-    targets = as_targets(target, b, images.device)
-    n_pix = h * w
-    counts = [round(n_pix * s / steps) for s in range(steps + 1)]
-    blurred = gaussian_blur(images, blur_sigma)
-    # rank[p] = position of pixel p in the map's order (most important first); a pixel is
-    # "chosen" at step s when its rank is below counts[s]: one comparison per frame.
-    ranks = {}
-    for name, m in flat_maps.items():
-        order = m.argsort(dim=1, descending=True)
-        rank = torch.empty_like(order)
-        rank.scatter_(1, order, torch.arange(n_pix, device=images.device).expand(b, -1))
-        ranks[name] = rank
-
-    def key(name: str, kind: str, i: int, s: int) -> tuple:
-        n = counts[s]
-        if (kind == "deletion" and n == 0) or (kind == "insertion" and n == n_pix):
-            return ("original", i)
-        if n == n_pix:
-            return ("removed", i)
-        if n == 0:
-            return ("blurred", i)
-        return (name, kind, i, s)
-
-    def frame(name: str, kind: str, i: int, s: int) -> torch.Tensor:
-        chosen = (ranks[name][i] < counts[s]).view(1, h, w).float()
-        if kind == "deletion":
-            return images[i] * (1 - chosen)
-        return blurred[i] * (1 - chosen) + images[i] * chosen
-
+    frames = _Frames(images, _flat_maps(maps, images.shape), steps, blur_sigma)
+    targets = as_targets(target, len(images), images.device)
     specs = [
         (name, kind, i, s)
-        for name in flat_maps
-        for kind in ("deletion", "insertion")
-        for i in range(b)
+        for name in frames.ranks
+        for kind in KINDS
+        for i in range(len(images))
         for s in range(steps + 1)
     ]
     unique: dict[tuple, tuple] = {}
     for spec in specs:
-        unique.setdefault(key(*spec), spec)
-    todo = list(unique.items())
-    probs: dict[tuple, float] = {}
-    chunks = range(0, len(todo), max_batch)
-    # forward passes only, so the faster channels_last layout (the maps are already made)
-    with preserved(model), placed(model, images.device, channels_last=channels_last) as net:
-        for start in tqdm(chunks, desc="deletion/insertion", disable=not progress, leave=False):
-            part = todo[start : start + max_batch]
-            frames = torch.stack([frame(*spec) for _, spec in part])
-            if channels_last:
-                frames = frames.contiguous(memory_format=torch.channels_last)
-            t = targets[[spec[2] for _, spec in part]]
-            p = torch.softmax(net(frames).float(), 1).gather(1, t.view(-1, 1)).squeeze(1)
-            probs.update(zip([k for k, _ in part], p.cpu().tolist(), strict=True))
+        unique.setdefault(frames.key(*spec), spec)
+    probs = _target_probabilities(
+        model, frames, list(unique.items()), targets, max_batch, progress, channels_last
+    )
     out = {}
-    for name in flat_maps:
+    for name in frames.ranks:
         curves = {
             kind: torch.tensor(
-                [[probs[key(name, kind, i, s)] for s in range(steps + 1)] for i in range(b)]
+                [
+                    [probs[frames.key(name, kind, i, s)] for s in range(steps + 1)]
+                    for i in range(len(images))
+                ]
             )
-            for kind in ("deletion", "insertion")
+            for kind in KINDS
         }
         out[name] = {
             **curves,
@@ -143,3 +102,74 @@ def deletion_insertion_curves(
             "insertion_auc": _trapezoid_area(curves["insertion"]),
         }
     return out
+
+
+KINDS = ("deletion", "insertion")
+
+
+def _flat_maps(maps: dict[str, torch.Tensor], shape) -> dict[str, torch.Tensor]:
+    """Each map as B x (H * W), channels reduced by the absolute maximum."""
+    b, _, h, w = shape
+    flat = {}
+    for name, m in maps.items():
+        m = m.abs().amax(1) if m.ndim == 4 else m
+        if m.shape != (b, h, w):
+            raise ConvlensError(f"maps must be {b} x {h} x {w}, got {tuple(m.shape)}")
+        flat[name] = m.flatten(1)
+    return flat
+
+
+class _Frames:
+    """The images each curve shows the model: frame (name, kind, i, s) is image i with the
+    first counts[s] pixels of map `name` removed (deletion) or restored into its blurred copy
+    (insertion); `key` names frames that are the same image whatever the map, so they run once."""
+
+    def __init__(self, images, flat_maps: dict, steps: int, blur_sigma: float):
+        b, _, self.h, self.w = images.shape
+        self.images, self.blurred = images, gaussian_blur(images, blur_sigma)
+        self.n_pix = self.h * self.w
+        self.counts = [round(self.n_pix * s / steps) for s in range(steps + 1)]
+        # rank[p] = position of pixel p in the map's order (most important first); a pixel is
+        # "chosen" at step s when its rank is below counts[s]: one comparison per frame.
+        self.ranks = {}
+        for name, m in flat_maps.items():
+            order = m.argsort(dim=1, descending=True)
+            rank = torch.empty_like(order)
+            positions = torch.arange(self.n_pix, device=images.device).expand(b, -1)
+            self.ranks[name] = rank.scatter_(1, order, positions)
+
+    def key(self, name: str, kind: str, i: int, s: int) -> tuple:
+        n = self.counts[s]
+        if (kind == "deletion" and n == 0) or (kind == "insertion" and n == self.n_pix):
+            return ("original", i)
+        if n == self.n_pix:
+            return ("removed", i)
+        if n == 0:
+            return ("blurred", i)
+        return (name, kind, i, s)
+
+    def frame(self, name: str, kind: str, i: int, s: int) -> torch.Tensor:
+        chosen = (self.ranks[name][i] < self.counts[s]).view(1, self.h, self.w).float()
+        if kind == "deletion":
+            return self.images[i] * (1 - chosen)
+        return self.blurred[i] * (1 - chosen) + self.images[i] * chosen
+
+
+def _target_probabilities(
+    model, frames: _Frames, todo: list, targets, max_batch: int, progress: bool, channels_last
+) -> dict[tuple, float]:
+    """{frame key: the target's softmax probability} for each (key, spec) of `todo`, in
+    batches of `max_batch` frames."""
+    probs: dict[tuple, float] = {}
+    chunks = range(0, len(todo), max_batch)
+    # forward passes only, so the faster channels_last layout (the maps are already made)
+    with preserved(model), placed(model, frames.images.device, channels_last=channels_last) as net:
+        for start in tqdm(chunks, desc="deletion/insertion", disable=not progress, leave=False):
+            part = todo[start : start + max_batch]
+            batch = torch.stack([frames.frame(*spec) for _, spec in part])
+            if channels_last:
+                batch = batch.contiguous(memory_format=torch.channels_last)
+            t = targets[[spec[2] for _, spec in part]]
+            p = torch.softmax(net(batch).float(), 1).gather(1, t.view(-1, 1)).squeeze(1)
+            probs.update(zip([k for k, _ in part], p.cpu().tolist(), strict=True))
+    return probs

@@ -35,30 +35,7 @@ def run_problem2(
     s, model = setup, setup.model
     progress = s.runtime.progress
     timer = StepTimer(lambda text: step(f"problem2: {text}"))
-    validation = calibration = None
-    if s.validation is not None:
-        # Every validation image is read and preprocessed once, and goes through the network's
-        # deterministic part once: its dropout-off output gives 2b's accuracy, and the same
-        # Monte Carlo run gives the calibration.
-        with timer.step("2b_accuracy_and_calibration", "2b validation accuracy and calibration"):
-            x_val = load_batch(s.validation)
-            labels = np.array([it.label for it in s.validation])
-            r = mc_dropout(
-                model, x_val, samples=s.calibration_samples, seed=seed, progress=progress
-            )
-            scores = torch.log(r.deterministic.clamp_min(1e-30))
-            validation = accuracy_of_scores(scores, s.validation, s.names, csv=csv)
-            calibration = calibration_from_mc(r, labels, s.calibration_samples)
-    elif s.calibration_images is not None:
-        with timer.step("calibration", "calibration with and without MC dropout"):
-            calibration = calibration_report(
-                model,
-                s.calibration_images,
-                s.calibration_labels,
-                samples=s.calibration_samples,
-                seed=seed,
-                progress=progress,
-            )
+    validation, calibration = _validation_and_calibration(s, timer, seed, csv)
 
     with timer.step("2d_top5", "2d top-5 predictions"):
         # The test images' one deterministic pass: Monte Carlo dropout (2h) computes the dropout-off
@@ -73,23 +50,7 @@ def run_problem2(
         )
 
     with timer.step("explanation_checks", "deletion/insertion and randomisation checks"):
-        if s.eval_images is not None:  # the demo checks more labelled images than its five
-            x_eval, given = s.eval_images, None
-            with torch.no_grad():
-                eval_targets = model(x_eval).argmax(1)
-        else:  # the test images: 2e/2f's maps are the trained model's maps
-            x_eval, eval_targets = s.images, targets
-            given = {"saliency": maps.saliency, "guided backprop": maps.guided_backprop}
-        quality = explanation_quality(
-            model,
-            x_eval,
-            eval_targets,
-            steps=s.quality["steps"],
-            max_layers=s.quality["max_layers"],
-            seed=seed,
-            maps=given,
-            progress=progress,
-        )
+        quality = _explanation_checks(s, targets, maps, seed)
 
     with timer.step("2c_class_models", "2c class model visualisations, without and with blur"):
         image_shape = tuple(s.images.shape[1:])
@@ -116,4 +77,59 @@ def run_problem2(
         class_viz_all=every_class,
         uncertainty=uncertainty,
         seconds=timer.seconds,
+    )
+
+
+def _validation_and_calibration(s: Problem2Setup, timer: StepTimer, seed: int, csv):
+    """2b's accuracy and the calibration (ImageNet's labelled validation images), or the
+    calibration alone (the demo's labelled images), or neither."""
+    validation = calibration = None
+    progress = s.runtime.progress
+    model = s.model
+    if s.validation is not None:
+        # Every validation image is read and preprocessed once, and goes through the network's
+        # deterministic part once: its dropout-off output gives 2b's accuracy, and the same
+        # Monte Carlo run gives the calibration.
+        with timer.step("2b_accuracy_and_calibration", "2b validation accuracy and calibration"):
+            x_val = load_batch(s.validation)
+            labels = np.array([it.label for it in s.validation])
+            r = mc_dropout(
+                model, x_val, samples=s.calibration_samples, seed=seed, progress=progress
+            )
+            scores = torch.log(r.deterministic.clamp_min(1e-30))
+            validation = accuracy_of_scores(scores, s.validation, s.names, csv=csv)
+            calibration = calibration_from_mc(r, labels, s.calibration_samples)
+    elif s.calibration_images is not None:
+        with timer.step("calibration", "calibration with and without MC dropout"):
+            calibration = calibration_report(
+                model,
+                s.calibration_images,
+                s.calibration_labels,
+                samples=s.calibration_samples,
+                seed=seed,
+                progress=progress,
+            )
+    return validation, calibration
+
+
+def _explanation_checks(s: Problem2Setup, targets, maps, seed: int):
+    """Deletion/insertion and randomisation checks: on the demo's labelled images (more than its
+    five), or on the test images with 2e/2f's maps of the trained model."""
+    model = s.model
+    if s.eval_images is not None:  # the demo checks more labelled images than its five
+        x_eval, given = s.eval_images, None
+        with torch.no_grad():
+            eval_targets = model(x_eval).argmax(1)
+    else:  # the test images: 2e/2f's maps are the trained model's maps
+        x_eval, eval_targets = s.images, targets
+        given = {"saliency": maps.saliency, "guided backprop": maps.guided_backprop}
+    return explanation_quality(
+        model,
+        x_eval,
+        eval_targets,
+        steps=s.quality["steps"],
+        max_layers=s.quality["max_layers"],
+        seed=seed,
+        maps=given,
+        progress=s.runtime.progress,
     )

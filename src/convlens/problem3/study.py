@@ -61,23 +61,11 @@ def run_study(
         with timer.step("3b_evaluation", f"problem3: 3b evaluating {name}"):
             model, run_cfg, ckpt = load_run(run, device=runtime.device)  # the best epoch, once
             ev = evaluate_model(
-                model,
-                run_cfg,
-                shuffled,
-                run=run,
-                checkpoint=ckpt,
-                tta=tta,
-                runtime=runtime,
+                model, run_cfg, shuffled, run=run, checkpoint=ckpt, tta=tta, runtime=runtime
             )
         with timer.step("3c_probe", f"problem3: 3c probing {name}"):
             probe = probe_model(
-                model,
-                cfg.model,
-                normal,
-                k=k,
-                seed=seed,
-                runtime=runtime,
-                raw=i == 0,
+                model, cfg.model, normal, k=k, seed=seed, runtime=runtime, raw=i == 0
             )
             random_curve = curve(random_network(cfg.model, cfg.seed))["probe_knn"]
         history = trained.history

@@ -81,20 +81,9 @@ def mc_dropout(
     with torch.no_grad(), dropout_active(model):
         for m in dropout_modules(model):
             m.eval()
-        split = find_split(model) if fast else None
-        if split is not None and not _split_verified(model, split, images[:1]):
-            notes.append(f"split at {split.where} does not reproduce the model; full passes")
-            split = None
-        if split is not None:
-            # The prefix in chunks: a whole labelled set would not fit through VGG16 at once.
-            chunks = _bar(images.split(prefix_batch), progress, "MC dropout: shared prefix")
-            feats = torch.cat([split.prefix(c) for c in chunks])
-            det_logits = split.suffix(feats)
-        else:
-            chunks = _bar(images.split(prefix_batch), progress, "MC dropout: deterministic pass")
-            det_logits = torch.cat([model(c) for c in chunks])
-            if fast:
-                notes.append("no prefix/suffix split found for this model; full passes used")
+        split, feats, det_logits = _deterministic_pass(
+            model, images, fast, prefix_batch, progress, notes
+        )
         for m in dropout_modules(model):
             m.train()
         k = det_logits.shape[1]
@@ -140,6 +129,26 @@ def mc_dropout(
         path="prefix once" if split is not None else "full passes",
         notes=notes,
     )
+
+
+def _deterministic_pass(model, images, fast: bool, prefix_batch: int, progress: bool, notes):
+    """(split, prefix features, logits) with dropout off: through the shared prefix once where
+    `fast` finds a split that reproduces the model (split and features None otherwise, with a
+    note saying why)."""
+    split = find_split(model) if fast else None
+    if split is not None and not _split_verified(model, split, images[:1]):
+        notes.append(f"split at {split.where} does not reproduce the model; full passes")
+        split = None
+    if split is not None:
+        # The prefix in chunks: a whole labelled set would not fit through VGG16 at once.
+        chunks = _bar(images.split(prefix_batch), progress, "MC dropout: shared prefix")
+        feats = torch.cat([split.prefix(c) for c in chunks])
+        return split, feats, split.suffix(feats)
+    chunks = _bar(images.split(prefix_batch), progress, "MC dropout: deterministic pass")
+    logits = torch.cat([model(c) for c in chunks])
+    if fast:
+        notes.append("no prefix/suffix split found for this model; full passes used")
+    return None, None, logits
 
 
 def _bar(iterable, progress: bool, desc: str):

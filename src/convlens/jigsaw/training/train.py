@@ -47,42 +47,26 @@ def train(
     of perfect validation accuracy).
 
     `groups` (one label per image, e.g. its source photograph) makes the validation split
-    hold out whole groups. The validation rows are kept in every checkpoint, so evaluation
-    fits the seam score on exactly the images training held out.
-
-    `epoch_probe(model) -> dict` (e.g. convlens.probe.curve.FeatureCurve) runs after every
-    epoch on rank 0; its numbers join the epoch's record in the history (a learning curve).
-
-    `runtime` says where training runs and whether it shows progress; its process group
-    (`runtime.distributed`, see convlens.distributed) shards each epoch across processes, and
-    only rank 0 writes checkpoints. The precision is the run's own setting (`cfg.precision`,
-    kept with the run), not the runtime's. `source` names the images in error messages.
-    """
-    cfg = cfg or TrainConfig()
-    check_images(train_images, cfg.model, source)
-    cfg.validate()
+    hold out whole groups; the validation rows are kept in every checkpoint, so evaluation
+    fits the seam score on exactly the images training held out. `epoch_probe(model) -> dict`
+    (e.g. convlens.probe.curve.FeatureCurve) runs after every epoch on rank 0; its numbers
+    join the epoch's line in the history. `runtime` says where training runs, with or without
+    progress; its process group shards each epoch (only rank 0 writes); the precision is the
+    run's own (`cfg.precision`). `source` names the images in error messages."""
+    cfg, run_dir = cfg or TrainConfig(), Path(run_dir)
+    _check(train_images, run_dir, cfg, runtime, source)
     # Weights decaying towards zero late in training turn into denormal floats, which the CPU
     # handles slowly (one VGG-BN trial went from 0.43 s to 1.7 s per step); flush them to zero.
     torch.set_flush_denormal(True)
-    run_dir = Path(run_dir)
-    if run_dir.exists() and not run_dir.is_dir():
-        raise ConvlensError(f"{run_dir}: is a file; expected a run folder")
     rank0, device, distributed = runtime.rank0, runtime.device, runtime.distributed
-    check_precision(device, cfg.precision)
     digest = labelled_digest(train_images, train_orders, groups)
-    originals = deshuffle(train_images, train_orders)  # exact: the orders are known
-    fit_rows, val_rows = validation_split(
-        originals, cfg.val_fraction, cfg.seed, cfg.val_split, groups
-    )
-    fit, val = originals[fit_rows], originals[val_rows]
-    val_shuffled, val_classes = fixed_shuffles(val, cfg.seed)
+    fit, val_rows, val_shuffled, val_classes = _held_out(train_images, train_orders, cfg, groups)
     train_originals = torch.from_numpy(fit)
 
     torch.manual_seed(cfg.seed)
     model, channels_last = train_layout(build_model(cfg.model), cfg, device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     steps_per_epoch = math.ceil(len(fit) * cfg.shuffles / cfg.batch_size)  # global batches
-    scheduler = schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
+    optimizer, scheduler = _optimiser(model, cfg, steps_per_epoch)
     average = _moving_average(model, cfg, steps_per_epoch)
     judged = average.module if average is not None else model  # validated, kept in best.pt
     run = RunState(run_dir, cfg, digest, rank0, val_rows, len(train_images))
@@ -103,40 +87,74 @@ def train(
             torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
             loader = epoch_loader(train_originals, cfg, rng, device, distributed)
             step = _Step(net, optimizer, scheduler, scaler, cfg, device, channels_last, average)
-            with tqdm(
-                loader,
-                desc=f"epoch {epoch + 1}/{run.planned}",
-                disable=not (runtime.progress and rank0),
-                leave=False,
-            ) as bar:  # closed (and cleared) before an error line is printed
+            label = f"epoch {epoch + 1}/{run.planned}"
+            # the bar is closed (and cleared) before an error line is printed
+            with tqdm(loader, desc=label, disable=not runtime.progress, leave=False) as bar:
                 stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
             if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
                 run.diverged(epoch, float("nan"))
             lp = predict_log_probs(
                 judged, val_shuffled, runtime=runtime.but(precision=cfg.precision, progress=False)
             )
-            record = {
-                "epoch": epoch + 1,
-                "train_loss": float(stats[0] / stats[2]),
-                "train_accuracy": float(stats[1] / stats[2]),
-                "val_accuracy": float((lp.argmax(1).numpy() == val_classes).mean()),
-                "seconds": round(time.perf_counter() - started, 2),
-            }
+            record = _epoch_record(epoch, stats, lp, val_classes, started)
             if epoch == 0 and cfg.minutes and not run.plan_fixed:
-                # The budget is shared by all ranks: plan from the slowest one's first epoch,
-                # less what its first batch cost beyond an ordinary one (oneDNN creates its
-                # kernels then: VGG-11-BN's first epoch ran 1.3x its later ones held to AVX2).
                 steady = record["seconds"] - step.warmup_seconds
-                seconds = torch.tensor([steady], dtype=torch.float64)
-                if distributed:
-                    seconds = distributed.all_reduce_max(seconds)
-                scheduler = run.plan(float(seconds[0]), optimizer, steps_per_epoch)
-                step.scheduler = scheduler
+                scheduler = step.scheduler = _planned(
+                    run, steady, distributed, optimizer, steps_per_epoch
+                )
             if epoch_probe is not None and rank0:
                 record.update(epoch_probe(judged))  # after timing: the curve is not training time
             run.finish_epoch(epoch, record, model, average, optimizer, scheduler, runtime.progress)
             epoch += 1
     return run.result()
+
+
+def _optimiser(model, cfg: TrainConfig, steps_per_epoch: int):
+    """AdamW and its schedule over all of cfg.epochs (a budget re-plans it after epoch 1)."""
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return optimizer, schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
+
+
+def _check(images, run_dir: Path, cfg: TrainConfig, runtime: Runtime, source: str) -> None:
+    """Refuse what cannot train before anything is built or written."""
+    check_images(images, cfg.model, source)
+    cfg.validate()
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConvlensError(f"{run_dir}: is a file; expected a run folder")
+    check_precision(runtime.device, cfg.precision)
+
+
+def _planned(run: RunState, steady_seconds: float, distributed, optimizer, steps_per_epoch):
+    """The budget's plan from the first epoch, less what its first batch cost beyond an
+    ordinary one (oneDNN creates its kernels then: VGG-11-BN's first epoch ran 1.3x its later
+    ones held to AVX2); shared by all ranks, it plans from the slowest one. Returns the new
+    scheduler."""
+    seconds = torch.tensor([steady_seconds], dtype=torch.float64)
+    if distributed:
+        seconds = distributed.all_reduce_max(seconds)
+    return run.plan(float(seconds[0]), optimizer, steps_per_epoch)
+
+
+def _held_out(images, orders, cfg: TrainConfig, groups):
+    """(restored images to train on, the validation rows, their fixed shuffles and classes):
+    the validation images are shuffled once, the same way at every epoch."""
+    originals = deshuffle(images, orders)  # exact: the orders are known
+    fit_rows, val_rows = validation_split(
+        originals, cfg.val_fraction, cfg.seed, cfg.val_split, groups
+    )
+    val_shuffled, val_classes = fixed_shuffles(originals[val_rows], cfg.seed)
+    return originals[fit_rows], val_rows, val_shuffled, val_classes
+
+
+def _epoch_record(epoch: int, stats, val_log_probs, val_classes, started: float) -> dict:
+    """The history's line for one epoch (`stats`: loss sum, correct, seen)."""
+    return {
+        "epoch": epoch + 1,
+        "train_loss": float(stats[0] / stats[2]),
+        "train_accuracy": float(stats[1] / stats[2]),
+        "val_accuracy": float((val_log_probs.argmax(1).numpy() == val_classes).mean()),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def train_layout(model, cfg: TrainConfig, device) -> tuple[torch.nn.Module, bool]:

@@ -23,10 +23,10 @@ from common import PROBLEM2, header
 from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
 from convlens.jigsaw.training.recipes import NETWORKS, recipe
-from convlens.probe.results import Probe
+from convlens.probe.probe_records import Probe
 from convlens.problem3 import run_study
 from convlens.problem3.probe import probe_run
-from convlens.problem3.results import Study
+from convlens.problem3.study_records import Study
 
 
 def report(name: str, study: Study, seconds: float) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from convlens import theory
 from convlens.explain.quality import DeletionInsertion, ExplanationQuality, RandomisationRow
-from convlens.jigsaw.results import Epoch, Evaluation, MethodAccuracy
-from convlens.probe.results import (
+from convlens.jigsaw.run_records import Epoch, Evaluation, MethodAccuracy
+from convlens.probe.probe_records import (
     RANDOM,
     RAW,
     TRAINED,
@@ -16,7 +16,7 @@ from convlens.probe.results import (
     Probe,
     ProbeRow,
 )
-from convlens.problem2.results import (
+from convlens.problem2.answers import (
     ClassModelRow,
     ClassModels,
     DigitsMetrics,
@@ -27,8 +27,8 @@ from convlens.problem2.results import (
     Uncertainty,
 )
 from convlens.problem3.budget import Need, TrainingBudget
-from convlens.problem3.results import NetworkResult, Problem3Results, Study
-from convlens.report.results import ReportResults
+from convlens.problem3.study_records import NetworkResult, Problem3Results, Study
+from convlens.report.results_file import ReportResults
 from convlens.uncertainty.calibration import (
     Calibration,
     CalibrationMetrics,

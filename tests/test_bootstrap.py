@@ -7,7 +7,7 @@ import pytest
 
 from convlens.errors import ConvlensError
 from convlens.probe.bootstrap import paired_difference
-from convlens.probe.results import Difference
+from convlens.probe.probe_records import Difference
 
 
 def _plain_loop(a, b, resamples, seed, level=0.95):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from convlens.jigsaw.networks.model import ModelConfig
-from convlens.jigsaw.results import Epoch, TrainResult
+from convlens.jigsaw.run_records import Epoch, TrainResult
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.speed import epoch_seconds
 from convlens.problem3 import study

@@ -7,7 +7,7 @@ from dataclasses import replace
 import fabricated
 
 from convlens import strict_json
-from convlens.probe.results import RANDOM, SECOND_TWIN
+from convlens.probe.probe_records import RANDOM, SECOND_TWIN
 from convlens.record import to_json
 from convlens.report import discussion
 
@@ -187,7 +187,7 @@ def test_the_shapes_probe_is_set_beside_the_photo_probe_and_judged_against_its_n
 def test_3c_reads_its_interval_before_it_credits_de_shuffling():
     """The claim that de-shuffling taught the features something is made only when the paired
     interval excludes zero for every twin; a lead inside the noise is said to be inside it."""
-    from convlens.probe.results import RANDOM, SECOND_TWIN
+    from convlens.probe.probe_records import RANDOM, SECOND_TWIN
 
     claim = "de-shuffling taught the network something"
     real = {

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from convlens.problem2.results import Problem2Results
+from convlens.problem2.answers import Problem2Results
 from convlens.record import from_json, to_json
 from convlens.report import ReportContext, build_report
 from convlens.report.mathtext import markdown_to_html
@@ -113,7 +113,7 @@ def test_full_report_on_the_demo_resumes_after_interruption(demo_report):
 
 
 def test_summary_links_every_question_and_quotes_results(demo_report):
-    from convlens.report.results import read_results
+    from convlens.report.results_file import read_results
     from convlens.report.summary import glance_rows
 
     page = (demo_report["out"] / "report.html").read_text()

@@ -14,11 +14,11 @@ import pytest
 from PIL import Image
 
 from convlens.errors import ConvlensError
-from convlens.probe.results import RANDOM, SECOND_TWIN
+from convlens.probe.probe_records import RANDOM, SECOND_TWIN
 from convlens.record import from_json, key, to_json
 from convlens.report import ReportContext, problem1, problem2, problem3, summary
 from convlens.report.document import Document
-from convlens.report.results import ReportResults, read_results, write_results
+from convlens.report.results_file import ReportResults, read_results, write_results
 
 # The quick demo's results.json: first written before the records existed, written again (same
 # layout) on a 2-core AMD EPYC with native bf16 when the CFN recipe's crops changed.
@@ -153,7 +153,7 @@ def test_at_a_glance_3d_names_the_networks_beyond_their_noise():
     ],
 )
 def test_beyond_noise_needs_every_twin_on_the_same_side(pairs, expected):
-    from convlens.probe.results import beyond_noise
+    from convlens.probe.probe_records import beyond_noise
 
     differences = {
         f"twin {i}": fabricated.difference(d, d - 0.02, d + 0.02, real)

@@ -1,4 +1,4 @@
-"""Problem 2's figures, from the steps' records (convlens.problem2.results)."""
+"""Problem 2's figures, from the steps' records (convlens.problem2.answers)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 
 from convlens import plotting
 from convlens.explain.guided_backprop import to_displayable
-from convlens.problem2.results import ClassModels, Maps, Problem2Results, Top5Row, Uncertainty
+from convlens.problem2.answers import ClassModels, Maps, Problem2Results, Top5Row, Uncertainty
 from convlens.tables import as_rows
 from convlens.uncertainty.calibration import Calibration
 

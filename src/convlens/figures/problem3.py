@@ -10,11 +10,11 @@ import numpy as np
 
 from convlens import plotting
 from convlens.jigsaw.puzzle.tiles import deshuffle
-from convlens.jigsaw.results import Evaluation, minutes
+from convlens.jigsaw.run_records import Evaluation, minutes
 from convlens.jigsaw.training.recipes import EXAM_BAR
-from convlens.probe.results import Probe
+from convlens.probe.probe_records import Probe
 from convlens.problem3.deshuffle import Restored
-from convlens.problem3.results import Study
+from convlens.problem3.study_records import Study
 
 EXAMPLES = "jigsaw_examples.png"
 EMBEDDING = "probe_embedding.png"

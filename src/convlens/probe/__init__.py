@@ -4,7 +4,7 @@ Probing a trained de-shuffling network against its random twin is convlens.probl
 
 from convlens.probe.features import extract_features, feature_extractor, features, raw_pixels
 from convlens.probe.knn import compare, linear_probe_accuracy
-from convlens.probe.results import Probe
+from convlens.probe.probe_records import Probe
 
 __all__ = [
     "Probe",

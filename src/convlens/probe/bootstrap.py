@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from convlens.errors import ConvlensError
-from convlens.probe.results import Difference
+from convlens.probe.probe_records import Difference
 
 
 def paired_difference(

@@ -9,7 +9,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from convlens.errors import ConvlensError
-from convlens.probe.results import Probe, ProbeRow
+from convlens.probe.probe_records import Probe, ProbeRow
 from convlens.probe.search import knn_predictions
 
 SWEEP = (1, 3, 5, 10, 20)  # the k sweep beside the exam's k

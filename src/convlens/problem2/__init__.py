@@ -9,6 +9,7 @@ both a few lines over these functions, so they cannot disagree.
     2e  maps.py           saliency maps and (2f) guided backpropagation, one figure
     2h  mc_dropout.py     Monte Carlo dropout per test image, violin figures
         setup.py          what differs between VGG16 on ImageNet and the digits demo
+        answers.py        the records each step returns, and results.json's "problem2"
 """
 
 from convlens.problem2.accuracy import validation_accuracy

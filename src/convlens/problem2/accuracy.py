@@ -14,7 +14,7 @@ from convlens import atomic
 from convlens.data.images import ImageItem
 from convlens.errors import ConvlensError
 from convlens.predict import accuracy_counts, predict_logits, topk
-from convlens.problem2.results import ValidationAccuracy
+from convlens.problem2.answers import ValidationAccuracy
 from convlens.runtime import Runtime
 
 

@@ -9,7 +9,7 @@ import torch
 
 from convlens.explain import class_model_visualisation
 from convlens.explain.class_model import ClassVizResult, high_frequency_share
-from convlens.problem2.results import ClassModelRow, ClassModels
+from convlens.problem2.answers import ClassModelRow, ClassModels
 from convlens.runtime import Runtime
 
 

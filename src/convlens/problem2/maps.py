@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 from convlens.explain import guided_backprop, saliency
 from convlens.explain.gradient_pair import saliency_and_guided
 from convlens.explain.guided_backprop import positive_magnitude
-from convlens.problem2.results import MapRow, Maps
+from convlens.problem2.answers import MapRow, Maps
 from convlens.runtime import Runtime
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from convlens.problem2.results import Uncertainty
+from convlens.problem2.answers import Uncertainty
 from convlens.runtime import Runtime
 from convlens.uncertainty import mc_dropout
 from convlens.uncertainty.calibration import per_image_rows

@@ -12,10 +12,10 @@ import torch
 from convlens.explain.quality import explanation_quality
 from convlens.predict import load_batch
 from convlens.problem2.accuracy import accuracy_of_scores
+from convlens.problem2.answers import Problem2Results
 from convlens.problem2.class_models import class_models
 from convlens.problem2.maps import saliency_and_guided_backprop
 from convlens.problem2.mc_dropout import rows_of_run
-from convlens.problem2.results import Problem2Results
 from convlens.problem2.setup import Problem2Setup
 from convlens.problem2.top5 import top5_of_probs
 from convlens.timing import StepTimer

@@ -12,8 +12,8 @@ from convlens.errors import ConvlensError
 from convlens.fingerprint import fingerprint
 from convlens.models import vgg16
 from convlens.models.weights import load_weights, resolve_checkpoint
+from convlens.problem2.answers import Problem2Results
 from convlens.problem2.estimate import demo_estimate, pass_seconds, problem2_seconds
-from convlens.problem2.results import Problem2Results
 from convlens.problem2.run import run_problem2
 from convlens.problem2.setup import demo_setup, imagenet_setup, sizes
 

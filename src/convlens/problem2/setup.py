@@ -19,7 +19,7 @@ from convlens.data import denormalize, imagenet_classes, read_image
 from convlens.data.images import ImageItem
 from convlens.data.problem2 import Problem2, load_problem2
 from convlens.data.transforms import normalized_bounds, preprocess
-from convlens.problem2.results import DigitsMetrics, Problem2Found
+from convlens.problem2.answers import DigitsMetrics, Problem2Found
 from convlens.runtime import Runtime
 
 

@@ -8,7 +8,7 @@ import torch
 
 from convlens.errors import ConvlensError
 from convlens.predict import TopK, predict_logits, topk
-from convlens.problem2.results import Top5, Top5Row
+from convlens.problem2.answers import Top5, Top5Row
 from convlens.runtime import Runtime
 from convlens.uncertainty.calibration import ClassProbability
 

@@ -26,7 +26,7 @@ from convlens.jigsaw.networks.model import shuffle_invariant
 from convlens.jigsaw.puzzle.data import NpzData
 from convlens.jigsaw.puzzle.splits import labelled_digest, validation_split
 from convlens.jigsaw.puzzle.tiles import deshuffle
-from convlens.jigsaw.results import Evaluation, MethodAccuracy, TrainResult
+from convlens.jigsaw.run_records import Evaluation, MethodAccuracy, TrainResult
 from convlens.jigsaw.training.checkpoint import load_run
 from convlens.jigsaw.training.config import TrainConfig, check_images
 from convlens.jigsaw.training.train import train

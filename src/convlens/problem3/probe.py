@@ -17,7 +17,7 @@ from convlens.jigsaw.training.config import check_images
 from convlens.probe.bootstrap import paired_difference
 from convlens.probe.features import features, raw_pixels
 from convlens.probe.knn import check_probe_labels, compare, searched_ks
-from convlens.probe.results import RANDOM, RAW, SECOND_TWIN, TRAINED, Candidate, Choice, Probe
+from convlens.probe.probe_records import RANDOM, RAW, SECOND_TWIN, TRAINED, Candidate, Choice, Probe
 from convlens.probe.search import knn_predictions
 from convlens.probe.selection import best, standardise, validation_scores
 from convlens.runtime import Runtime

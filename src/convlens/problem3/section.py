@@ -19,8 +19,8 @@ from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.training.recipes import recipe
 from convlens.problem3.budget import budget_dict, plan_budget, read_budget
 from convlens.problem3.deshuffle import labelled_train
-from convlens.problem3.results import Problem3Results, Study
 from convlens.problem3.study import run_study
+from convlens.problem3.study_records import Problem3Results, Study
 from convlens.runtime import Runtime
 
 

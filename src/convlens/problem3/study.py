@@ -16,7 +16,7 @@ from convlens.probe.curve import FeatureCurve
 from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.deshuffle import evaluate_model, run_training
 from convlens.problem3.probe import probe_model, random_network
-from convlens.problem3.results import NetworkResult, Study
+from convlens.problem3.study_records import NetworkResult, Study
 from convlens.runtime import Runtime, cpu_kind, resolve_precision
 from convlens.timing import StepTimer
 

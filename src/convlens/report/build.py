@@ -14,7 +14,7 @@ from convlens.lock import folder_lock
 from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached, is_cached
 from convlens.report.document import Document
-from convlens.report.results import ReportResults, write_results
+from convlens.report.results_file import ReportResults, write_results
 from convlens.runtime import cpu_kind
 
 

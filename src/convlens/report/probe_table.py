@@ -3,8 +3,8 @@ validation, and its caption."""
 
 from __future__ import annotations
 
-from convlens.probe.results import RANDOM, RAW, TRAINED, Choice, Probe, ProbeRow
-from convlens.problem3.results import NetworkResult
+from convlens.probe.probe_records import RANDOM, RAW, TRAINED, Choice, Probe, ProbeRow
+from convlens.problem3.study_records import NetworkResult
 
 
 def weights_words(features: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from convlens.figures.problem2 import draw_problem2
 from convlens.problem2 import section
-from convlens.problem2.results import Problem2Results
+from convlens.problem2.answers import Problem2Results
 from convlens.problem2.section import RESULTS, check, estimate, settings
 from convlens.report import discussion
 from convlens.report.document import Document, package_text

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from convlens.figures.problem3 import draw_study
 from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
-from convlens.probe.results import RAW, Probe
+from convlens.probe.probe_records import RAW, Probe
 from convlens.problem3 import section
 from convlens.problem3.budget import TrainingBudget
-from convlens.problem3.results import NetworkResult, Problem3Results, Study
 from convlens.problem3.section import RESULTS, check, estimate, settings
+from convlens.problem3.study_records import NetworkResult, Problem3Results, Study
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
 from convlens.report.probe_table import probe_caption, probe_rows, weights_words

@@ -4,8 +4,8 @@ number comes from the results."""
 
 from __future__ import annotations
 
-from convlens.probe.results import RANDOM, beyond_noise
-from convlens.report.results import ReportResults
+from convlens.probe.probe_records import RANDOM, beyond_noise
+from convlens.report.results_file import ReportResults
 from convlens.report.wording import three
 
 

@@ -18,7 +18,7 @@ from convlens.jigsaw.puzzle.permutations import (
 from convlens.jigsaw.puzzle.seam_solver import fit_temperature, seam_costs, seam_log_probs
 from convlens.jigsaw.puzzle.splits import fixed_shuffles
 from convlens.jigsaw.puzzle.tiles import deshuffle
-from convlens.jigsaw.results import Examples, MethodAccuracy
+from convlens.jigsaw.run_records import Examples, MethodAccuracy
 from convlens.runtime import Runtime
 
 METHODS = ("network", "network+tta", "seam", "network+seam", "network+tta+seam")

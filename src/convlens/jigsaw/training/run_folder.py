@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from convlens import atomic
 from convlens.atomic import missing_parents
 from convlens.errors import ConvlensError
-from convlens.jigsaw.results import TrainResult, epochs
+from convlens.jigsaw.run_records import TrainResult, epochs
 from convlens.jigsaw.training.checkpoint import (
     BEST,
     CHECKPOINT,

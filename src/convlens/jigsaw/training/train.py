@@ -22,7 +22,7 @@ from convlens.jigsaw.evaluation.inference import predict_log_probs
 from convlens.jigsaw.networks.model import build_model
 from convlens.jigsaw.puzzle.splits import fixed_shuffles, labelled_digest, validation_split
 from convlens.jigsaw.puzzle.tiles import deshuffle
-from convlens.jigsaw.results import TrainResult
+from convlens.jigsaw.run_records import TrainResult
 from convlens.jigsaw.training.config import TrainConfig, check_images, config_dict
 from convlens.jigsaw.training.epoch_data import epoch_loader
 from convlens.jigsaw.training.run_folder import RunState, run_folder, schedule

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from convlens.explain.quality import ExplanationQuality
-from convlens.problem2.results import ClassModels, Top5Row, Uncertainty, ValidationAccuracy
+from convlens.problem2.answers import ClassModels, Top5Row, Uncertainty, ValidationAccuracy
 from convlens.report.wording import compare, three
 from convlens.uncertainty.calibration import Calibration
 

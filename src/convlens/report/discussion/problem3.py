@@ -3,10 +3,10 @@ intervals."""
 
 from __future__ import annotations
 
-from convlens.jigsaw.results import Evaluation, minutes
+from convlens.jigsaw.run_records import Evaluation, minutes
 from convlens.jigsaw.training.recipes import EXAM_BAR
-from convlens.probe.results import RANDOM, SECOND_TWIN, Difference, Probe, beyond_noise
-from convlens.problem3.results import NetworkResult
+from convlens.probe.probe_records import RANDOM, SECOND_TWIN, Difference, Probe, beyond_noise
+from convlens.problem3.study_records import NetworkResult
 from convlens.report.wording import TIE, compare, three
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from convlens import atomic
 from convlens.errors import ConvlensError
-from convlens.problem2.results import Problem2Results
-from convlens.problem3.results import Problem3Results
+from convlens.problem2.answers import Problem2Results
+from convlens.problem3.study_records import Problem3Results
 from convlens.record import from_json, key
 from convlens.theory import TheoryResults
 

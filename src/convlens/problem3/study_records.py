@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from convlens.jigsaw.results import Epoch, Evaluation
-from convlens.probe.results import Probe
+from convlens.jigsaw.run_records import Epoch, Evaluation
+from convlens.probe.probe_records import Probe
 from convlens.problem3.budget import TrainingBudget
 from convlens.record import key
 

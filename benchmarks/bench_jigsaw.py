@@ -25,11 +25,14 @@ import numpy as np
 from common import PROBLEM2, cpu_kind, header
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
+from convlens.jigsaw.networks.configs import with_settings
 from convlens.jigsaw.puzzle.data import NpzData, Split
 from convlens.jigsaw.training.recipes import NETWORKS, recipe
 from convlens.jigsaw.training.train import train
 from convlens.problem3.deshuffle import evaluate_run
-from convlens.runtime import resolve_device, resolve_precision
+from convlens.runtime import Runtime, resolve_precision
+
+RUNTIME = Runtime.of("auto")  # a GPU where there is one
 
 
 def _override(cfg, settings: list[str]):
@@ -44,16 +47,17 @@ def _override(cfg, settings: list[str]):
         else:
             parsed = type(current)(value)
         (model if key in model_fields else top)[key] = parsed
-    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, **model), **top)
+    return dataclasses.replace(cfg, model=with_settings(cfg.model, **model), **top)
 
 
 def run(arrays, cfg, tta: bool) -> None:
     run_dir = Path(tempfile.mkdtemp(prefix="convlens-jigsaw-"))
     n = len(arrays["a"])
-    precision = resolve_precision(resolve_device(cfg.device), cfg.precision)
+    precision = resolve_precision(RUNTIME.device, cfg.precision)
+    m = cfg.model
     print(
-        f"\n### {cfg.model.arch} (head {cfg.model.head}, width {cfg.model.width}, resolution "
-        f"{cfg.model.resolution or cfg.model.input_size}): {n} training puzzles, {precision} on "
+        f"\n### {m.arch} (head {getattr(m, 'head', 'seams')}, width {m.width}, resolution "
+        f"{getattr(m, 'resolution', 0) or m.input_size}): {n} training puzzles, {precision} on "
         f"{cpu_kind()}, at most {cfg.epochs} epochs"
         + (f" within {cfg.minutes:g} min" if cfg.minutes else ""),
         flush=True,
@@ -66,6 +70,7 @@ def run(arrays, cfg, tta: bool) -> None:
             run_dir / "run",
             cfg,
             groups=arrays["source_train"],
+            runtime=RUNTIME,
         )
         seconds = time.perf_counter() - start
         data = NpzData(
@@ -74,7 +79,7 @@ def run(arrays, cfg, tta: bool) -> None:
             "photographs",
             "uint8",
         )
-        ev = evaluate_run(run_dir / "run", data, tta=tta)
+        ev = evaluate_run(run_dir / "run", data, tta=tta, runtime=RUNTIME)
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     history = result.history

@@ -110,12 +110,12 @@ def pca_iterations(tr) -> None:
 def features(n_images: int = 2000) -> None:
     """Block features of an EdgeNet (random weights, non-default batch-norm statistics)."""
     from convlens.jigsaw.evaluation.inference import normalise
-    from convlens.jigsaw.networks.model import ModelConfig
+    from convlens.jigsaw.networks.configs import model_config
     from convlens.probe.blocks import block_ends, block_features
     from convlens.problem3.probe import random_network
 
     xtr = photo_classes(n_images, 0)[0]
-    model = random_network(ModelConfig(), 0)
+    model = random_network(model_config(), 0)
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.uniform_(-0.5, 0.5)

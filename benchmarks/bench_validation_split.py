@@ -31,7 +31,7 @@ from convlens.jigsaw.puzzle.splits import validation_split
 from convlens.jigsaw.training.recipes import recipe
 from convlens.jigsaw.training.train import train
 from convlens.problem3.deshuffle import evaluate_run
-from convlens.runtime import Runtime, resolve_device, resolve_precision
+from convlens.runtime import Runtime, resolve_precision
 
 
 def photo_share(source: np.ndarray, fit: np.ndarray, val: np.ndarray) -> float:
@@ -54,12 +54,13 @@ def main() -> None:
     source = np.asarray(arrays["source_train"])
     test_x, test_y = arrays["c"], orders_to_classes(arrays["d"])
     base = recipe(args.arch, epochs=args.epochs, seed=args.seed)
-    precision = resolve_precision(resolve_device(base.device), base.precision)
+    runtime = Runtime.of("auto")  # a GPU where there is one
+    precision = resolve_precision(runtime.device, base.precision)
     header(f"validation against test, {args.arch}, {precision} on {cpu_kind()}")
     print(f"{len(puzzle_photos)} puzzle photographs: 5000 training / 1000 test puzzles")
 
     def test_accuracy(model) -> dict:
-        lp = predict_log_probs(model, test_x, runtime=Runtime(precision=base.precision))
+        lp = predict_log_probs(model, test_x, runtime=runtime.but(precision=base.precision))
         return {"probe_knn": float((lp.argmax(1).numpy() == test_y).mean())}
 
     rows = []
@@ -79,6 +80,7 @@ def main() -> None:
                 cfg,
                 groups=groups,
                 epoch_probe=test_accuracy,  # after every epoch: the test set, never to choose
+                runtime=runtime,
             )
             data = NpzData(
                 Split(arrays["a"], arrays["b"], np.ones(len(source), bool), groups),
@@ -86,7 +88,7 @@ def main() -> None:
                 "photographs",
                 "uint8",
             )
-            ev = evaluate_run(run_dir / "run", data, tta=False)
+            ev = evaluate_run(run_dir / "run", data, tta=False, runtime=runtime)
         finally:
             shutil.rmtree(run_dir, ignore_errors=True)
         val_acc = np.array([h.val_accuracy for h in result.history])

@@ -216,8 +216,21 @@ def _cases():
         ("workers 10^5", ["jigsaw", "train", n, "--out", "{new}", "--workers", "100000"], "cores"),
         ("width 0", ["jigsaw", "train", n, "--out", "{new}", "--width", "0"], "--width"),
         ("hidden 0", ["jigsaw", "train", n, "--out", "{new}", "--hidden", "0"], "--hidden"),
-        ("resolution 50", ["jigsaw", "train", n, "--out", "{new}", "--resolution", "50"], "32"),
-        ("tile gray 2", ["jigsaw", "train", n, "--out", "{new}", "--tile-gray", "2"], "tile_gray"),
+        (
+            "resolution 50",
+            ["jigsaw", "train", n, "--out", "{new}", "--arch", "vgg11_bn", "--resolution", "50"],
+            "32",
+        ),
+        (
+            "tile gray 2",
+            ["jigsaw", "train", n, "--out", "{new}", "--arch", "cfn", "--tile-gray", "2"],
+            "tile_gray",
+        ),
+        (
+            "another network's setting",
+            ["jigsaw", "train", n, "--out", "{new}", "--gap", "2"],
+            "--gap: a setting of cfn, not of edgenet",
+        ),
         ("shuffles 30", ["jigsaw", "train", n, "--out", "{new}", "--shuffles", "30"], "shuffles"),
         (
             "fp16 on the CPU",

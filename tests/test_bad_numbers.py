@@ -200,7 +200,7 @@ def test_divergence_in_a_later_epoch_keeps_the_last_good_checkpoint(files, tmp_p
     import torch.nn.functional as F
 
     from convlens.errors import ConvlensError
-    from convlens.jigsaw.networks.model import ModelConfig
+    from convlens.jigsaw.networks.configs import model_config
     from convlens.jigsaw.puzzle.data import load_npz
     from convlens.jigsaw.training import train as training
     from convlens.jigsaw.training.checkpoint import load_run
@@ -211,7 +211,7 @@ def test_divergence_in_a_later_epoch_keeps_the_last_good_checkpoint(files, tmp_p
         epochs=3,
         batch_size=32,
         precision="fp32",
-        model=ModelConfig(width=0.125, hidden=16, input_size=32),
+        model=model_config(width=0.125, hidden=16, input_size=32),
     )
     steps = -(-int(len(data.train.images) * 0.9) // 32)  # steps in the first epoch
     calls = {"n": 0}

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from convlens.jigsaw.networks.model import ModelConfig
+from convlens.jigsaw.networks.configs import model_config
 from convlens.jigsaw.run_records import Epoch, TrainResult
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.speed import epoch_seconds
@@ -67,7 +67,7 @@ def test_study_gives_each_network_its_share_of_what_the_others_left(monkeypatch,
     monkeypatch.setattr(study, "random_network", lambda *a: None)
     monkeypatch.setattr(study, "FeatureCurve", _FlatCurve)
     budget = TrainingBudget(needs=NEEDS, total_minutes=19.0, given=False)
-    configs = {n: TrainConfig(model=ModelConfig(arch=n)) for n in NEEDS}
+    configs = {n: TrainConfig(model=model_config(arch=n)) for n in NEEDS}
     result = study.run_study(None, _Normal(), tmp_path, configs, budget=budget)
     assert given == {
         "edgenet": budget.share("edgenet", 0.0),
@@ -105,13 +105,13 @@ def test_plan_measures_each_network_and_keeps_the_callers_random_state():
     originals = rng.integers(0, 256, (40, 3, 64, 64), dtype=np.uint8)
     tiny = {
         "edgenet": TrainConfig(
-            batch_size=8, precision="fp32", model=ModelConfig(width=0.125, input_size=64)
+            batch_size=8, precision="fp32", model=model_config(width=0.125, input_size=64)
         ),
         "vgg11_bn": TrainConfig(
             batch_size=8,
             epochs=20,
             precision="fp32",
-            model=ModelConfig(arch="vgg11_bn", width=0.125, input_size=64, head="seams"),
+            model=model_config(arch="vgg11_bn", width=0.125, input_size=64, head="seams"),
         ),
     }
     torch.manual_seed(123)
@@ -134,7 +134,9 @@ def test_plan_measures_each_network_and_keeps_the_callers_random_state():
 def test_an_epoch_of_more_images_is_measured_longer():
     rng = np.random.default_rng(1)
     originals = rng.integers(0, 256, (24, 3, 64, 64), dtype=np.uint8)
-    cfg = TrainConfig(batch_size=8, precision="fp32", model=ModelConfig(width=0.125, input_size=64))
+    cfg = TrainConfig(
+        batch_size=8, precision="fp32", model=model_config(width=0.125, input_size=64)
+    )
     small, _ = epoch_seconds(originals, 100, cfg, steps=1)
     large, _ = epoch_seconds(originals, 10_000, cfg, steps=1)
     assert large > 20 * small  # 100x the steps; timing noise cannot close that gap

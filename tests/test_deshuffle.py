@@ -8,7 +8,7 @@ import torch
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
 from convlens.jigsaw.evaluation.scoring import examples
-from convlens.jigsaw.networks.model import ModelConfig
+from convlens.jigsaw.networks.configs import model_config
 from convlens.jigsaw.puzzle.data import NpzData, Split
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, orders_to_classes
 from convlens.jigsaw.puzzle.splits import split_train_val
@@ -23,7 +23,7 @@ CFG = TrainConfig(
     batch_size=32,
     precision="fp32",
     val_fraction=0.25,
-    model=ModelConfig(width=0.125, hidden=16, input_size=32),
+    model=model_config(width=0.125, hidden=16, input_size=32),
 )
 
 

@@ -130,7 +130,7 @@ def test_entry_points_run_on_cuda():
 @pytest.mark.slow
 def test_probe_features_sharded_over_two_ranks_match_one_process(tmp_path):
     from convlens.demo.normal_data import make_digits_normal
-    from convlens.jigsaw.networks.model import ModelConfig
+    from convlens.jigsaw.networks.configs import model_config
     from convlens.jigsaw.training.config import TrainConfig
     from convlens.jigsaw.training.train import train
 
@@ -139,7 +139,7 @@ def test_probe_features_sharded_over_two_ranks_match_one_process(tmp_path):
         epochs=1,
         batch_size=16,
         precision="fp32",
-        model=ModelConfig(width=0.125, hidden=16, input_size=32),
+        model=model_config(width=0.125, hidden=16, input_size=32),
     )
     train(jig["a"], jig["b"], tmp_path / "run", cfg)
     normal = make_digits_normal(size=32)

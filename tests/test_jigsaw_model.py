@@ -14,7 +14,8 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw import deshuffle, load_npz, orders_to_classes
 from convlens.jigsaw.evaluation.inference import predict_log_probs
 from convlens.jigsaw.evaluation.scoring import accuracy, restore, tta_log_probs
-from convlens.jigsaw.networks.model import ModelConfig, build_model, shuffle_invariant
+from convlens.jigsaw.networks.configs import model_config
+from convlens.jigsaw.networks.model import build_model, shuffle_invariant
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
 from convlens.jigsaw.puzzle.seam_solver import seam_costs
 from convlens.jigsaw.training import train as train_module
@@ -22,7 +23,7 @@ from convlens.jigsaw.training.checkpoint import load_run
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.train import train
 
-TINY = ModelConfig(width=0.125, hidden=32, input_size=32)
+TINY = model_config(width=0.125, hidden=32, input_size=32)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,7 @@ def test_tta_on_the_device_equals_a_plain_loop_over_the_24_views(photo_arrays):
     from convlens.jigsaw.puzzle.permutations import COMPOSE
 
     torch.manual_seed(0)
-    vgg = ModelConfig(arch="vgg11_bn", head="orders", width=0.125, hidden=16, input_size=32)
+    vgg = model_config(arch="vgg11_bn", head="orders", width=0.125, hidden=16, input_size=32)
     model = build_model(vgg).eval()  # not shuffle-invariant
     x = photo_arrays["c"][:10]
     total = torch.zeros(len(x), 24)
@@ -113,13 +114,13 @@ def test_tta_on_the_device_equals_a_plain_loop_over_the_24_views(photo_arrays):
 @pytest.mark.parametrize(
     "config",
     [
-        ModelConfig(arch="edgenet", width=0.125, hidden=16, input_size=64),
-        ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=64, head="borders"),
-        ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=64, head="seams"),
-        ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=64, head="orders"),
-        ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, input_size=64, head="seams"),
+        model_config(arch="edgenet", width=0.125, hidden=16, input_size=64),
+        model_config(arch="cfn", width=0.125, hidden=16, input_size=64, head="borders"),
+        model_config(arch="cfn", width=0.125, hidden=16, input_size=64, head="seams"),
+        model_config(arch="cfn", width=0.125, hidden=16, input_size=64, head="orders"),
+        model_config(arch="vgg11_bn", width=0.125, hidden=16, input_size=64, head="seams"),
     ],
-    ids=lambda c: f"{c.arch}-{c.head}",
+    ids=lambda c: f"{c.arch}-{getattr(c, 'head', 'seams')}",
 )
 def test_shuffle_invariant_exactly_where_tta_changes_nothing(config, photo_arrays):
     # Evaluation skips the 24 views where shuffle_invariant says they cannot change a score:
@@ -160,7 +161,7 @@ def test_short_training_beats_chance_by_a_wide_margin(photo_arrays, tmp_path):
         batch_size=64,
         lr=3e-3,
         precision="auto",  # bf16 only where the CPU runs it natively
-        model=ModelConfig(width=0.25, hidden=128, input_size=32),
+        model=model_config(width=0.25, hidden=128, input_size=32),
         val_fraction=0.1,
     )
     train(data["a"], data["b"], tmp_path / "run", cfg)
@@ -330,8 +331,8 @@ def test_cfn_defences_are_options(photo_arrays):
 @pytest.mark.parametrize(
     "model,epochs",
     [
-        (ModelConfig(arch="edgenet", width=0.25, hidden=128, input_size=32), 4),
-        (ModelConfig(arch="cfn", width=0.25, hidden=128, input_size=32, gap=2), 12),
+        (model_config(arch="edgenet", width=0.25, hidden=128, input_size=32), 4),
+        (model_config(arch="cfn", width=0.25, hidden=128, input_size=32, gap=2), 12),
     ],
     ids=["edgenet", "cfn"],
 )

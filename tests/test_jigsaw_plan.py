@@ -14,7 +14,8 @@ from interrupt import interrupt_in_epoch
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
 from convlens.jigsaw.networks.border_head import BorderHead
-from convlens.jigsaw.networks.model import ModelConfig, build_model
+from convlens.jigsaw.networks.configs import model_config
+from convlens.jigsaw.networks.model import build_model
 from convlens.jigsaw.networks.pairs import order_logits, slot_logits
 from convlens.jigsaw.networks.seam_head import SeamHead
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
@@ -23,7 +24,7 @@ from convlens.jigsaw.training.checkpoint import load_run
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.train import train
 
-TINY = ModelConfig(width=0.125, hidden=32, input_size=32)
+TINY = model_config(width=0.125, hidden=32, input_size=32)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_slot_sums_score_each_tile_at_the_position_the_order_sends_it_to():
 @pytest.mark.parametrize("slots", [False, True])
 def test_the_cfn_seam_head_decodes_to_the_brute_force_best_order(slots):
     model = build_model(
-        ModelConfig(arch="cfn", width=0.125, hidden=16, head="seams", slots=slots)
+        model_config(arch="cfn", width=0.125, hidden=16, head="seams", slots=slots)
     ).eval()
     x = torch.randn(5, 3, 96, 96, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():
@@ -89,7 +90,7 @@ def test_the_cfn_seam_head_decodes_to_the_brute_force_best_order(slots):
 
 
 def test_the_cfn_border_head_decodes_to_the_brute_force_best_order():
-    model = build_model(ModelConfig(arch="cfn", width=0.125, hidden=16, head="borders")).eval()
+    model = build_model(model_config(arch="cfn", width=0.125, hidden=16, head="borders")).eval()
     x = torch.randn(5, 3, 96, 96, generator=torch.Generator().manual_seed(4))
     with torch.no_grad():
         maps = model.tile_embeddings(x).view(5, 4, -1, 2, 2)
@@ -121,7 +122,7 @@ def test_the_border_head_scores_a_seam_from_the_two_facing_sides_only():
 @pytest.mark.parametrize("head", ["orders", "seams"])
 def test_every_vgg_head_decodes_to_one_of_the_24_orders(head):
     model = build_model(
-        ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, resolution=64, head=head)
+        model_config(arch="vgg11_bn", width=0.125, hidden=16, resolution=64, head=head)
     ).eval()
     x = torch.randn(6, 3, 96, 96, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -304,8 +305,8 @@ def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_pa
 @pytest.mark.parametrize(
     "model, words",
     [
-        (ModelConfig(arch="vgg11_bn", head="borders", resolution=64), "head borders is the CFN's"),
-        (ModelConfig(arch="cfn", head="borders", tile_grid=2), "tile_grid must be 1"),
+        (model_config(arch="vgg11_bn", head="borders", resolution=64), "head borders is the CFN's"),
+        (model_config(arch="cfn", head="borders", tile_grid=2), "tile_grid must be 1"),
     ],
 )
 def test_the_border_head_is_refused_where_it_cannot_apply(model, words):

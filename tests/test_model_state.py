@@ -7,8 +7,8 @@ from PIL import Image
 
 from convlens.data.images import file_item
 from convlens.jigsaw.evaluation.inference import predict_log_probs
+from convlens.jigsaw.networks.configs import model_config
 from convlens.jigsaw.networks.model import build_model
-from convlens.jigsaw.training.config import ModelConfig
 from convlens.models import vgg11
 from convlens.predict import predict_logits
 from convlens.probe.features import extract_features
@@ -36,7 +36,7 @@ def test_inference_leaves_modes_device_and_memory_format(tmp_path):
     predict_logits(vgg, [file_item(path)], runtime=Runtime(precision="bf16"))
     assert _state(vgg) == before and vgg.training
 
-    jig = build_model(ModelConfig(width=0.125, hidden=16, input_size=32)).train()
+    jig = build_model(model_config(width=0.125, hidden=16, input_size=32)).train()
     jig = jig.to(memory_format=torch.channels_last)  # a caller that chose channels_last keeps it
     before = _state(jig)
     images = np.random.default_rng(0).integers(0, 256, (4, 3, 32, 32), dtype=np.uint8)

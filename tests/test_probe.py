@@ -10,14 +10,14 @@ from convlens.cli import main
 from convlens.demo.normal_data import make_digits_normal
 from convlens.errors import ConvlensError
 from convlens.jigsaw.evaluation.inference import normalise
-from convlens.jigsaw.networks.model import ModelConfig
+from convlens.jigsaw.networks.configs import model_config
 from convlens.jigsaw.puzzle.data import load_npz
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.train import train
 from convlens.probe import compare, extract_features, raw_pixels
 from convlens.problem3.probe import random_network
 
-CFG = ModelConfig(width=0.125, hidden=32, input_size=32)
+CFG = model_config(width=0.125, hidden=32, input_size=32)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_block_features_equal_a_plain_forward_through_each_block(normal):
     the model itself is left as it was."""
     from convlens.probe.blocks import block_features
 
-    model = random_network(ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, input_size=32), 4)
+    model = random_network(model_config(arch="vgg11_bn", width=0.125, hidden=16, input_size=32), 4)
     with torch.no_grad():
         for m in model.modules():
             if isinstance(m, torch.nn.BatchNorm2d):
@@ -162,7 +162,7 @@ def test_features_by_name_are_the_blocks_and_layers_read_their_own_way(normal):
     from convlens.probe import features
     from convlens.probe.blocks import block_features
 
-    model = random_network(ModelConfig(arch="vgg11_bn", width=0.125, hidden=16, input_size=32), 4)
+    model = random_network(model_config(arch="vgg11_bn", width=0.125, hidden=16, input_size=32), 4)
     x = normal["c"][:6]
     got = features(model, x, ["fc1", "block3", "pool"])
     assert list(got) == ["fc1", "block3", "pool"]
@@ -239,7 +239,7 @@ def test_cfn_is_probed_by_block_and_refuses_fc_layers(normal):
     from convlens.probe.blocks import block_features
     from convlens.probe.features import feature_extractor
 
-    cfn = random_network(ModelConfig(arch="cfn", width=0.125, hidden=16, input_size=32), 0)
+    cfn = random_network(model_config(arch="cfn", width=0.125, hidden=16, input_size=32), 0)
     feats = block_features(cfn, normal["c"][:3])
     assert [f.shape[1] for f in feats.values()] == [8, 16, 32, 64, 64]
     with pytest.raises(ConvlensError, match="four tiles"):

@@ -17,6 +17,7 @@ from convlens.cli.train_options import MODEL_FLAGS, TRAIN_FLAGS, add_training_op
 from convlens.errors import ConvlensError
 from convlens.figures.problem3 import EXAMPLES, examples_figure, restored_figure
 from convlens.jigsaw.evaluation.scoring import METHODS
+from convlens.jigsaw.networks.configs import owners, settings_of, with_settings
 from convlens.jigsaw.puzzle.data import load_npz
 from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS
 from convlens.jigsaw.training.recipes import recipe
@@ -91,7 +92,14 @@ def run_train(args) -> int:
     print(f"{data.source}: pixels {data.dtype_found}; {len(data.train.images)} training images")
     chosen = {k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k) is not None}
     base = recipe(args.arch, size)
-    model = replace(base.model, **{k: v for k, v in chosen.items() if k in MODEL_FLAGS})
+    given = {k: v for k, v in chosen.items() if k in MODEL_FLAGS}
+    foreign = [k for k in given if k not in settings_of(args.arch)]
+    if foreign:
+        flag = "--" + foreign[0].replace("_", "-")
+        raise ConvlensError(
+            f"{flag}: a setting of {' and '.join(owners(foreign[0]))}, not of {args.arch}"
+        )
+    model = with_settings(base.model, **given)
     cfg = replace(
         base,
         model=model,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from convlens.cli.options import nonnegative_float, nonnegative_int, positive_float, positive_int
-from convlens.jigsaw.networks.model import ARCHS, HEADS
+from convlens.jigsaw.networks.configs import ARCHS, HEADS
 from convlens.jigsaw.training.config import VAL_SPLITS
 
 MODEL_FLAGS = (

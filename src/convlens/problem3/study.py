@@ -9,6 +9,7 @@ import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
+from convlens.jigsaw.networks.configs import CFNConfig, EdgeNetConfig, VGGConfig
 from convlens.jigsaw.puzzle.data import NpzData
 from convlens.jigsaw.training.checkpoint import CHECKPOINT, load_run
 from convlens.jigsaw.training.config import TrainConfig
@@ -95,17 +96,17 @@ def run_study(
 def _settings(cfg: TrainConfig) -> str:
     m = cfg.model
     parts = [f"width {m.width:g}", f"batch {cfg.batch_size}", f"lr {cfg.lr:g}"]
-    if m.arch != "edgenet":  # EdgeNet's seam scoring is its architecture, not a head option
+    if not isinstance(m, EdgeNetConfig):  # EdgeNet's seam scoring is its architecture
         parts.insert(0, f"{m.head} head")
-    if m.resolution and m.resolution != m.input_size:
+    if isinstance(m, VGGConfig) and m.resolution and m.resolution != m.input_size:
         parts.insert(0, f"{m.input_size} px resized to {m.resolution} px")
-    if m.arch == "cfn":
+    if isinstance(m, CFNConfig):
         parts += [
             f"gap {m.gap} px",
             f"tile norm {'on' if m.tile_norm else 'off'}",
             f"grey tiles {m.tile_gray:g}",
         ]
-    if m.arch == "edgenet":
+    if isinstance(m, EdgeNetConfig):
         parts.append(f"seam strips {m.border} px")
     if cfg.crop_scale < 1:
         parts.append(f"rescaled crops from {cfg.crop_scale:g} of the side")

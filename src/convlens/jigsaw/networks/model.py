@@ -16,46 +16,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from convlens.errors import ConvlensError
 from convlens.jigsaw.networks.cfn import CFN
+from convlens.jigsaw.networks.configs import (
+    CFNConfig,
+    EdgeNetConfig,
+    ModelConfig,
+    VGGConfig,
+    stored_config,
+)
 from convlens.jigsaw.networks.edgenet import EdgeNet
 from convlens.jigsaw.networks.seam_head import SeamHead
 from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS
 from convlens.models.vgg import BUILDERS, VGG
-
-ARCHS = ("edgenet", "vgg11_bn", "cfn", "vgg13_bn", "vgg16_bn", "vgg11")
-# vgg: "orders" is one fully connected 24-way head; "seams" compares the final 2x2 grid's cells
-# pairwise (convlens.jigsaw.networks.seam_head); cfn "borders": each seam from the two tiles' facing
-# sides (convlens.jigsaw.networks.border_head)
-HEADS = ("orders", "seams", "borders")
-
-
-@dataclass
-class ModelConfig:
-    arch: str = "edgenet"
-    width: float = 0.5  # channel multiplier: 0.5 trains about 2-4x faster on a CPU
-    hidden: int = 128
-    dropout: float = 0.0
-    input_size: int = 96
-    border: int = 8  # edgenet: pixels on each side of a seam that the trunk sees
-    # vgg: the side the network first resizes its input to (area average); 0 keeps input_size.
-    # A 96 px puzzle at 64 px costs 2.25x less and VGG's five pools end on a 2x2 grid, one
-    # cell per quarter; the seams stay on pixel boundaries (48 -> 32).
-    resolution: int = 0
-    # cfn: the defences against shortcuts (convlens.jigsaw.networks.cfn), each measurable on and off
-    gap: int = 4
-    tile_norm: bool = True
-    tile_gray: float = 0.3
-    head: str = "orders"
-    tile_grid: int = 1  # cfn: each tile's final map pooled to this grid before its embedding
-    # head seams: each cell also scored for each slot (where content sits) beside the seams
-    slots: bool = False
 
 
 def shuffle_invariant(config: ModelConfig) -> bool:
@@ -63,21 +40,19 @@ def shuffle_invariant(config: ModelConfig) -> bool:
     that test-time augmentation (the 24 re-shuffled views) gives exactly the plain scores: EdgeNet
     scores seams, and the CFN sees each tile alone and, with a pairwise head, scores pairs of
     tiles wherever they sit. A CFN's 24-way head reads the tiles in slot order: not invariant."""
-    return config.arch == "edgenet" or (
-        config.arch == "cfn" and config.head in ("seams", "borders")
+    return isinstance(config, EdgeNetConfig) or (
+        isinstance(config, CFNConfig) and config.head in ("seams", "borders")
     )
 
 
 def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
     if isinstance(config, dict):
-        config = ModelConfig(**config)
-    if config.arch not in ARCHS:
-        raise ConvlensError(f"unknown architecture {config.arch!r}; expected one of {ARCHS}")
-    if config.arch == "edgenet":
+        config = stored_config(config)
+    if isinstance(config, EdgeNetConfig):
         return EdgeNet(
             width=config.width, border=config.border, hidden=config.hidden, dropout=config.dropout
         )
-    if config.arch == "cfn":
+    if isinstance(config, CFNConfig):
         return CFN(
             width=config.width,
             hidden=config.hidden,
@@ -89,6 +64,8 @@ def build_model(config: ModelConfig | dict) -> VGG | EdgeNet | CFN:
             tile_grid=config.tile_grid,
             slots=config.slots,
         )
+    if not isinstance(config, VGGConfig):
+        raise ConvlensError(f"{type(config).__name__}: not a de-shuffling network's settings")
     side = config.resolution or config.input_size
     seams = config.head == "seams"
     model = BUILDERS[config.arch](

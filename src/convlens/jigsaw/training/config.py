@@ -9,7 +9,13 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from convlens.errors import ConvlensError
-from convlens.jigsaw.networks.model import ARCHS, HEADS, ModelConfig
+from convlens.jigsaw.networks.configs import (
+    ARCHS,
+    EdgeNetConfig,
+    ModelConfig,
+    config_class,
+    stored_config,
+)
 from convlens.runtime import PRECISIONS
 
 VAL_SPLITS = ("random", "look-alike")
@@ -52,7 +58,7 @@ class TrainConfig:
     # > 0: validate, keep (best.pt) and evaluate an exponential moving average of the weights
     # over about this many epochs, instead of the weights of the last step (0: off)
     ema_epochs: float = 0.0
-    model: ModelConfig = field(default_factory=ModelConfig)
+    model: ModelConfig = field(default_factory=EdgeNetConfig)
 
     def validate(self) -> None:
         """Refuse settings that cannot train, before any file or folder is created."""
@@ -85,14 +91,6 @@ class TrainConfig:
             (math.isfinite(m.width) and m.width > 0, "width must be a number > 0", m.width),
             (m.hidden >= 1, "hidden must be >= 1", m.hidden),
             (0 <= m.dropout < 1, "dropout must be in [0, 1)", m.dropout),
-            (
-                m.resolution >= 0 and m.resolution % 32 == 0,
-                "resolution must be 0 or a multiple of 32 (VGG's five pools)",
-                m.resolution,
-            ),
-            (m.gap >= 0, "gap must be >= 0", m.gap),
-            (0 <= m.tile_gray <= 1, "tile_gray must be in [0, 1]", m.tile_gray),
-            (1 <= m.tile_grid <= 4, "tile_grid must be in 1..4", m.tile_grid),
         ]
         checks += [
             (
@@ -108,13 +106,13 @@ class TrainConfig:
             ),
         ]
         checks += _size_checks(self)
-        for ok, message, value in checks:
-            if not ok:
-                raise ConvlensError(f"{message}, got {value}")
-        if m.head not in HEADS:
-            raise ConvlensError(f"unknown head {m.head!r}; expected one of {HEADS}")
         if m.arch not in ARCHS:
             raise ConvlensError(f"unknown architecture {m.arch!r}; expected one of {ARCHS}")
+        if type(m) is not config_class(m.arch):
+            raise ConvlensError(f"{m.arch}: settings of {type(m).__name__}, expected its own")
+        for ok, message, value in checks + m.checks():
+            if not ok:
+                raise ConvlensError(f"{message}, got {value}")
         if self.precision not in PRECISIONS:
             raise ConvlensError(f"precision must be one of {PRECISIONS}, got {self.precision!r}")
 
@@ -126,7 +124,7 @@ def config_dict(cfg: TrainConfig) -> dict:
 def config_from_dict(d: dict) -> TrainConfig:
     d = dict(d)
     d.pop("device", None)  # runs saved before the device moved to the Runtime
-    d["model"] = ModelConfig(**d["model"])
+    d["model"] = stored_config(d["model"])
     return TrainConfig(**d)
 
 
@@ -159,39 +157,9 @@ MAX_HIDDEN = 65_536
 
 def _size_checks(cfg: TrainConfig) -> list[tuple[bool, str, object]]:
     m = cfg.model
-    tile = m.input_size // 2
     return [
         (cfg.epochs <= MAX_EPOCHS, f"epochs must be <= {MAX_EPOCHS:,}", cfg.epochs),
         (cfg.batch_size <= MAX_BATCH, f"batch_size must be <= {MAX_BATCH:,}", cfg.batch_size),
         (m.width <= MAX_WIDTH, f"width must be <= {MAX_WIDTH:g}", m.width),
         (m.hidden <= MAX_HIDDEN, f"hidden must be <= {MAX_HIDDEN:,}", m.hidden),
-        (
-            m.resolution <= m.input_size,
-            f"resolution must be <= the images' {m.input_size} px (resizing up adds nothing)",
-            m.resolution,
-        ),
-        (
-            m.arch != "cfn" or 2 * m.gap <= tile - 4,
-            f"gap must leave at least 4 px of each {tile} px tile (2 x gap <= {tile - 4})",
-            m.gap,
-        ),
-        (
-            m.head != "seams" or m.arch == "cfn" or (m.resolution or m.input_size) >= 64,
-            "head seams needs a VGG input of at least 64 px (five pools leave a 2x2 grid); "
-            "resolution",
-            m.resolution or m.input_size,
-        ),
-        (m.head != "seams" or m.arch != "edgenet", "EdgeNet scores seams already; head", m.head),
-        (not m.slots or m.head == "seams", "slots is a term of head seams; head", m.head),
-        (m.head != "borders" or m.arch == "cfn", "head borders is the CFN's; head", m.head),
-        (
-            m.head != "borders" or m.tile_grid == 1,
-            "head borders reads each tile's 2x2 grid itself; tile_grid must be 1",
-            m.tile_grid,
-        ),
-        (
-            m.arch != "edgenet" or 1 <= m.border <= tile,
-            f"border must be in 1..{tile} (half the image side)",
-            m.border,
-        ),
     ]

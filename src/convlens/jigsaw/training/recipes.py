@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from convlens.jigsaw.networks.model import ModelConfig
+from convlens.jigsaw.networks.configs import CFNConfig, EdgeNetConfig, VGGConfig, with_settings
 from convlens.jigsaw.training.config import TrainConfig
 
 NETWORKS = ("edgenet", "vgg11_bn", "cfn")
@@ -18,7 +18,7 @@ BARS = {"edgenet": 0.98, "vgg11_bn": EXAM_BAR, "cfn": 0.50}
 RECIPES = {
     # A quarter of VGG's width (fp32, a 2-core Zen EPYC held to AVX2, 3 epochs): 1.3 min and
     # 0.983 alone on unseen photographs; at half width the first epoch alone took 2.6 min.
-    "edgenet": TrainConfig(model=ModelConfig(width=0.25)),
+    "edgenet": TrainConfig(model=EdgeNetConfig(width=0.25)),
     # VGG-11-BN over the whole shuffled image: 64 px input (2.2x the images per second of
     # 96 px on a CPU, and the five pools end on a 2x2 grid, one cell per quarter), half width,
     # batch 32 (on 2 cores the same images per second as 64 or 128, so twice the updates).
@@ -34,7 +34,7 @@ RECIPES = {
         batch_size=32,
         lr=1.5e-3,
         crop_scale=0.6,
-        model=ModelConfig(arch="vgg11_bn", width=0.25, hidden=512, resolution=64, head="seams"),
+        model=VGGConfig(arch="vgg11_bn", width=0.25, hidden=512, resolution=64, head="seams"),
     ),
     # The context-free network: tiles alone through a shared VGG-11-BN trunk with gap crops
     # (convlens.jigsaw.networks.cfn). Measured with bench_jigsaw.py, 15 epochs, validation on
@@ -58,9 +58,7 @@ RECIPES = {
         batch_size=32,
         lr=1.5e-3,
         crop_scale=0.4,
-        model=ModelConfig(
-            arch="cfn", width=0.25, hidden=512, head="borders", tile_norm=False, tile_gray=0.0
-        ),
+        model=CFNConfig(width=0.25, hidden=512, head="borders", tile_norm=False, tile_gray=0.0),
     ),
 }
 
@@ -68,10 +66,11 @@ RECIPES = {
 def recipe(arch: str, side: int = 96, **overrides) -> TrainConfig:
     """The recipe of `arch` for images of `side` pixels, with `overrides` (epochs, seed, ...)."""
     vgg = RECIPES["vgg11_bn"]  # the other VGG-BNs (and plain VGG-11) share its recipe
-    base = RECIPES.get(arch) or replace(vgg, model=replace(vgg.model, arch=arch))
+    base = RECIPES.get(arch) or replace(vgg, model=with_settings(vgg.model, arch=arch))
     model = replace(base.model, input_size=side)
-    if model.resolution:
-        model = replace(model, resolution=min(model.resolution, side))
-    if model.head == "seams" and model.arch != "cfn" and (model.resolution or side) < 64:
-        model = replace(model, head="orders")  # below 64 px VGG's five pools leave one cell
+    if isinstance(model, VGGConfig):
+        if model.resolution:
+            model = replace(model, resolution=min(model.resolution, side))
+        if model.head == "seams" and (model.resolution or side) < 64:
+            model = replace(model, head="orders")  # below 64 px VGG's five pools leave one cell
     return replace(base, model=model, **overrides)

@@ -6,6 +6,7 @@ photographs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from convlens import atomic
@@ -43,14 +44,37 @@ def settings(ctx) -> dict:
 # need. The quick report trains one epoch of each. Measured with `make report` on a fresh clone
 # held to AVX2 (docs/experiments.md): 4,000 puzzles rather than 2,000 took the CFN from 0.460 to
 # 0.55; VGG-11-BN read 0.56-0.71 after 15-21 epochs and 0.755 after 30 (13.6 min in all).
-DEMO = {"full": (4000, 400, 30, 10), "quick": (300, 96, 8, 4)}
+@dataclass(frozen=True)
+class Sizes:
+    """How much Problem 3 does in one kind of report (the full one or the quick one)."""
+
+    demo_puzzles: tuple[int, int]  # the demo's training and test puzzles
+    demo_crops: tuple[int, int]  # the demo probe's crops per photograph, training and test
+    digits: tuple[int, int] | None  # the digits study's training and test images (None: all)
+    epochs: int | None  # every network's epochs (None: its recipe's, planned by the budget)
+
+
+SIZES = {
+    "full": Sizes((4000, 400), (30, 10), None, None),
+    "quick": Sizes((300, 96), (8, 4), (300, 96), 1),
+}
 DEMO_NEEDED = {"edgenet": 2, "vgg11_bn": 30, "cfn": 20}
 # The demo's probe whose classes are shapes: every network trained again, on puzzles cut from
-# handwritten digits, for this part of the photo networks' budget (one epoch in the quick
-# report, on fewer digits).
+# handwritten digits, for this part of the photo networks' budget.
 SHAPES_SHARE = 0.08
-SHAPES_QUICK = (300, 96)
 BUDGET_FILE = "budget.json"
+
+
+def sizes(quick: bool) -> Sizes:
+    return SIZES["quick" if quick else "full"]
+
+
+def _recipes(ctx, side: int = 96) -> dict:
+    """Each network's recipe for images of `side` pixels, with the report's seed (and the
+    quick report's epochs)."""
+    epochs = sizes(ctx.quick).epochs
+    extra = {"epochs": epochs} if epochs else {}
+    return {name: recipe(name, side, seed=ctx.seed, **extra) for name in ctx.networks}
 
 
 def _demo_data(ctx) -> tuple[NpzData, NpzData]:
@@ -59,8 +83,8 @@ def _demo_data(ctx) -> tuple[NpzData, NpzData]:
         if (ctx.problem2 and ctx.problem2.is_dir())
         else []
     )
-    n_train, n_test, per_train, per_test = DEMO["quick" if ctx.quick else "full"]
-    return photo_study_data(folders, n_train, n_test, per_train, per_test, seed=ctx.seed)
+    size = sizes(ctx.quick)
+    return photo_study_data(folders, *size.demo_puzzles, *size.demo_crops, seed=ctx.seed)
 
 
 RESULTS = Problem3Results  # what compute returns and the cache reads back
@@ -76,9 +100,7 @@ def _inputs(ctx) -> tuple[NpzData, NpzData, str, dict]:
         shuffled, normal = _demo_data(ctx)
         mode = "demo"
     side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96
-    extra = {"epochs": 1} if ctx.quick else {}
-    configs = {name: recipe(name, side, seed=ctx.seed, **extra) for name in ctx.networks}
-    return shuffled, normal, mode, configs
+    return shuffled, normal, mode, _recipes(ctx, side)
 
 
 def check(ctx) -> None:
@@ -98,8 +120,9 @@ def check(ctx) -> None:
 
 def _budget(ctx, runs: Path, shuffled: NpzData, configs: dict, needed: dict | None, minutes):
     """The study's shared budget, measured once and kept beside its runs, so that an
-    interrupted report resumes every network with the same share (None in the quick report)."""
-    if ctx.quick:
+    interrupted report resumes every network with the same share (None where the report fixes
+    the epochs, as the quick one does)."""
+    if sizes(ctx.quick).epochs:
         return None
     path = runs / BUDGET_FILE
     if path.exists():
@@ -200,9 +223,8 @@ def compute(ctx, key: str, draw=None) -> Problem3Results:
 def _shapes_inputs(ctx, key: str, photo_budget):
     """The digits study's puzzles, probe images, recipes, runs folder and budget (a part of the
     photo networks' budget)."""
-    shuffled, normal = digit_study_data(limit=SHAPES_QUICK if ctx.quick else None, seed=ctx.seed)
-    extra = {"epochs": 1} if ctx.quick else {}
-    configs = {name: recipe(name, seed=ctx.seed, **extra) for name in ctx.networks}
+    shuffled, normal = digit_study_data(limit=sizes(ctx.quick).digits, seed=ctx.seed)
+    configs = _recipes(ctx)
     runs = ctx.out / "runs" / f"jigsaw-{key[:12]}-digits"
     minutes = None if photo_budget is None else SHAPES_SHARE * photo_budget.total_minutes
     budget = _budget(ctx, runs, shuffled, configs, DEMO_NEEDED, minutes)

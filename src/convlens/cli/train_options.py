@@ -1,5 +1,6 @@
 """`convlens jigsaw train`'s settings: each flag overrides the chosen network's recipe
-(convlens.jigsaw.training.recipes) where given, and names a TrainConfig or ModelConfig field."""
+(convlens.jigsaw.training.recipes) where given, and names a TrainConfig field or a setting of the
+chosen network (convlens.jigsaw.networks.configs: a flag of another network is refused)."""
 
 from __future__ import annotations
 

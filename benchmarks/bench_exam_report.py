@@ -8,7 +8,10 @@ Prints the plan's estimate beside each part's measured time and the totals (the 
 estimate is judged against), and each network alone (single view, on the unseen photographs)
 against its bar.
 
-    python bench_exam_report.py [--minutes M] [--keep DIR]
+    python bench_exam_report.py [--minutes M] [--keep DIR] [--quick]
+
+`--quick` runs the quick report (one epoch per network, fixed sizes: the same numbers for the
+same code and seed on any run), which `same_results.py` compares before and after a change.
 """
 
 import argparse
@@ -48,6 +51,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--minutes", type=float, default=None)
     p.add_argument("--keep", type=Path, default=None, help="write the report here")
+    p.add_argument("--quick", action="store_true", help="the quick report (fixed epochs)")
     args = p.parse_args()
     header(f"the exam report with defaults on {cpu_kind()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,11 +59,16 @@ def main() -> None:
         os.environ["TORCH_HOME"] = str(tmp / "torch")
         path = checkpoint_dir() / "vgg16-397923af.pth"
         path.parent.mkdir(parents=True)
+        torch.manual_seed(0)  # the same random weights at every run
         torch.save(vgg16().state_dict(), path)
         exam_problem3(tmp / "problem3")
         out = args.keep or tmp / "report"
         ctx = ReportContext(
-            out=out, problem2=PROBLEM2, problem3=tmp / "problem3", minutes=args.minutes
+            out=out,
+            problem2=PROBLEM2,
+            problem3=tmp / "problem3",
+            minutes=args.minutes,
+            quick=args.quick,
         )
         start = time.perf_counter()
         results = build_report(ctx).results
@@ -72,10 +81,13 @@ def main() -> None:
         e, m = estimated.get(part), measured.get(part)
         print(f"{part:45s} {e or 0:9.1f} {m or 0:9.1f}")
     planned = sum(estimated.values())
-    print(
-        f"whole report: {total / 60:.1f} min measured, {planned / 60:.1f} min estimated before "
-        f"it started (measured / estimated x{total / planned:.2f})"
-    )
+    if planned:
+        print(
+            f"whole report: {total / 60:.1f} min measured, {planned / 60:.1f} min estimated "
+            f"before it started (measured / estimated x{total / planned:.2f})"
+        )
+    else:  # the quick report plans nothing
+        print(f"whole report: {total / 60:.1f} min measured (no estimate: the quick report)")
     for name, n in results.problem3.study.networks.items():
         bar = BARS.get(name, 0.6)
         print(

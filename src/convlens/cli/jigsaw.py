@@ -17,7 +17,7 @@ from convlens.cli.train_options import MODEL_FLAGS, TRAIN_FLAGS, add_training_op
 from convlens.errors import ConvlensError
 from convlens.figures.problem3 import EXAMPLES, examples_figure, restored_figure
 from convlens.jigsaw.evaluation.scoring import METHODS
-from convlens.jigsaw.networks.configs import owners, settings_of, with_settings
+from convlens.jigsaw.networks.configs import refuse_foreign, with_settings
 from convlens.jigsaw.puzzle.data import load_npz
 from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS
 from convlens.jigsaw.training.recipes import recipe
@@ -93,12 +93,7 @@ def run_train(args) -> int:
     chosen = {k: getattr(args, k) for k in TRAIN_FLAGS if getattr(args, k) is not None}
     base = recipe(args.arch, size)
     given = {k: v for k, v in chosen.items() if k in MODEL_FLAGS}
-    foreign = [k for k in given if k not in settings_of(args.arch)]
-    if foreign:
-        flag = "--" + foreign[0].replace("_", "-")
-        raise ConvlensError(
-            f"{flag}: a setting of {' and '.join(owners(foreign[0]))}, not of {args.arch}"
-        )
+    refuse_foreign(args.arch, given, spell=lambda name: "--" + name.replace("_", "-"))
     model = with_settings(base.model, **given)
     cfg = replace(
         base,

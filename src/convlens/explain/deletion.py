@@ -13,6 +13,8 @@ from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, check_images, preserved
 from convlens.runtime import placed
 
+KINDS = ("deletion", "insertion")
+
 
 def _trapezoid_area(curve: torch.Tensor) -> torch.Tensor:
     """Area under curves sampled on [0, 1] at equal steps (B x S+1 -> B)."""
@@ -102,9 +104,6 @@ def deletion_insertion_curves(
             "insertion_auc": _trapezoid_area(curves["insertion"]),
         }
     return out
-
-
-KINDS = ("deletion", "insertion")
 
 
 def _flat_maps(maps: dict[str, torch.Tensor], shape) -> dict[str, torch.Tensor]:

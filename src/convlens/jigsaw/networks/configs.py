@@ -52,7 +52,11 @@ class EdgeNetConfig(ModelConfig):
 def _head_checks(config) -> list[Check]:
     return [
         (config.head in HEADS, f"head must be one of {', '.join(HEADS)}", config.head),
-        (not config.slots or config.head == "seams", "slots is a term of head seams; head", 0),
+        (
+            not config.slots or config.head == "seams",
+            "slots is a term of head seams; head",
+            config.head,
+        ),
     ]
 
 
@@ -139,14 +143,20 @@ def owners(name: str) -> list[str]:
 def model_config(arch: str = "edgenet", **settings) -> ModelConfig:
     """`arch`'s settings, its defaults where not given; a setting of another network is refused
     with one line naming the settings `arch` has."""
-    foreign = sorted(set(settings) - settings_of(arch))
+    refuse_foreign(arch, settings)
+    return config_class(arch)(arch=arch, **settings)
+
+
+def refuse_foreign(arch: str, names, spell=lambda name: name) -> None:
+    """One line for the first of `names` that is not `arch`'s setting, written as `spell`
+    writes it (the CLI: as its flag), naming the networks that have it."""
+    foreign = sorted(set(names) - settings_of(arch))
     if foreign:
-        whose = owners(foreign[0])
+        whose = " and ".join(owners(foreign[0])) or "no network"
         raise ConvlensError(
-            f"{foreign[0]}: a setting of {' and '.join(whose) or 'no network'}, not of {arch} "
+            f"{spell(foreign[0])}: a setting of {whose}, not of {arch} "
             f"(its settings: {', '.join(sorted(settings_of(arch)))})"
         )
-    return config_class(arch)(arch=arch, **settings)
 
 
 def with_settings(config: ModelConfig, **changes) -> ModelConfig:

@@ -72,6 +72,13 @@ def fast_bf16(device: torch.device) -> bool:
     return flags is None or bool(native_bf16_flags(flags))
 
 
+def accelerator_words(device: torch.device) -> str | None:
+    """The accelerator `device` names, in words (None for the CPU)."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return None if device.type == "cpu" else str(device)
+
+
 def cpu_kind() -> str:
     """The CPU in words, with what it offers for bf16 (native or emulated), for reports: a
     training time means little without the kind of machine it was measured on."""

@@ -12,6 +12,7 @@ from PIL import Image
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+RESIZE, CROP = 256, 224  # the shorter side, then the central square, as the weights were trained
 
 
 def _shorter_side_size(w: int, h: int, size: int) -> tuple[int, int]:
@@ -25,7 +26,7 @@ def resize_shorter(img: Image.Image, size: int) -> Image.Image:
     return img.resize(_shorter_side_size(w, h, size), Image.BILINEAR)
 
 
-def resize_and_crop(img: Image.Image, resize: int = 256, crop: int = 224) -> Image.Image:
+def resize_and_crop(img: Image.Image, resize: int = RESIZE, crop: int = CROP) -> Image.Image:
     """resize_shorter then center_crop, never allocating more than a few crops' worth of pixels.
 
     An ordinary photograph takes exactly torchvision's two steps. A very elongated one (a 1 x
@@ -80,10 +81,10 @@ def denormalize(x: torch.Tensor, mean=IMAGENET_MEAN, std=IMAGENET_STD) -> np.nda
     return out.movedim(-3, -1).numpy()
 
 
-def preprocess(img: Image.Image, resize: int = 256, crop: int = 224) -> torch.Tensor:
+def preprocess(img: Image.Image, resize: int = RESIZE, crop: int = CROP) -> torch.Tensor:
     """The standard ImageNet evaluation transform: one PIL image -> normalised CHW tensor."""
     return normalize(to_tensor(resize_and_crop(img.convert("RGB"), resize, crop)))
 
 
-def preprocess_batch(images, resize: int = 256, crop: int = 224) -> torch.Tensor:
+def preprocess_batch(images, resize: int = RESIZE, crop: int = CROP) -> torch.Tensor:
     return torch.stack([preprocess(img, resize, crop) for img in images])

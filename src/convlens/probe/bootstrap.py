@@ -3,7 +3,7 @@
 Two feature sets are tested on the same images, so their errors are correlated: resampling the
 images (with replacement) and recomputing both accuracies on each resample gives the spread of
 the *difference* itself, narrower and more honest than two separate intervals. A difference is
-called real when its 95 % interval excludes zero.
+called real when its `LEVEL` interval excludes zero.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import numpy as np
 from convlens.errors import ConvlensError
 from convlens.probe.probe_records import Difference
 
+LEVEL = 0.95  # the intervals' coverage, which the report's sentences quote
+
 
 def paired_difference(
-    correct_a, correct_b, *, resamples: int = 2000, seed: int = 0, level: float = 0.95
+    correct_a, correct_b, *, resamples: int = 2000, seed: int = 0, level: float = LEVEL
 ) -> Difference:
     """Accuracy of a minus accuracy of b (one bool per
     test image each), with the percentile interval of `resamples` paired resamples."""

@@ -18,7 +18,7 @@ from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.deshuffle import evaluate_model, run_training
 from convlens.problem3.probe import probe_model, random_network
 from convlens.problem3.study_records import NetworkResult, Study
-from convlens.runtime import Runtime, cpu_kind, resolve_precision
+from convlens.runtime import Runtime, accelerator_words, cpu_kind, resolve_precision
 from convlens.timing import StepTimer
 
 
@@ -85,6 +85,7 @@ def run_study(
             stopped=trained.stopped,
             precision=resolve_precision(runtime.device, cfg.precision),
             cpu=cpu_kind(),
+            device=accelerator_words(runtime.device),
             evaluation=ev,
             probe=probe,
             random_curve=random_curve,

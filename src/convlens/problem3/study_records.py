@@ -35,6 +35,13 @@ class NetworkResult:
     # labelled training images trained on and held out for validation
     n_fit: int | None = key(omit_if_none=True, default=None)
     n_validation: int | None = key(omit_if_none=True, default=None)
+    # the accelerator it trained on (None: the CPU that `cpu` names)
+    device: str | None = key(omit_if_none=True, default=None)
+
+    @property
+    def machine(self) -> str:
+        """Where it trained, in words: the accelerator, else the CPU."""
+        return self.device or self.cpu
 
     @property
     def alone(self) -> float:

@@ -19,9 +19,17 @@ from convlens.report.mathtext import markdown_to_html
 from convlens.tables import as_rows
 
 
-def package_text(name: str) -> str:
-    """A discussion text shipped in convlens/report/text/."""
-    return (importlib.resources.files("convlens.report") / "text" / name).read_text("utf-8")
+def package_text(name: str, **values) -> str:
+    """A background text shipped in convlens/report/text/, with each `{{name}}` replaced by the
+    setting or record value given for it: the texts hold no number of their own, and a
+    placeholder left unfilled (or a value with no placeholder) is a bug, not a blank."""
+    text = (importlib.resources.files("convlens.report") / "text" / name).read_text("utf-8")
+    wanted = set(re.findall(r"\{\{(\w+)\}\}", text))
+    if wanted != set(values):
+        raise ConvlensError(
+            f"report text {name}: placeholders {sorted(wanted)}, values given {sorted(values)}"
+        )
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: str(values[m.group(1)]), text)
 
 
 def format_number(value) -> str:

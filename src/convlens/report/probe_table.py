@@ -3,8 +3,10 @@ validation, and its caption."""
 
 from __future__ import annotations
 
+from convlens.probe.bootstrap import LEVEL
 from convlens.probe.probe_records import RANDOM, RAW, TRAINED, Choice, Probe, ProbeRow
 from convlens.problem3.study_records import NetworkResult
+from convlens.report.findings import percent
 
 
 def weights_words(features: str) -> str:
@@ -21,7 +23,7 @@ def probe_rows(nets: dict[str, NetworkResult]) -> list[dict]:
             interval = f"{d.difference:+.3f} [{d.low:+.3f}, {d.high:+.3f}]" if d else ""
             rows.append(
                 probe_row(name, weights_words(features), c, t)
-                | {"trained - random [95 %]": interval if features == TRAINED else ""}
+                | {f"trained - random [{percent(LEVEL)}]": interval if features == TRAINED else ""}
             )
     raw = next(n.probe for n in nets.values() if n.probe.raw is not None)
     rows.append(probe_row("raw pixels", "", raw.choices[RAW], raw.raw, block=""))
@@ -38,7 +40,7 @@ def probe_row(network: str, weights: str, c: Choice, t: ProbeRow, block=None) ->
         "test k-NN": t.knn,
         "cosine": t.cosine_knn,
         "linear": t.linear,
-        "trained - random [95 %]": "",
+        f"trained - random [{percent(LEVEL)}]": "",
     }
 
 

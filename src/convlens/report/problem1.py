@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from convlens import theory
+from convlens.report import discussion
 from convlens.report.document import Document, package_text
 
 RESULTS = theory.TheoryResults  # what compute returns and the cache reads back
@@ -21,6 +22,7 @@ def render(doc: Document, results: theory.TheoryResults, ctx) -> None:
         ["penalty", "closed_form", "z", "z_numerical", "abs_diff", "objective"],
         caption="(1d) closed-form minimisers beside scipy's SLSQP optimum over the simplex",
     )
+    doc.discussion(discussion.minimisers_1d(results.checks))
     doc.table(
         results.non_stochastic,
         ["z", "ce", "comment"],
@@ -30,5 +32,6 @@ def render(doc: Document, results: theory.TheoryResults, ctx) -> None:
     doc.table(
         [ds],
         ["n", "vectorised", "loop", "operations"],
-        caption="(1c) dataset cross-entropy: the one-liner against the 2N-operation loop",
+        caption=f"(1c) dataset cross-entropy of {ds.n} samples: the one-liner against the "
+        f"loop of {ds.operations} operations",
     )

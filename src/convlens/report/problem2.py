@@ -3,12 +3,15 @@ ImageNet when its weights are present, else the digits demo)."""
 
 from __future__ import annotations
 
+from convlens.data.transforms import CROP, IMAGENET_MEAN, IMAGENET_STD, RESIZE
 from convlens.figures.problem2 import draw_problem2
+from convlens.models.vgg_sizes import meta_vgg16_sizes
 from convlens.problem2 import section
 from convlens.problem2.answers import Problem2Results
 from convlens.problem2.section import RESULTS, check, estimate, settings
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
+from convlens.report.findings import percent
 
 __all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
 
@@ -39,12 +42,37 @@ def render(doc: Document, r: Problem2Results, ctx) -> None:
             kind="missing",
         )
     doc.markdown(package_text("explain.md"))
-    doc.markdown(package_text("vgg16.md"))
+    doc.markdown(_vgg16_text())
     _accuracy_2b(doc, r)
     _class_models_2c(doc, r, ctx)
     _top5_2d(doc, r, ctx)
     _maps_2ef(doc, r, ctx)
     _mc_dropout_2h(doc, r, ctx)
+
+
+def _vgg16_text() -> str:
+    """2b's background, its sizes counted from our VGG16 and its preprocessing's settings."""
+    s = meta_vgg16_sizes()
+    return package_text(
+        "vgg16.md",
+        conv_layers=s.conv_layers,
+        blocks=len(s.block_widths),
+        block_widths=", ".join(map(str, s.block_widths)),
+        input_size=s.input_size,
+        grid=s.grid,
+        last_width=s.block_widths[-1],
+        hidden=", ".join(map(str, s.hidden)),
+        dropout=f"{s.dropout:g}",
+        parameters=f"{s.parameters / 1e6:.1f}",
+        head_parameters=f"{s.head_parameters / 1e6:.1f}",
+        first_fc_parameters=f"{s.first_fc_parameters / 1e6:.1f}",
+        conv_share=percent(s.conv_share, 1),
+        gmacs=f"{s.gmacs:.1f}",
+        resize=RESIZE,
+        crop=CROP,
+        mean=str(IMAGENET_MEAN),
+        std=str(IMAGENET_STD),
+    )
 
 
 def _accuracy_2b(doc: Document, r: Problem2Results) -> None:
@@ -109,8 +137,8 @@ def _top5_2d(doc: Document, r: Problem2Results, ctx) -> None:
     ]
     doc.table(rows, caption="(2d) the five most probable classes of each test image")
     doc.discussion(discussion.top5_2d(r.top5))
-    for name in r.top5_figures:
-        _fig(doc, ctx, name, "")
+    for name, row in zip(r.top5_figures, r.top5, strict=False):
+        _fig(doc, ctx, name, f"(2d) {row.image} beside the probabilities of its five top classes")
     doc.markdown(package_text("top5.md"), demote=2)
 
 
@@ -157,16 +185,30 @@ def _mc_dropout_2h(doc: Document, r: Problem2Results, ctx) -> None:
         ],
         caption=f"(2h) T = {u.samples} dropout samples per image ({u.path})",
     )
-    for name in u.figures:
-        _fig(doc, ctx, name, "")
+    for name, row in zip(u.figures, u.images, strict=False):
+        _fig(
+            doc,
+            ctx,
+            name,
+            f"(2h) {row.image} beside the distribution of its top classes' probabilities over "
+            f"the {u.samples} dropout samples (violins), with the dropout-off probability marked",
+        )
     doc.discussion(discussion.mc_dropout_2h(u, r.calibration))
     c = r.calibration
     if c is not None:
         doc.table(
-            c.metric_rows(), caption=f"Calibration on {c.n} labelled images (ECE with 15 bins)"
+            c.metric_rows(),
+            caption=f"Calibration on {c.n} labelled images (ECE with "
+            f"{len(c.deterministic.reliability)} equal-width confidence bins)",
         )
         doc.table(
             c.detection_rows(),
             caption="Uncertainty as an error detector: mean for right and wrong predictions, AUROC",
         )
-        _fig(doc, ctx, c.figure, "Reliability diagram")
+        _fig(
+            doc,
+            ctx,
+            c.figure,
+            f"Reliability diagram on the {c.n} labelled images: accuracy against confidence per "
+            "bin, dropout off and MC dropout (the diagonal is perfect calibration)",
+        )

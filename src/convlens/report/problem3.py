@@ -3,7 +3,11 @@ convlens.problem3.section; this file renders its records."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from convlens.figures.problem3 import draw_study
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
+from convlens.jigsaw.training.recipes import EXAM_BAR
 from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
 from convlens.probe.probe_records import RAW, Probe
 from convlens.problem3 import section
@@ -12,6 +16,7 @@ from convlens.problem3.section import RESULTS, check, estimate, settings
 from convlens.problem3.study_records import NetworkResult, Problem3Results, Study
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
+from convlens.report.findings import percent
 from convlens.report.probe_table import probe_caption, probe_rows, weights_words
 
 __all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
@@ -33,12 +38,25 @@ def render(doc: Document, r: Problem3Results, ctx) -> None:
             "data.",
             kind="missing",
         )
-    doc.markdown(package_text("jigsaw.md"))
+    doc.markdown(_jigsaw_text())
     _deshuffle_3ab(doc, r, ctx)
     _probe_3c(doc, r.probe, ctx)
     _render_study(doc, r.study, ctx, r.budget, r.mode)
     if r.shapes is not None:
         _render_shapes(doc, r.shapes, r.study)
+
+
+def _jigsaw_text() -> str:
+    """3a-3b's background, with the exam's bar and the wrong orders counted from the orders."""
+    moved = Counter(int((p != PERMUTATIONS[0]).sum()) for p in PERMUTATIONS[1:])
+    return package_text(
+        "jigsaw.md",
+        bar=percent(EXAM_BAR),
+        wrong=len(PERMUTATIONS) - 1,
+        swap=moved[2],
+        cycle=moved[3],
+        all_four=moved[4],
+    )
 
 
 def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx) -> None:
@@ -90,7 +108,7 @@ def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx) -> None:
 
 def _probe_3c(doc: Document, p: Probe, ctx) -> None:
     """The first network's probe: every feature set, the k sweep and the PCA figure."""
-    doc.markdown(package_text("probe.md"))
+    doc.markdown(package_text("probe.md", k=p.k))
     doc.table(
         [
             {
@@ -145,14 +163,18 @@ def _render_shapes(doc: Document, shapes: Study, photos: Study) -> None:
     doc.discussion(discussion.shapes_3d(photos.networks, shapes.networks))
 
 
-def _validation_words(mode: str) -> str:
+def _validation_words(mode: str, first: NetworkResult) -> str:
     """What a run's validation images are: the demo knows each crop's photograph and holds out
     whole photographs; the exam's file says nothing of where its images came from, so its
-    validation images are a random tenth of the file, which may share photographs with the
+    validation images are a random part of the file, which may share photographs with the
     images trained on and then reads higher than unseen photographs would."""
     if mode == "demo":
         return "validation images (photographs held out of training)"
-    return "validation images (a random tenth of the training file, not held-out photographs)"
+    if first.n_validation is None:
+        part = "a random part of the training file"
+    else:
+        part = f"{first.n_validation} images drawn at random from the training file"
+    return f"validation images ({part}, not held-out photographs)"
 
 
 def _render_study(
@@ -185,15 +207,16 @@ def _render_study(
         "network alone, with test-time augmentation, fused with the seam score, and the seam "
         "score alone, on the same test images",
     )
-    doc.discussion(discussion.networks_3b(nets, _validation_words(mode)))
+    validation = _validation_words(mode, study.first)
+    doc.discussion(discussion.networks_3b(nets, validation))
     if study.learning_figure:
         doc.figure(
             ctx.figures / study.learning_figure,
-            f"(3b) image-level accuracy on the {_validation_words(mode)} against training "
+            f"(3b) image-level accuracy on the {validation} against training "
             "minutes, every network, with the exam's bar",
         )
     first = study.first
-    doc.note(f"Trained on {first.cpu} in {first.precision}. " + _budget_text(nets, budget))
+    doc.note(f"Trained on {first.machine} in {first.precision}. " + _budget_text(nets, budget))
     if budget is not None:
         _budget_table(doc, nets)
     doc.table(probe_rows(nets), caption=probe_caption(first.probe))

@@ -1,10 +1,13 @@
-"""The report's discussion of the numbers in front of the reader, built from results.json.
+"""Every sentence of the report that states a result of the run, built from its records.
 
-Each function takes one section's results and returns Markdown sentences whose wording follows
-the outcome ("better than" or "worse than"); every number it prints is a number of the results
-(a test checks both). Fixed background text lives in report/text/; this is the part that
-changes when the results change. Problem 2's sentences: .problem2; Problem 3's: .problem3."""
+Each function takes one section's records and returns Markdown sentences whose wording follows
+the verdicts of convlens.report.findings (ties, intervals): a claim the numbers do not support
+is not made, or its opposite is. Every number it prints is a number of the records. Background
+(methods, citations, what a table shows) lives in report/text/ and states no result. Where a new
+claim goes: docs/architecture.md. Tests: tests/test_discussion.py (a test per branch) and
+tests/test_reversals.py (each claim against reversed and tied records, as data)."""
 
+from convlens.report.discussion.problem1 import minimisers_1d
 from convlens.report.discussion.problem2 import (
     accuracy_2b,
     class_models_2c,
@@ -25,6 +28,7 @@ __all__ = [
     "class_models_2c",
     "deshuffle_3b",
     "maps_2ef",
+    "minimisers_1d",
     "mc_dropout_2h",
     "networks_3b",
     "probe_3c",

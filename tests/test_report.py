@@ -38,15 +38,22 @@ def test_markdown_math_becomes_svg_but_code_is_untouched():
 
 
 def _check_numbers(page: str, results: dict) -> None:
-    """Every number in a table of the HTML appears (to its printed precision) in results."""
+    """Every number in a table of the HTML appears, to its printed precision, in results."""
     flat = json.dumps(results)
     stored = [float(m) for m in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", flat)]
     for cell in re.findall(r'<td class="num">([^<]*)</td>', page):
         value = float(cell)
         if value != value:
-            assert "NaN" in flat or "null" in flat  # results.json is strict JSON
+            assert "null" in flat  # results.json is strict JSON: a NaN is stored as null
             continue
-        assert any(abs(s - value) <= 5e-4 * max(1.0, abs(value)) + 1e-9 for s in stored), cell
+        assert any(abs(s - value) <= _printed_precision(cell) for s in stored), cell
+
+
+def _printed_precision(cell: str) -> float:
+    """Half a unit of the last printed digit ("0.125" -> 5e-4, "3.0e-09" -> 5e-11)."""
+    mantissa, _, exponent = cell.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    return 0.5 * 10 ** (int(exponent or 0) - decimals) + 1e-12
 
 
 def _check_figures(page: str, out: Path) -> None:
@@ -125,17 +132,22 @@ def test_summary_links_every_question_and_quotes_results(demo_report):
     links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', glance)
     assert [q for _, q in links] == [r["question"] for r in rows]  # every question links
     assert all(anchor in ids for anchor, _ in links)
+    assert sum(len(_numbers(r["answer"])) for r in rows) > 20  # the check below reads numbers
     for r in rows:  # every number of the summary is a number of results.json
         _check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(r["answer"])), results)
     discussion = re.findall(r'<div class="discussion">(.*?)</div>', page, re.S)
-    assert len(discussion) >= 6
+    assert len(discussion) >= 6 and sum(len(_numbers(t)) for t in discussion) > 40
     for text in discussion:
         _check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(text)), results)
 
 
 def _numbers(text: str) -> list[str]:
-    text = re.sub(r"<[^>]+>|#\d+|\b[12][a-h]\b|k = \d+|N = \d+|(Table|Figure) \d+", " ", text)
-    return re.findall(r"(?<![\w.])-?\d+\.?\d*(?![\w])", text)
+    """The numbers a sentence quotes, less citations' years and section labels."""
+    text = re.sub(r"\([^()]*\b(19|20)\d\d\b[^()]*\)", " ", text)  # (Adebayo et al. 2018)
+    text = re.sub(
+        r"<[^>]+>|#\d+|(?<![\w.])[123][a-h]\b|k = \d+|N = \d+|(Table|Figure) \d+", " ", text
+    )
+    return re.findall(r"(?<![\w.])-?\d+\.?\d*(?:e[-+]?\d+)?(?![\w.])", text)
 
 
 def test_pdf_layout_fits_every_figure_and_table_on_its_page(demo_report):

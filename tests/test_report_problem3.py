@@ -35,9 +35,12 @@ def test_a_given_budget_and_no_budget_say_so():
 
 
 def test_validation_images_are_called_what_they_are():
-    assert "photographs held out" in _validation_words("demo")
-    exam = _validation_words("exam")
-    assert "random tenth of the training file" in exam and "not held-out photographs" in exam
+    first = fabricated.problem3().study.first
+    assert "photographs held out" in _validation_words("demo", first)
+    exam = _validation_words("exam", first)
+    assert "a random part of the training file" in exam and "not held-out photographs" in exam
+    counted = _validation_words("exam", dataclasses.replace(first, n_validation=180))
+    assert "180 images drawn at random from the training file" in counted
 
 
 def test_the_training_caption_counts_only_the_images_trained_and_validated_on():

@@ -103,7 +103,10 @@ class Document:
             f"</thead><tbody>{''.join(body)}</tbody></table></div>"
         )
 
-    def figure(self, path: str | Path, caption: str = "") -> None:
+    def figure(self, path: str | Path, caption: str) -> None:
+        """A figure and the caption that says what it shows (required: a bare image is a bug)."""
+        if not caption.strip():
+            raise ConvlensError(f"figure {Path(path).name} has no caption")
         path = Path(path)
         self._figures += 1
         self._last_figure = len(self.blocks)

@@ -126,7 +126,7 @@ def _class_models_2c(doc: Document, r: Problem2Results, ctx) -> None:
     )
     doc.discussion(discussion.class_models_2c(cv))
     if r.class_viz_all is not None:
-        _fig(doc, ctx, r.class_viz_all.figure, "(2c) all ten digit classes, same settings")
+        _fig(doc, ctx, r.class_viz_all.figure, "(2c) every digit class, same settings")
 
 
 def _top5_2d(doc: Document, r: Problem2Results, ctx) -> None:

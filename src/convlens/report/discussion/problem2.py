@@ -108,12 +108,20 @@ def top5_2d(rows: list[Top5Row]) -> str:
     unsure_images = [r for r in rows if r.top[0].prob < EVEN_ODDS]
     if unsure_images:
         text += (
-            f" For {and_list([r.image for r in unsure_images])} the network gives its best "
-            f"guess less than even odds, so its top-5 list (holding "
-            + ", ".join(three(sum(c.prob for c in r.top)) for r in unsure_images)
-            + " of the probability) says more than its single best guess."
+            " For "
+            + "; ".join(_runner_up(r) for r in unsure_images)
+            + " the network gives its best guess less than even odds: there the top-5 list, "
+            "not the single best guess, is the answer to read."
         )
     return text
+
+
+def _runner_up(r: Top5Row) -> str:
+    if len(r.top) < 2:
+        return f"{r.image} ({three(r.top[0].prob)})"
+    return (
+        f"{r.image} ({three(r.top[0].prob)}, runner-up *{r.top[1].name}* {three(r.top[1].prob)})"
+    )
 
 
 def _s(names: list[str]) -> str:

@@ -36,7 +36,7 @@ def render(doc: Document, r: Problem2Results, ctx) -> None:
             "**This section ran on the built-in demo.** The VGG16 ImageNet weights were not "
             f"found ({r.missing_weights}). Every explanation and uncertainty step below ran "
             "on a really trained VGG-style classifier (3x3 convolutions, ReLU, max-pools, a "
-            "fully connected head with dropout) on scikit-learn's 1,797 real handwritten "
+            "fully connected head with dropout) on scikit-learn's real handwritten "
             f"digits, with test accuracy {r.digits.test_accuracy:.3f}. With the weights "
             "in place, `convlens report` runs the same steps on VGG16.",
             kind="missing",

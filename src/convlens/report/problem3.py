@@ -96,7 +96,7 @@ def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx) -> None:
         doc.note(
             "Test-time augmentation is not listed separately: this network scores an arrangement "
             "the same whatever order the input came in (EdgeNet by its four seams, the CFN from "
-            "tiles seen alone), so the 24 re-shuffled views give exactly the same scores (a "
+            "tiles seen alone), so the re-shuffled views give exactly the same scores (a "
             "test checks this), and they are not computed."
         )
     doc.figure(

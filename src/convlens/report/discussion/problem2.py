@@ -119,9 +119,7 @@ def top5_2d(rows: list[Top5Row]) -> str:
 def _runner_up(r: Top5Row) -> str:
     if len(r.top) < 2:
         return f"{r.image} ({three(r.top[0].prob)})"
-    return (
-        f"{r.image} ({three(r.top[0].prob)}, runner-up *{r.top[1].name}* {three(r.top[1].prob)})"
-    )
+    return f"{r.image} ({three(r.top[0].prob)}, runner-up *{r.top[1].name}* {three(r.top[1].prob)})"
 
 
 def _s(names: list[str]) -> str:

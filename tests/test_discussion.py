@@ -242,3 +242,20 @@ def test_3d_gives_reasons_for_holding_back_only_when_a_network_is_held_back():
     assert "EdgeNet's trunk" not in text
     edge = {"edgenet": fabricated.network("edgenet", 0.99, 1.0, 0.38, 0.40)}
     assert "EdgeNet's trunk only ever sees the strips" in discussion.study_3d(edge)
+
+
+def test_a_comparison_with_an_interval_is_read_by_its_interval_and_minutes_are_not_assumed():
+    noisy = {
+        RANDOM: fabricated.difference(-0.013, -0.069, 0.044, False),
+        SECOND_TWIN: fabricated.difference(0.0, -0.07, 0.07, False),
+    }
+    text = discussion.probe_3c(fabricated.probe(0.281, 0.294, raw=0.15, differences=noisy))
+    assert "features are within the noise of the same architecture" in text
+    assert "lower than the same architecture" not in text  # the tie alone would say lower
+    same = {
+        "edgenet": fabricated.network("edgenet", 0.9, 2.0, 0.4, 0.4),
+        "cfn": fabricated.network("cfn", 0.5, 2.0, 0.4, 0.4),
+    }
+    assert "different minutes" not in discussion.networks_3b(same)
+    longer = dict(same, cfn=fabricated.network("cfn", 0.5, 7.0, 0.4, 0.4))
+    assert "trained for different minutes" in discussion.networks_3b(longer)

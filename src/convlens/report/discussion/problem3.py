@@ -52,7 +52,7 @@ def probe_3c(p: Probe) -> str:
     text = (
         f"With k-NN (k = {p.k}) the order is "
         + ranking({r.features: r.knn for r in p.table})
-        + f". The trained network's features are {compare(net.knn, rnd.knn)} the same "
+        + f". The trained network's features are {_against_random(p)} the same "
         f"architecture with random weights ({three(net.knn)} vs {three(rnd.knn)})"
     )
     diff = (p.differences or {}).get(RANDOM)
@@ -145,11 +145,16 @@ def _seams_against_context(edge: NetworkResult, cfn: NetworkResult) -> str:
         f"({three(first.alone)} vs {three(second.alone)}, after {first.training_minutes} and "
         f"{second.training_minutes} min)"
     )
+    minutes = (
+        ", and trained for different minutes"
+        if edge.training_minutes != cfn.training_minutes
+        else ""
+    )
     if ahead > 0:
         return text + (
             ": consistent with continuity across a seam being the stronger cue for this puzzle "
             "(the CFN is built not to see it), a hypothesis this comparison does not isolate, "
-            "since the networks differ in more than what they see and had different minutes."
+            f"since the networks differ in more than what they see{minutes}."
         )
     return text + ": here the tiles' content carried the puzzle better than the seams did."
 
@@ -158,7 +163,7 @@ def study_3d(nets: dict[str, NetworkResult]) -> str:
     """Each network's features against its random twin(s), one verdict per network."""
     listed = "; ".join(
         f"{name} {three(n.probe.trained.knn)} vs {three(n.probe.random.knn)} "
-        f"({compare(n.probe.trained.knn, n.probe.random.knn)} random)"
+        f"({_against_random(n.probe)} random)"
         for name, n in nets.items()
     )
     text = f"Test k-NN of each trained network against its random twin: {listed}. "
@@ -169,6 +174,15 @@ def study_3d(nets: dict[str, NetworkResult]) -> str:
     if untested:
         text += _untested(untested, nets)
     return text + _held_back(nets)
+
+
+def _against_random(p: Probe) -> str:
+    """The trained features against the random twin, in words: by the interval where one was
+    measured (the verdict of both twins), else by the tie."""
+    g = gain(p)
+    if not g.tested:
+        return compare(p.trained.knn, p.random.knn)
+    return {1: "better than", -1: "worse than", 0: "within the noise of"}[g.verdict]
 
 
 def _untested(names: list[str], nets: dict[str, NetworkResult]) -> str:

@@ -5,7 +5,8 @@ import dataclasses
 
 import fabricated
 
-from convlens.report.problem3 import _budget_text, _validation_words
+from convlens.report.problem3 import _validation_words
+from convlens.report.training_minutes import budget_text as _budget_text
 
 
 def _nets(stopped: str, vals: list[float]):

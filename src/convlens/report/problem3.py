@@ -18,6 +18,7 @@ from convlens.report import discussion
 from convlens.report.document import Document, package_text
 from convlens.report.findings import percent
 from convlens.report.probe_table import probe_caption, probe_rows, weights_words
+from convlens.report.training_minutes import budget_table, budget_text, stopped_words
 
 __all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
 
@@ -147,7 +148,7 @@ def _render_shapes(doc: Document, shapes: Study, photos: Study) -> None:
                 "network": name,
                 "epochs": len(n.history),
                 "minutes": n.training_minutes,
-                "stopped at": _stopped(n),
+                "stopped at": stopped_words(n),
                 "de-shuffling alone": n.alone,
             }
             for name, n in shapes.networks.items()
@@ -189,7 +190,7 @@ def _render_study(
                 "settings": n.settings,
                 "epochs": len(n.history),
                 "minutes": n.training_minutes,
-                "stopped at": _stopped(n),
+                "stopped at": stopped_words(n),
                 **{
                     column: n.evaluation.method(m).image_accuracy
                     for column, m in (
@@ -216,9 +217,9 @@ def _render_study(
             "minutes, every network, with the exam's bar",
         )
     first = study.first
-    doc.note(f"Trained on {first.machine} in {first.precision}. " + _budget_text(nets, budget))
+    doc.note(f"Trained on {first.machine} in {first.precision}. " + budget_text(nets, budget))
     if budget is not None:
-        _budget_table(doc, nets)
+        budget_table(doc, nets)
     doc.table(probe_rows(nets), caption=probe_caption(first.probe))
     doc.discussion(discussion.study_3d(nets))
     if study.curve_figure:
@@ -249,27 +250,6 @@ def _render_study(
     )
 
 
-def _budget_table(doc: Document, nets: dict[str, NetworkResult]) -> None:
-    """(3a) planned, given, used and handed on, per network."""
-    doc.table(
-        [
-            {
-                "network": name,
-                "planned (min)": n.needed_minutes,
-                "given (min)": n.budget_minutes,
-                "used (min)": n.training_minutes,
-                "handed on (min)": max(round(n.budget_minutes - n.training_minutes, 2), 0.0),
-                "epochs": len(n.history),
-                "stopped at": _stopped(n),
-            }
-            for name, n in nets.items()
-        ],
-        caption="(3a) how Problem 3's training minutes were spent: planned before training "
-        "from each network's measured speed, given in turn from what the networks before "
-        "it left, used, and handed on to the networks after it",
-    )
-
-
 def _training_caption(r) -> str:
     """(3a): what the first network trained and validated on, out of the training file."""
     first = r.study.first
@@ -281,40 +261,3 @@ def _training_caption(r) -> str:
             f"{first.n_validation} more held out to validate on"
         )
     return f"(3a) training of {r.arch} on {images} ({r.training_minutes} min on this machine)"
-
-
-def _budget_text(nets: dict[str, NetworkResult], budget: TrainingBudget | None) -> str:
-    """What the budget was and, for each network that stopped at its share, how much its
-    validation accuracy was still rising over its last two epochs (a measurement, not a guess
-    about convergence)."""
-    if budget is None:
-        return "No time budget was set: each network trained its fixed number of epochs."
-    origin = (
-        "given with --minutes"
-        if budget.given
-        else "what the networks need at the speed measured on this machine before training"
-    )
-    text = f"Problem 3 had {budget.total_minutes:g} min of training ({origin}), shared by need."
-    for name, n in nets.items():
-        if n.stopped != "budget":
-            continue
-        vals = [h.val_accuracy for h in n.history]
-        text += (
-            f" {name} stopped at its share after {len(vals)} of at most {n.max_epochs} epochs"
-            + (
-                f"; its validation accuracy changed by {vals[-1] - vals[-3]:+.3f} over its "
-                "last two epochs."
-                if len(vals) >= 3
-                else "."
-            )
-        )
-    return text
-
-
-def _stopped(n: NetworkResult) -> str:
-    """Why a network's training ended, in words (budget, epochs, or perfect validation)."""
-    if n.stopped == "budget":
-        return f"budget ({n.budget_minutes:g} min, {n.planned_epochs} epochs planned)"
-    if n.stopped == "perfect":
-        return "perfect validation"
-    return "all epochs"

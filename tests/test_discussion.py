@@ -80,6 +80,12 @@ def test_deshuffle_discussion_says_whether_the_bar_is_cleared():
         return fabricated.evaluation(acc, quarters)
 
     assert "clears the exam's bar" in discussion.deshuffle_3b(ev(0.85, 360))
+    # tied leaders either side of the bar: each is said to clear it or not on its own
+    straddle = replace(ev(0.602, 240), methods={
+        "network": fabricated.method(0.602), "seam": fabricated.method(0.598)
+    })  # fmt: skip
+    text = discussion.deshuffle_3b(straddle)
+    assert "The highest (tied): network clears; seam does not reach the exam's bar" in text
     assert "does not reach the exam's bar" in discussion.deshuffle_3b(ev(0.2, 100))
     # the mistakes are counted from the predictions, not guessed from the two accuracies
     import dataclasses

@@ -220,8 +220,8 @@ CLAIMS = [
         dict(network=0.8, seam=0.5),
         dict(network=0.5, seam=0.8),
         dict(network=0.8, seam=0.8),
-        says="The highest, network, clears",
-        reversed_says="The highest, seam, clears",
+        says="The highest: network clears",
+        reversed_says="The highest: seam clears",
         tied_says="network (0.800) ~ seam (0.800)",
     ),
     Claim(

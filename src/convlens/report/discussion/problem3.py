@@ -25,14 +25,9 @@ from convlens.report.findings import (
 def deshuffle_3b(ev: Evaluation) -> str:
     accuracy = {m: a.image_accuracy for m, a in ev.methods.items()}
     best = leaders(accuracy)
-    cleared = accuracy[best[0]] >= EXAM_BAR
-    tied = " (tied)" if len(best) > 1 else ""
-    text = (
-        f"Image-level accuracy on {ev.n_test} test images: {ranking(accuracy)}. The highest, "
-        f"{and_list(best)}{tied}, {'clear' if len(best) > 1 else 'clears'}"
-        if cleared
-        else f"Image-level accuracy on {ev.n_test} test images: {ranking(accuracy)}. The "
-        f"highest, {and_list(best)}{tied}, {'do' if len(best) > 1 else 'does'} not reach"
+    text = f"Image-level accuracy on {ev.n_test} test images: {ranking(accuracy)}. "
+    text += f"The highest{' (tied)' if len(best) > 1 else ''}: " + "; ".join(
+        f"{m} {'clears' if accuracy[m] >= EXAM_BAR else 'does not reach'}" for m in best
     )
     text += f" the exam's bar of {EXAM_BAR:.2f}."
     moved = ev.misplaced or {}

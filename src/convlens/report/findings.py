@@ -44,11 +44,6 @@ def compare(a: float, b: float, tol: float = TIE) -> str:
     return {1: "higher than", -1: "lower than", 0: "about the same as"}[direction(a, b, tol)]
 
 
-def excludes_zero(low: float, high: float) -> int:
-    """+1 when an interval lies above zero, -1 below it, 0 when it covers zero."""
-    return 1 if low > 0 else -1 if high < 0 else 0
-
-
 def tied_groups(values: dict[str, float], tol: float = TIE) -> list[list[str]]:
     """The names from highest to lowest, grouped where each is within `tol` of its group's
     first (highest) member."""

@@ -199,6 +199,7 @@ def test_a_diverging_run_stops_with_one_line_and_leaves_no_folder(files, tmp_pat
 def test_divergence_in_a_later_epoch_keeps_the_last_good_checkpoint(files, tmp_path, monkeypatch):
     import torch.nn.functional as F
 
+    from convlens.engine import train_step
     from convlens.errors import ConvlensError
     from convlens.jigsaw.networks.configs import model_config
     from convlens.jigsaw.puzzle.data import load_npz
@@ -222,7 +223,7 @@ def test_divergence_in_a_later_epoch_keeps_the_last_good_checkpoint(files, tmp_p
         loss = cross_entropy(*args, **kw)
         return loss * float("nan") if calls["n"] > steps + 1 else loss
 
-    monkeypatch.setattr(training.F, "cross_entropy", failing)
+    monkeypatch.setattr(train_step.F, "cross_entropy", failing)
     run = tmp_path / "run"
     with pytest.raises(ConvlensError, match="checkpoint.pt holds epoch 1, the last good one"):
         training.train(data.train.images, data.train.labels, run, cfg)

@@ -13,6 +13,7 @@ from interrupt import interrupt_in_epoch
 
 from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
+from convlens.engine.train_step import TrainStep
 from convlens.jigsaw.networks.border_head import BorderHead
 from convlens.jigsaw.networks.configs import model_config
 from convlens.jigsaw.networks.model import build_model
@@ -255,11 +256,11 @@ def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_pa
         epochs=2, ema_epochs=0.5, patience=0, batch_size=64, precision="fp32", model=TINY
     )
     steps = []  # each step's weights and batch-norm statistics, copied
-    init, watched = train_module._Step.__init__, set()
+    init, watched = TrainStep.__init__, set()
 
-    def init_and_watch(self, net, optimizer, *args):
-        init(self, net, optimizer, *args)
-        if id(optimizer) not in watched:  # one optimizer, a new _Step every epoch
+    def init_and_watch(self, net, optimizer, *args, **kwargs):
+        init(self, net, optimizer, *args, **kwargs)
+        if id(optimizer) not in watched:  # one optimizer per run
             watched.add(id(optimizer))
             optimizer.register_step_post_hook(
                 lambda *_: steps.append(
@@ -267,9 +268,9 @@ def test_the_moving_average_is_what_is_validated_kept_and_resumed(arrays, tmp_pa
                 )
             )
 
-    monkeypatch.setattr(train_module._Step, "__init__", init_and_watch)
+    monkeypatch.setattr(TrainStep, "__init__", init_and_watch)
     full = train(a, b, tmp_path / "full", cfg)
-    monkeypatch.setattr(train_module._Step, "__init__", init)
+    monkeypatch.setattr(TrainStep, "__init__", init)
     per_epoch = len(steps) // 2
     decay = 1 - 1 / (0.5 * per_epoch)
     averages, average = [], dict(steps[0])

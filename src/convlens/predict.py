@@ -9,9 +9,9 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from convlens.batched import batched
 from convlens.data.images import ImageItem, read_image
 from convlens.data.transforms import preprocess
+from convlens.engine.forward import batched
 from convlens.runtime import Runtime
 
 

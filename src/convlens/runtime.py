@@ -1,4 +1,4 @@
-"""Where and how tensors are computed: device choice, precision, seeding."""
+"""Where and how tensors are computed: device choice and precision."""
 
 from __future__ import annotations
 
@@ -6,15 +6,12 @@ import contextlib
 import dataclasses
 import os
 import platform
-import random
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from convlens.distributed import Distributed
 from convlens.errors import ConvlensError
-from convlens.model_modes import modes_restored
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 LOW_PRECISIONS = ("bf16", "fp16")
@@ -138,52 +135,6 @@ def autocast(device: torch.device, precision: str):
     if precision == "fp16":
         return torch.autocast("cuda", dtype=torch.float16)
     return torch.autocast(device.type, dtype=torch.bfloat16)
-
-
-def prepare_model(
-    model: torch.nn.Module, device: torch.device, precision: str, channels_last: bool = False
-) -> torch.nn.Module:
-    """Move to the device; channels_last pays off with bf16 convolutions (oneDNN, cuDNN), and
-    for fp32 inference on a CPU where the caller asks (VGG16's forward pass 1.25x the speed on
-    an AVX2 EPYC); attributions stay contiguous, bit-identical to Captum's."""
-    model = model.to(device)
-    if channels_last or resolve_precision(device, precision) in LOW_PRECISIONS:
-        model = model.to(memory_format=torch.channels_last)
-    return model
-
-
-@contextlib.contextmanager
-def placed(
-    model: torch.nn.Module,
-    device: torch.device,
-    precision: str = "fp32",
-    channels_last: bool = False,
-):
-    """The model in eval mode on `device` (channels_last for low precision, or when asked) for
-    the block, and afterwards exactly where and as it was: its device, memory format and
-    train/eval flags."""
-    params = list(model.parameters())
-    home = params[0].device if params else device
-    convs = [p for p in params if p.dim() == 4]
-    was_channels_last = (
-        bool(convs)
-        and convs[0].is_contiguous(memory_format=torch.channels_last)
-        and not convs[0].is_contiguous()
-    )
-    with modes_restored(model):
-        try:
-            yield prepare_model(model.eval(), device, precision, channels_last)
-        finally:
-            model.to(home)
-            if convs and not was_channels_last:
-                model.to(memory_format=torch.contiguous_format)
-
-
-def seed_everything(seed: int) -> torch.Generator:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 - code we do not own may use the global RNG
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from convlens import plotting
 from convlens.cli.options import (
     add_model,
     add_output,
@@ -25,11 +22,15 @@ from convlens.cli.options import (
 from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
 from convlens.data.transforms import normalized_bounds
-from convlens.errors import ConvlensError
 from convlens.explain.quality import explanation_quality
-from convlens.figures.problem2 import class_models_figure, maps_figure
-from convlens.predict import load_batch
+from convlens.figures.problem2 import (
+    class_models_figure,
+    deletion_insertion_figures,
+    maps_figure,
+)
+from convlens.predict import load_batch, predict_logits
 from convlens.problem2 import class_models, saliency_and_guided_backprop
+from convlens.problem2.class_models import chosen_classes
 from convlens.tables import format_table
 
 
@@ -111,11 +112,12 @@ def _batch_and_targets(args):
     items = list_image_files(args.images)
     model = model_from(args)  # already on --device
     x = load_batch(items).to(next(model.parameters()).device)
-    with torch.no_grad():
-        predicted = torch.cat([model(b).argmax(1) for b in x.split(args.batch_size)])
     target = getattr(args, "target", None)
-    targets = torch.full_like(predicted, target) if target is not None else predicted
-    return items, model, x, targets
+    if target is not None:
+        return items, model, x, torch.full((len(x),), target, device=x.device)
+    where = runtime_of(args).but(precision="fp32")  # the classes the fp32 maps explain
+    logits = predict_logits(model, x, batch_size=args.batch_size, runtime=where)
+    return items, model, x, logits.argmax(1).to(x.device)
 
 
 def run_maps(args) -> int:
@@ -143,23 +145,13 @@ def run_maps(args) -> int:
 def run_class_viz(args) -> int:
     names = imagenet_classes().names
     model = model_from(args)
-    num_classes = model(
-        torch.zeros(1, 3, args.size, args.size, device=next(model.parameters()).device)
-    ).shape[1]
-    if args.classes:
-        classes = args.classes
-        bad = [c for c in classes if not 0 <= c < num_classes]
-        if bad:
-            raise ConvlensError(f"--classes: {bad} out of range 0..{num_classes - 1}")
-    elif args.random > num_classes:
-        raise ConvlensError(f"--random {args.random}: the model has only {num_classes} classes")
-    else:
-        classes = sorted(random.Random(args.seed).sample(range(num_classes), args.random))
+    shape = (3, args.size, args.size)
+    classes, num_classes = chosen_classes(model, shape, args.classes, args.random, args.seed)
     label = names if num_classes == len(names) else [str(c) for c in range(num_classes)]
     r = class_models(
         model,
         classes,
-        (3, args.size, args.size),
+        shape,
         label,
         blur_every=args.blur_every,
         seed=args.seed,
@@ -185,19 +177,16 @@ def run_class_viz(args) -> int:
 def run_eval(args) -> int:
     _, model, x, targets = _batch_and_targets(args)
     q = explanation_quality(
-        model, x, targets, steps=args.steps, max_layers=args.layers, seed=args.seed
+        model,
+        x,
+        targets,
+        steps=args.steps,
+        max_layers=args.layers,
+        seed=args.seed,
+        runtime=runtime_of(args),
     )
     if args.out:
-        xs = np.linspace(0, 1, args.steps + 1)
-        for kind in ("deletion", "insertion"):
-            plotting.lines(
-                {k: c[kind] for k, c in q.mean_curves.items()},
-                f"fraction of pixels {'deleted' if kind == 'deletion' else 'inserted'}",
-                "target probability",
-                kind,
-                args.out / f"{kind}.png",
-                x=xs,
-            )
+        deletion_insertion_figures(q, args.out)
     if args.json:
         print_json({"deletion_insertion": q.deletion_insertion, "randomisation": q.randomisation})
     else:

@@ -90,10 +90,13 @@ def add_model(p, default_arch: str = "vgg16") -> None:
 
 
 def model_from(args):
-    """The classifier that add_model's options name, on its device."""
+    """The classifier that add_model's options name, on its device; the global generators are
+    seeded with --seed here, at the command's entry (convlens.seeding's rule)."""
     from convlens.models.pretrained import load_classifier
     from convlens.runtime import resolve_device
+    from convlens.seeding import seed_everything
 
+    seed_everything(args.seed)
     model = load_classifier(
         args.arch, args.weights, seed=args.seed, device=args.device, precision=args.precision
     )

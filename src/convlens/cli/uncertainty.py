@@ -105,7 +105,9 @@ def run_calibration(args) -> int:
     model = model_from(args)
     x = load_batch(items).to(device)
     labels = torch.tensor([it.label for it in items]).numpy()
-    rep = calibration_report(model, x, labels, samples=args.samples, seed=args.seed, progress=True)
+    rep = calibration_report(
+        model, x, labels, samples=args.samples, seed=args.seed, runtime=runtime_of(args)
+    )
     if args.out:
         reliability_figure(rep, args.out / "reliability.png")
     if args.json:

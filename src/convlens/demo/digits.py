@@ -13,7 +13,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from convlens.engine.train_step import TrainStep
 from convlens.models.vgg import VGG, make_features
+from convlens.progress import progress_bar
+from convlens.seeding import seeded
 
 SIZE = 32
 MEAN, STD = 0.33, 0.42  # of the upscaled digits in [0, 1]
@@ -62,26 +65,20 @@ def train_digits_classifier(
     seed: int = 0, epochs: int = 20, batch_size: int = 64, progress: bool = False
 ) -> tuple[VGG, DigitsData, dict]:
     """Train with Adam; returns (model in eval mode, data, metrics)."""
-    from tqdm.auto import tqdm
-
-    torch.manual_seed(seed)
     data = load_digits_data(seed)
-    model = digits_vgg()
-    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)  # the batches' order
     n = len(data.y_train)
     losses = []
-    for _ in tqdm(range(epochs), desc="digits classifier", disable=not progress, leave=False):
-        model.train()
-        perm = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            idx = perm[start : start + batch_size]
-            x = data.x_train[idx]
-            loss = F.cross_entropy(model(x), data.y_train[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(loss.item())
+    with seeded(seed):  # the initial weights and the dropout masks
+        model = digits_vgg()
+        # the library's one step, in the contiguous layout: 32 x 32 digits gain nothing from another
+        step = TrainStep(model, torch.optim.Adam(model.parameters(), lr=3e-3))
+        for _ in progress_bar(range(epochs), "digits classifier", progress):
+            model.train()
+            perm = torch.randperm(n, generator=gen)
+            for start in range(0, n, batch_size):
+                idx = perm[start : start + batch_size]
+                losses.append(step(data.x_train[idx], data.y_train[idx])[0])
     model.eval()
     with torch.no_grad():
         acc = (model(data.x_test).argmax(1) == data.y_test).float().mean().item()

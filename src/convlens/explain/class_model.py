@@ -16,12 +16,13 @@ from dataclasses import dataclass, field, fields, replace
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from convlens.engine.layout import as_layout, channels_last, placed
 from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, preserved
-from convlens.runtime import LOW_PRECISIONS, autocast, placed, resolve_precision
+from convlens.progress import progress_bar
+from convlens.runtime import autocast
 
 
 @dataclass
@@ -106,10 +107,10 @@ def class_model_visualisation(
     opt = _optimizer(img, cfg)
     result = ClassVizResult(images=img, classes=[int(c) for c in targets])
     start = time.perf_counter()
-    low = resolve_precision(device, precision) in LOW_PRECISIONS
-    placement = placed(model, device, precision) if low else contextlib.nullcontext()
+    low = channels_last(device, precision, "gradients")  # only with low precision
+    placement = placed(model, device, precision, "gradients") if low else contextlib.nullcontext()
     with preserved(model), placement, torch.enable_grad():
-        bar = tqdm(range(cfg.steps), desc="class models", disable=not progress, leave=False)
+        bar = progress_bar(range(cfg.steps), "class models", progress)
         for step in bar:
             opt.zero_grad(set_to_none=True)
             shift = (0, 0)
@@ -118,8 +119,7 @@ def class_model_visualisation(
                     torch.randint(-cfg.jitter, cfg.jitter + 1, (2,), generator=gen).tolist()
                 )
             x = torch.roll(img, shifts=shift, dims=(2, 3)) if cfg.jitter else img
-            if low:
-                x = x.contiguous(memory_format=torch.channels_last)
+            x = as_layout(x, low)
             with autocast(device, precision):
                 scores = model(x).float()
             target_scores = scores.gather(1, targets.view(-1, 1)).squeeze(1)

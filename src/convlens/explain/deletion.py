@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from convlens.engine.forward import batched
 from convlens.errors import ConvlensError
 from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, check_images, preserved
-from convlens.runtime import placed
+from convlens.runtime import Runtime
 
 KINDS = ("deletion", "insertion")
 
@@ -159,16 +159,22 @@ def _target_probabilities(
 ) -> dict[tuple, float]:
     """{frame key: the target's softmax probability} for each (key, spec) of `todo`, in
     batches of `max_batch` frames."""
-    probs: dict[tuple, float] = {}
     chunks = range(0, len(todo), max_batch)
-    # forward passes only, so the faster channels_last layout (the maps are already made)
-    with preserved(model), placed(model, frames.images.device, channels_last=channels_last) as net:
-        for start in tqdm(chunks, desc="deletion/insertion", disable=not progress, leave=False):
-            part = todo[start : start + max_batch]
-            batch = torch.stack([frames.frame(*spec) for _, spec in part])
-            if channels_last:
-                batch = batch.contiguous(memory_format=torch.channels_last)
-            t = targets[[spec[2] for _, spec in part]]
-            p = torch.softmax(net(batch).float(), 1).gather(1, t.view(-1, 1)).squeeze(1)
-            probs.update(zip([k for k, _ in part], p.cpu().tolist(), strict=True))
-    return probs
+    frames_of = (
+        torch.stack([frames.frame(*spec) for _, spec in todo[s : s + max_batch]]) for s in chunks
+    )
+    # forward passes only, so the faster layout where `channels_last` (the maps are made)
+    with preserved(model):
+        every = batched(
+            model,
+            frames_of,
+            lambda net, batch: torch.softmax(net(batch).float(), 1),
+            runtime=Runtime(frames.images.device, "fp32", progress),
+            purpose="forward" if channels_last else "inference",
+            desc="deletion/insertion",
+            total=len(chunks),
+            on_device=True,
+        )
+    t = targets[[spec[2] for _, spec in todo]]
+    p = every.gather(1, t.view(-1, 1)).squeeze(1)
+    return dict(zip([k for k, _ in todo], p.cpu().tolist(), strict=True))

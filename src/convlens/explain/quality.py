@@ -13,6 +13,7 @@ from convlens.explain.deletion import deletion_insertion_curves
 from convlens.explain.model_state import as_targets
 from convlens.explain.randomisation import randomisation_check
 from convlens.record import key
+from convlens.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def explanation_quality(
     max_layers: int | None = None,
     seed: int = 0,
     maps: dict[str, torch.Tensor] | None = None,
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
     channels_last: bool = True,
 ) -> ExplanationQuality:
     """Both checks for saliency and guided backprop, with a seeded random map as the floor:
@@ -61,7 +62,9 @@ def explanation_quality(
     `maps` ({"saliency": B x H x W, "guided backprop": B x C x H x W}) are the trained model's
     maps of these images and targets when the caller has them already (the report's 2e/2f);
     otherwise both come from one shared forward pass. `channels_last`: the layout of the
-    deletion/insertion frames (convlens.explain.deletion)."""
+    deletion/insertion frames (convlens.explain.deletion). It computes where the model and
+    images are, in fp32; only `runtime`'s progress bar applies."""
+    progress = runtime.progress
     from convlens.explain.gradient_pair import saliency_and_guided
 
     targets = as_targets(target, images.shape[0], images.device)

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from scipy import stats
 from torch import nn
-from tqdm.auto import tqdm
 
 from convlens.explain.model_state import as_targets
+from convlens.progress import progress_bar
+from convlens.seeding import seeded
 
 
 def _weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -68,13 +69,9 @@ def randomisation_check(
     original = {name: v.abs() for name, v in originals.items()}
     rand = copy.deepcopy(model)
     layers = list(reversed(_weighted_layers(rand)))[:max_layers]
-    gen_state = torch.random.get_rng_state()
-    torch.manual_seed(seed)
     rows = []
-    try:
-        for layer_name, layer in tqdm(
-            layers, desc="randomisation check", disable=not progress, leave=False
-        ):
+    with seeded(seed):
+        for layer_name, layer in progress_bar(layers, "randomisation check", progress):
             if hasattr(layer, "reset_parameters"):
                 layer.reset_parameters()
             else:  # a module with weights but no reset: Gaussian like a default init
@@ -85,6 +82,4 @@ def randomisation_check(
             for name, maps in compute(rand, images, targets).items():
                 row[name] = float(np.nanmean(spearman_rows(original[name], maps.abs())))
             rows.append(row)
-    finally:
-        torch.random.set_rng_state(gen_state)
     return {"layers": [r["layer"] for r in rows], "rows": rows}

@@ -6,10 +6,12 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from convlens import plotting
 from convlens.explain.guided_backprop import to_displayable
+from convlens.explain.quality import ExplanationQuality
 from convlens.problem2.answers import ClassModels, Maps, Problem2Results, Top5Row, Uncertainty
 from convlens.tables import as_rows
 from convlens.uncertainty.calibration import Calibration
@@ -88,6 +90,19 @@ def reliability_figure(cal: Calibration, path: Path, title: str = "reliability")
         "MC dropout": as_rows(cal.mc_dropout.reliability),
     }
     return plotting.reliability_diagram(curves, path, title=title).name
+
+
+def deletion_insertion_figures(quality: ExplanationQuality, folder: Path) -> list[str]:
+    """deletion.png and insertion.png in `folder`: each map's mean curve of the target's
+    probability as pixels are deleted or inserted, most important first."""
+    paths = []
+    for kind, verb in (("deletion", "deleted"), ("insertion", "inserted")):
+        curves = {name: c[kind] for name, c in quality.mean_curves.items()}
+        xs = np.linspace(0, 1, len(next(iter(curves.values()))))
+        path = folder / f"{kind}.png"
+        plotting.lines(curves, f"fraction of pixels {verb}", "target probability", kind, path, x=xs)
+        paths.append(path.name)
+    return paths
 
 
 def draw_problem2(

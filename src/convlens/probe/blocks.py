@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from convlens.batched import batched
+from convlens.engine.forward import batched
 from convlens.errors import ConvlensError
 from convlens.jigsaw.evaluation.inference import normalise
 from convlens.runtime import Runtime
@@ -69,7 +69,7 @@ def block_features(
     model itself is not touched. Only `runtime`'s device and progress bar apply: the folded
     copy computes in fp32 in one process."""
     layers, ends = inference_copy(model.features, block_ends(model))
-    stack = nn.Sequential(*layers).to(memory_format=torch.channels_last)
+    stack = nn.Sequential(*layers)
 
     def blocks(m: nn.Module, x: torch.Tensor) -> list[torch.Tensor]:
         pooled = []
@@ -86,7 +86,7 @@ def block_features(
         batch_size=batch_size,
         prepare=normalise,
         runtime=runtime.but(precision="fp32", distributed=None),
-        channels_last=True,
+        purpose="forward",
         desc="block features",
     )
     return {f"block{j + 1}": part.numpy() for j, part in enumerate(parts)}

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from torch import nn
 
-from convlens.batched import batched
+from convlens.engine.forward import batched
 from convlens.errors import ConvlensError
 from convlens.jigsaw.evaluation.inference import normalise
 from convlens.probe.blocks import block_ends, block_features

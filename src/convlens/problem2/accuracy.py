@@ -27,20 +27,27 @@ def validation_accuracy(
     batch_size: int = 16,
     workers: int = 0,
     runtime: Runtime = Runtime(),
+    probabilities: torch.Tensor | None = None,
 ) -> ValidationAccuracy:
     """Accuracy counts, the misclassified images and a row per image; predictions.csv at `csv`
     when given. The images are read by `workers` processes and go through the model in batches
-    of `batch_size`, where `runtime` says."""
+    of `batch_size`, where `runtime` says; or, where the caller has the model's (dropout-off)
+    `probabilities` of these images already (the report, from Monte Carlo dropout's
+    deterministic pass through the same forward loop), those are ranked instead."""
     _labelled(items)  # before the forward pass, not after it
-    logits = predict_logits(model, items, batch_size=batch_size, workers=workers, runtime=runtime)
-    return accuracy_of_scores(logits, items, names, csv=csv)
+    if probabilities is not None:
+        scores = torch.log(probabilities.clamp_min(1e-30))
+    else:
+        scores = predict_logits(
+            model, items, batch_size=batch_size, workers=workers, runtime=runtime
+        )
+    return _of_scores(scores, items, names, csv=csv)
 
 
-def accuracy_of_scores(
+def _of_scores(
     scores: torch.Tensor, items: Sequence[ImageItem], names: Sequence[str], *, csv=None
 ) -> ValidationAccuracy:
-    """validation_accuracy from scores already computed (N x K logits or log-probabilities of
-    `items`), as the report has them from the Monte Carlo run's dropout-off pass."""
+    """From N x K logits or log-probabilities of `items`."""
     labels = torch.tensor(_labelled(items))
     counts = accuracy_counts(scores, labels, ks=(1, 5))
     top = topk(scores, 5)

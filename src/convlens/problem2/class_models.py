@@ -7,10 +7,35 @@ from collections.abc import Sequence
 
 import torch
 
+from convlens.errors import ConvlensError
 from convlens.explain import class_model_visualisation
 from convlens.explain.class_model import ClassVizResult, high_frequency_share
+from convlens.model_modes import modes_restored
 from convlens.problem2.answers import ClassModelRow, ClassModels
 from convlens.runtime import Runtime
+from convlens.seeding import random_classes
+
+
+def chosen_classes(
+    model: torch.nn.Module,
+    image_shape: tuple[int, int, int],
+    classes: Sequence[int] | None,
+    random: int,
+    seed: int,
+) -> tuple[list[int], int]:
+    """(the classes to visualise, how many the model has): `classes` checked against the
+    model's output, or `random` of them drawn with `seed` (convlens.seeding.random_classes)."""
+    device = next(model.parameters()).device
+    with torch.no_grad(), modes_restored(model):
+        num_classes = model.eval()(torch.zeros(1, *image_shape, device=device)).shape[1]
+    if classes:
+        bad = [c for c in classes if not 0 <= c < num_classes]
+        if bad:
+            raise ConvlensError(f"--classes: {bad} out of range 0..{num_classes - 1}")
+        return list(classes), num_classes
+    if random > num_classes:
+        raise ConvlensError(f"--random {random}: the model has only {num_classes} classes")
+    return random_classes(seed, num_classes, random), num_classes
 
 
 def class_models(

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from convlens.engine.layout import as_layout, placed
 from convlens.explain.model_state import preserved
 from convlens.problem2.setup import Sizes
-from convlens.runtime import autocast, placed, resolve_precision
+from convlens.runtime import autocast
 
 
 def pass_seconds(
@@ -29,10 +30,8 @@ def pass_seconds(
     the steps' own: one image at a time it measures per-call overhead, not arithmetic. The
     model is left as it was."""
     cpu = torch.device("cpu")
-    with preserved(model), placed(model, cpu, precision) as net:
-        x = torch.zeros(batch, *shape)
-        if resolve_precision(cpu, precision) != "fp32":
-            x = x.contiguous(memory_format=torch.channels_last)
+    with preserved(model), placed(model, cpu, precision) as (net, last):
+        x = as_layout(torch.zeros(batch, *shape), last)
 
         def forward():
             with torch.no_grad(), autocast(cpu, precision):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from tqdm.auto import tqdm
 
+from convlens.engine.forward import batched_gradients
 from convlens.explain import guided_backprop, saliency
 from convlens.explain.gradient_pair import saliency_and_guided
 from convlens.explain.guided_backprop import positive_magnitude
@@ -32,20 +32,22 @@ def saliency_and_guided_backprop(
     model and images are, in batches of `batch_size` (SmoothGrad batch i is seeded with
     seed + i). Without
     SmoothGrad both maps of a batch come from one shared forward pass."""
-    sal, gbp = [], []
-    batches = list(zip(images.split(batch_size), targets.split(batch_size), strict=True))
-    bar = tqdm(
-        batches, desc="saliency and guided backprop", disable=not runtime.progress, leave=False
-    )
-    for i, (xb, tb) in enumerate(bar):
+
+    def both(xb: torch.Tensor, tb: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         if smoothgrad:
-            sal.append(saliency(model, xb, tb, smoothgrad_samples=smoothgrad, seed=seed + i))
-            gbp.append(guided_backprop(model, xb, tb))
-        else:
-            pair = saliency_and_guided(model, xb, tb)
-            sal.append(pair.saliency)
-            gbp.append(pair.guided_backprop)
-    sal, gbp = torch.cat(sal).cpu(), torch.cat(gbp).cpu()
+            smooth = saliency(model, xb, tb, smoothgrad_samples=smoothgrad, seed=seed + i)
+            return smooth, guided_backprop(model, xb, tb)
+        pair = saliency_and_guided(model, xb, tb)
+        return pair.saliency, pair.guided_backprop
+
+    sal, gbp = batched_gradients(
+        both,
+        images,
+        targets,
+        batch_size=batch_size,
+        runtime=runtime,
+        desc="saliency and guided backprop",
+    )
     rows = [
         MapRow(f, int(t), names[int(t)], float(s.max()), float(g.max()))
         for f, t, s, g in zip(files, targets, sal, positive_magnitude(gbp), strict=True)

@@ -27,7 +27,7 @@ def mc_dropout_rows(
     """A row per image, and the samples for its violin figure
     (convlens.figures.problem2.uncertainty_figures); in fp32 where the model and images are
     (only `runtime`'s progress bar applies)."""
-    r = mc_dropout(model, images, samples=samples, seed=seed, progress=runtime.progress)
+    r = mc_dropout(model, images, samples=samples, seed=seed, runtime=runtime)
     return rows_of_run(r, files, names, samples)
 
 

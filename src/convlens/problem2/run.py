@@ -10,14 +10,15 @@ import numpy as np
 import torch
 
 from convlens.explain.quality import explanation_quality
-from convlens.predict import load_batch
-from convlens.problem2.accuracy import accuracy_of_scores
+from convlens.predict import load_batch, predict_logits
+from convlens.problem2.accuracy import validation_accuracy
 from convlens.problem2.answers import Problem2Results
 from convlens.problem2.class_models import class_models
 from convlens.problem2.maps import saliency_and_guided_backprop
 from convlens.problem2.mc_dropout import rows_of_run
 from convlens.problem2.setup import Problem2Setup
-from convlens.problem2.top5 import top5_of_probs
+from convlens.problem2.top5 import top5
+from convlens.runtime import Runtime
 from convlens.timing import StepTimer
 from convlens.uncertainty import mc_dropout
 from convlens.uncertainty.calibration import calibration_from_mc, calibration_report
@@ -33,15 +34,14 @@ def run_problem2(
     """results.json's "problem2" section (without figure names); `step` is told as each step
     starts, and the record's `seconds` says how long each took."""
     s, model = setup, setup.model
-    progress = s.runtime.progress
     timer = StepTimer(lambda text: step(f"problem2: {text}"))
     validation, calibration = _validation_and_calibration(s, timer, seed, csv)
 
     with timer.step("2d_top5", "2d top-5 predictions"):
         # The test images' one deterministic pass: Monte Carlo dropout (2h) computes the dropout-off
         # output on the way, which is 2d's prediction; 2h's samples cost only the classifier head.
-        mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, progress=progress)
-        t5 = top5_of_probs(mc_test.deterministic, s.files, s.names)
+        mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, runtime=s.runtime)
+        t5 = top5(model, s.images, s.files, s.names, probabilities=mc_test.deterministic)
         targets = torch.tensor(t5.predicted)
 
     with timer.step("2ef_maps", "2e-2f saliency maps and guided backpropagation"):
@@ -84,7 +84,6 @@ def _validation_and_calibration(s: Problem2Setup, timer: StepTimer, seed: int, c
     """2b's accuracy and the calibration (ImageNet's labelled validation images), or the
     calibration alone (the demo's labelled images), or neither."""
     validation = calibration = None
-    progress = s.runtime.progress
     model = s.model
     if s.validation is not None:
         # Every validation image is read and preprocessed once, and goes through the network's
@@ -94,10 +93,11 @@ def _validation_and_calibration(s: Problem2Setup, timer: StepTimer, seed: int, c
             x_val = load_batch(s.validation)
             labels = np.array([it.label for it in s.validation])
             r = mc_dropout(
-                model, x_val, samples=s.calibration_samples, seed=seed, progress=progress
+                model, x_val, samples=s.calibration_samples, seed=seed, runtime=s.runtime
             )
-            scores = torch.log(r.deterministic.clamp_min(1e-30))
-            validation = accuracy_of_scores(scores, s.validation, s.names, csv=csv)
+            validation = validation_accuracy(
+                model, s.validation, s.names, csv=csv, probabilities=r.deterministic
+            )
             calibration = calibration_from_mc(r, labels, s.calibration_samples)
     elif s.calibration_images is not None:
         with timer.step("calibration", "calibration with and without MC dropout"):
@@ -107,7 +107,7 @@ def _validation_and_calibration(s: Problem2Setup, timer: StepTimer, seed: int, c
                 s.calibration_labels,
                 samples=s.calibration_samples,
                 seed=seed,
-                progress=progress,
+                runtime=s.runtime,
             )
     return validation, calibration
 
@@ -118,8 +118,8 @@ def _explanation_checks(s: Problem2Setup, targets, maps, seed: int):
     model = s.model
     if s.eval_images is not None:  # the demo checks more labelled images than its five
         x_eval, given = s.eval_images, None
-        with torch.no_grad():
-            eval_targets = model(x_eval).argmax(1)
+        where = Runtime(x_eval.device, "fp32")
+        eval_targets = predict_logits(model, x_eval, runtime=where).argmax(1).to(x_eval.device)
     else:  # the test images: 2e/2f's maps are the trained model's maps
         x_eval, eval_targets = s.images, targets
         given = {"saliency": maps.saliency, "guided backprop": maps.guided_backprop}
@@ -131,5 +131,5 @@ def _explanation_checks(s: Problem2Setup, targets, maps, seed: int):
         max_layers=s.quality["max_layers"],
         seed=seed,
         maps=given,
-        progress=s.runtime.progress,
+        runtime=s.runtime,
     )

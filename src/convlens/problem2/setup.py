@@ -6,7 +6,6 @@ setup is one step sequence (convlens.problem2.run)."""
 from __future__ import annotations
 
 import io
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from convlens.data.problem2 import Problem2, load_problem2
 from convlens.data.transforms import normalized_bounds, preprocess
 from convlens.problem2.answers import DigitsMetrics, Problem2Found
 from convlens.runtime import Runtime
+from convlens.seeding import random_classes
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, size: Siz
             "jitter": 4,
             "clamp": normalized_bounds(),
         },
-        classes=sorted(random.Random(seed).sample(range(1000), 3)),
+        classes=random_classes(seed, 1000, 3),
         samples=size.mc_samples,
         quality={"steps": size.deletion_steps, "max_layers": RANDOMISED_LAYERS},
         validation=p2.validation if p2 is not None else None,
@@ -174,7 +174,7 @@ def demo_setup(problem2: Path | None, seed: int, size: Sizes, missing: str) -> P
         display=to_display,
         prefix="demo",
         class_viz=demo_class_viz(size.class_viz_steps),
-        classes=sorted(random.Random(seed).sample(range(10), 3)),
+        classes=random_classes(seed, 10, 3),
         samples=size.mc_samples,
         quality={"steps": size.deletion_steps, "max_layers": None},
         eval_images=data.x_test[:n_eval],

@@ -22,21 +22,18 @@ def top5(
     k: int = 5,
     batch_size: int = 64,
     runtime: Runtime = Runtime(),
+    probabilities: torch.Tensor | None = None,
 ) -> Top5:
-    """The `k` most probable classes of each image, and each image's predicted class.
-    Figures: convlens.figures.problem2.top5_figures."""
+    """The `k` most probable classes of each image, and each image's predicted class, from a
+    pass of `images` through the model in batches of `batch_size` where `runtime` says; or,
+    where the caller has the model's (dropout-off) `probabilities` of these images already
+    (the report, from Monte Carlo dropout's deterministic pass through the same forward loop),
+    from those. Figures: convlens.figures.problem2.top5_figures."""
     _check_k(k, names)
-    logits = predict_logits(model, images, batch_size=batch_size, runtime=runtime)
-    return _rows(topk(logits, k), files, names)
-
-
-def top5_of_probs(
-    probs: torch.Tensor, files: Sequence[str], names: Sequence[str], *, k: int = 5
-) -> Top5:
-    """top5 from the model's probabilities of these images (B x K softmax) already computed,
-    as the report has them from the Monte Carlo run's dropout-off pass."""
-    _check_k(k, names)
-    best = probs.float().topk(min(k, probs.shape[1]), dim=1)
+    if probabilities is None:
+        logits = predict_logits(model, images, batch_size=batch_size, runtime=runtime)
+        return _rows(topk(logits, k), files, names)
+    best = probabilities.float().topk(min(k, probabilities.shape[1]), dim=1)
     return _rows(TopK(best.indices, best.values), files, names)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from convlens.errors import ConvlensError
@@ -22,14 +21,14 @@ from convlens.probe.probe_records import RANDOM, RAW, SECOND_TWIN, TRAINED, Cand
 from convlens.probe.search import knn_predictions
 from convlens.probe.selection import best, standardise, validation_scores
 from convlens.runtime import Runtime
+from convlens.seeding import seeded
 
 AUTO = "auto"  # choose block and standardisation on a validation split of the probe's train
 
 
 def random_network(model_config, seed: int):
     """The same architecture with seeded random initial weights (batch norm at its defaults)."""
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
+    with seeded(seed):
         return build_model(model_config).eval()
 
 

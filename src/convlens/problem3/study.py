@@ -11,6 +11,7 @@ from pathlib import Path
 
 from convlens.jigsaw.networks.configs import CFNConfig, EdgeNetConfig, VGGConfig
 from convlens.jigsaw.puzzle.data import NpzData
+from convlens.jigsaw.run_records import training_minutes
 from convlens.jigsaw.training.checkpoint import CHECKPOINT, load_run
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.probe.curve import FeatureCurve
@@ -70,12 +71,12 @@ def run_study(
             )
             random_curve = curve(random_network(cfg.model, cfg.seed))["probe_knn"]
         history = trained.history
-        spent += sum(h.seconds for h in history) / 60
+        spent += training_minutes(history)
         networks[name] = NetworkResult(
             arch=cfg.model.arch,
             settings=_settings(cfg),
             history=history,
-            training_minutes=round(sum(h.seconds for h in history) / 60, 2),
+            training_minutes=trained.minutes,
             budget_minutes=cfg.minutes,
             needed_minutes=round(budget.planned_minutes(name), 2) if budget else None,
             n_fit=trained.n_fit,

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from convlens.record import key
+from convlens.runtime import Runtime
 from convlens.uncertainty.mc_dropout import MCResult, mc_dropout
 from convlens.uncertainty.metrics import calibration_metrics, uncertainty_vs_errors
 
@@ -128,10 +129,10 @@ def calibration_report(
     samples: int = 30,
     seed: int = 0,
     max_rows: int = 4096,
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> Calibration:
     """Deterministic vs MC-dropout calibration, and how uncertainty relates to errors."""
-    r = mc_dropout(model, images, samples=samples, seed=seed, max_rows=max_rows, progress=progress)
+    r = mc_dropout(model, images, samples=samples, seed=seed, max_rows=max_rows, runtime=runtime)
     return calibration_from_mc(r, labels, samples)
 
 

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
+from convlens.engine.forward import batched
 from convlens.errors import ConvlensError
 from convlens.model_modes import modes_restored
+from convlens.progress import progress_bar
+from convlens.runtime import Runtime
 from convlens.uncertainty.metrics import entropy
 from convlens.uncertainty.split import dropout_modules, find_split
 
@@ -62,14 +64,16 @@ def mc_dropout(
     fast: bool = True,
     max_rows: int = 4096,
     prefix_batch: int = 16,
-    progress: bool = False,
+    runtime: Runtime = Runtime(),
 ) -> MCResult:
     """T = `samples` stochastic predictions for each image, summarised.
 
     fast=True computes the deterministic prefix once and runs only the stochastic suffix,
     `max_rows` (sample x image) rows at a time; when no split is found, or it does not
-    reproduce the model's output, full forward passes are used and a note says so.
+    reproduce the model's output, full forward passes are used and a note says so. It
+    computes where the model and images are, in fp32; only `runtime`'s progress bar applies.
     """
+    progress = runtime.progress
     if samples < 2:
         raise ConvlensError(f"samples must be >= 2 for Monte Carlo dropout, got {samples}")
     if not dropout_modules(model):
@@ -132,27 +136,29 @@ def mc_dropout(
 
 
 def _deterministic_pass(model, images, fast: bool, prefix_batch: int, progress: bool, notes):
-    """(split, prefix features, logits) with dropout off: through the shared prefix once where
-    `fast` finds a split that reproduces the model (split and features None otherwise, with a
-    note saying why)."""
+    """(split, prefix features, logits) with dropout off, through the one forward loop: through
+    the shared prefix once where `fast` finds a split that reproduces the model (split and
+    features None otherwise, with a note saying why)."""
     split = find_split(model) if fast else None
     if split is not None and not _split_verified(model, split, images[:1]):
         notes.append(f"split at {split.where} does not reproduce the model; full passes")
         split = None
+    # in chunks: a whole labelled set would not fit through VGG16 at once
+    where = dict(
+        batch_size=prefix_batch, runtime=Runtime(images.device, "fp32", progress), on_device=True
+    )
     if split is not None:
-        # The prefix in chunks: a whole labelled set would not fit through VGG16 at once.
-        chunks = _bar(images.split(prefix_batch), progress, "MC dropout: shared prefix")
-        feats = torch.cat([split.prefix(c) for c in chunks])
+        prefix = lambda m, x: split.prefix(x)  # noqa: E731
+        feats = batched(model, images, prefix, desc="MC dropout: shared prefix", **where)
         return split, feats, split.suffix(feats)
-    chunks = _bar(images.split(prefix_batch), progress, "MC dropout: deterministic pass")
-    logits = torch.cat([model(c) for c in chunks])
+    logits = batched(model, images, desc="MC dropout: deterministic pass", **where)
     if fast:
         notes.append("no prefix/suffix split found for this model; full passes used")
     return None, None, logits
 
 
 def _bar(iterable, progress: bool, desc: str):
-    return tqdm(iterable, desc=desc, disable=not progress, leave=False)
+    return progress_bar(iterable, desc, progress)
 
 
 _VERIFIED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from convlens.batched import batched
 from convlens.data.transforms import normalize
+from convlens.engine.forward import batched
 from convlens.jigsaw.puzzle.permutations import COMPOSE, NUM_PERMUTATIONS, PERMUTATIONS
 from convlens.jigsaw.puzzle.tiles import shuffle
 from convlens.runtime import Runtime

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from convlens import atomic
 from convlens.atomic import missing_parents
@@ -25,6 +24,7 @@ from convlens.jigsaw.training.checkpoint import (
 )
 from convlens.jigsaw.training.config import TrainConfig, config_dict, config_from_dict
 from convlens.lock import folder_lock
+from convlens.progress import write
 
 
 def schedule(optimizer, cfg: TrainConfig, total_steps: int):
@@ -131,7 +131,7 @@ class RunState:
         save_checkpoint(self.dir / CHECKPOINT, model, *saved, **extra)
         atomic.write_json(self.dir / "history.json", self.history)
         if progress:
-            tqdm.write(
+            write(
                 f"epoch {epoch + 1}/{self.planned}: loss {record['train_loss']:.3f}, train acc "
                 f"{record['train_accuracy']:.3f}, val acc {record['val_accuracy']:.3f} "
                 f"({record['seconds']} s)"

@@ -1,7 +1,9 @@
 """How long one training epoch of a de-shuffling network takes on this machine, measured before
-training starts: a few real steps (the epoch's own batch building, forward, backward, AdamW),
-timed after a warm-up step, scaled to the epoch, plus the validation pass. The report plans
-its budget and prints its estimate from these numbers (convlens.problem3.budget)."""
+training starts: a few real steps, the very step training runs (the epoch's own batch building,
+then convlens.jigsaw.training.train.training_step: forward, label-smoothed loss, backward, AdamW,
+its schedule, the moving average), timed after a warm-up step, scaled to the epoch, plus the
+validation pass. The report plans its budget and prints its estimate from these numbers
+(convlens.problem3.budget)."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from convlens.jigsaw.evaluation.inference import predict_log_probs
 from convlens.jigsaw.networks.model import build_model
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.epoch_data import EpochBatches, epoch_plan
-from convlens.jigsaw.training.train import train_layout
-from convlens.runtime import Runtime, autocast
+from convlens.jigsaw.training.train import training_step
+from convlens.runtime import Runtime
+from convlens.seeding import seeded
 
 
 def epoch_seconds(
@@ -32,10 +35,11 @@ def epoch_seconds(
     random state is left as it was. Only `runtime`'s device applies: the run's precision is
     its own setting."""
     device = runtime.device
-    with torch.random.fork_rng():
-        torch.manual_seed(cfg.seed)
-        model, channels_last = train_layout(build_model(cfg.model), cfg, device)
-        optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr * 1e-3)
+    n_val = n_images * cfg.val_fraction
+    steps_per_epoch = math.ceil((n_images - n_val) * cfg.shuffles / cfg.batch_size)
+    with seeded(cfg.seed, device):
+        model = build_model(cfg.model)
+        step = training_step(model, cfg, device, steps_per_epoch)
         rng = np.random.default_rng(cfg.seed)
         n = len(originals)
         order, classes, params = epoch_plan(n, cfg, rng)
@@ -46,23 +50,13 @@ def epoch_seconds(
         times = []
         for k in range(steps + 1):
             start = time.perf_counter()
-            x, y = data[k]
-            x = x.to(device)
-            if channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with autocast(device, cfg.precision):
-                logits = model(x)
-            loss = torch.nn.functional.cross_entropy(logits.float(), y.to(device))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            step(*data[k])
             times.append(time.perf_counter() - start)
-        step = float(np.median(times[1:]))  # the first step pays for oneDNN's setup
+        seconds = float(np.median(times[1:]))  # the first step pays for oneDNN's setup
+        judged = step.average.module if step.average is not None else model
         start = time.perf_counter()
-        predict_log_probs(model, originals[:batch], runtime=Runtime(device, cfg.precision))
+        predict_log_probs(judged, originals[:batch], runtime=Runtime(device, cfg.precision))
         forward = time.perf_counter() - start
-    n_val = n_images * cfg.val_fraction
-    steps_per_epoch = math.ceil((n_images - n_val) * cfg.shuffles / cfg.batch_size)
     # scaled by images rather than batches: a smaller measured batch costs less per step
     per_image = forward / batch
-    return steps_per_epoch * step * cfg.batch_size / batch + n_val * per_image, per_image
+    return steps_per_epoch * seconds * cfg.batch_size / batch + n_val * per_image, per_image

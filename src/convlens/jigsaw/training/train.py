@@ -13,10 +13,10 @@ from time import perf_counter as _batch_clock  # batch timing; `time` is the epo
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from convlens import atomic
+from convlens.engine import layout
+from convlens.engine.train_step import TrainStep
 from convlens.errors import ConvlensError
 from convlens.jigsaw.evaluation.inference import predict_log_probs
 from convlens.jigsaw.networks.model import build_model
@@ -26,7 +26,9 @@ from convlens.jigsaw.run_records import TrainResult
 from convlens.jigsaw.training.config import TrainConfig, check_images, config_dict
 from convlens.jigsaw.training.epoch_data import epoch_loader
 from convlens.jigsaw.training.run_folder import RunState, run_folder, schedule
-from convlens.runtime import LOW_PRECISIONS, Runtime, autocast, check_precision, resolve_precision
+from convlens.progress import progress_bar
+from convlens.runtime import Runtime, check_precision
+from convlens.seeding import seeded
 
 
 def train(
@@ -55,6 +57,13 @@ def train(
     run's own (`cfg.precision`). `source` names the images in error messages."""
     cfg, run_dir = cfg or TrainConfig(), Path(run_dir)
     _check(train_images, run_dir, cfg, runtime, source)
+    with seeded(cfg.seed, runtime.device):  # the caller's random state is left as it was
+        return _train(
+            train_images, train_orders, run_dir, cfg, resume, runtime, groups, epoch_probe
+        )
+
+
+def _train(train_images, train_orders, run_dir: Path, cfg, resume, runtime, groups, epoch_probe):
     # Weights decaying towards zero late in training turn into denormal floats, which the CPU
     # handles slowly (one VGG-BN trial went from 0.43 s to 1.7 s per step); flush them to zero.
     torch.set_flush_denormal(True)
@@ -63,20 +72,18 @@ def train(
     fit, val_rows, val_shuffled, val_classes = _held_out(train_images, train_orders, cfg, groups)
     train_originals = torch.from_numpy(fit)
 
-    torch.manual_seed(cfg.seed)
-    model, channels_last = train_layout(build_model(cfg.model), cfg, device)
+    model = build_model(cfg.model)
     steps_per_epoch = math.ceil(len(fit) * cfg.shuffles / cfg.batch_size)  # global batches
-    optimizer, scheduler = _optimiser(model, cfg, steps_per_epoch)
-    average = _moving_average(model, cfg, steps_per_epoch)
+    step = training_step(model, cfg, device, steps_per_epoch)
+    average = step.average
     judged = average.module if average is not None else model  # validated, kept in best.pt
     run = RunState(run_dir, cfg, digest, rank0, val_rows, len(train_images))
 
     with run_folder(run_dir, rank0):
         if rank0:
             atomic.remove_leftovers(run_dir)  # temporary files of a run killed while saving
-        run.start(model, optimizer, scheduler, resume, average)
-        net = distributed.wrap(model) if distributed else model
-        scaler = torch.amp.GradScaler(device.type, enabled=cfg.precision == "fp16")
+        run.start(model, step.optimizer, step.scheduler, resume, average)
+        step.net = distributed.wrap(model) if distributed else model
         if rank0:
             atomic.write_json(run_dir / "config.json", config_dict(cfg))
         epoch = run.start_epoch
@@ -84,13 +91,14 @@ def train(
             started = time.perf_counter()
             # Randomness per epoch comes from (seed, epoch): a resumed run replays it exactly.
             rng = np.random.default_rng([cfg.seed, epoch])
+            # within train's fork of the global state
             torch.manual_seed(int(rng.integers(2**62)) + (distributed.rank if distributed else 0))
             loader = epoch_loader(train_originals, cfg, rng, device, distributed)
-            step = _Step(net, optimizer, scheduler, scaler, cfg, device, channels_last, average)
             label = f"epoch {epoch + 1}/{run.planned}"
             # the bar is closed (and cleared) before an error line is printed
-            with tqdm(loader, desc=label, disable=not runtime.progress, leave=False) as bar:
-                stats = step.epoch(bar, distributed, functools.partial(run.diverged, epoch))
+            with progress_bar(loader, label, runtime.progress) as bar:
+                diverged = functools.partial(run.diverged, epoch)
+                stats, warmup = _epoch(step, bar, distributed, diverged)
             if not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
                 run.diverged(epoch, float("nan"))
             lp = predict_log_probs(
@@ -98,21 +106,38 @@ def train(
             )
             record = _epoch_record(epoch, stats, lp, val_classes, started)
             if epoch == 0 and cfg.minutes and not run.plan_fixed:
-                steady = record["seconds"] - step.warmup_seconds
-                scheduler = step.scheduler = _planned(
-                    run, steady, distributed, optimizer, steps_per_epoch
-                )
+                steady = record["seconds"] - warmup
+                step.scheduler = _planned(run, steady, distributed, step.optimizer, steps_per_epoch)
             if epoch_probe is not None and rank0:
                 record.update(epoch_probe(judged))  # after timing: the curve is not training time
-            run.finish_epoch(epoch, record, model, average, optimizer, scheduler, runtime.progress)
+            run.finish_epoch(
+                epoch, record, model, average, step.optimizer, step.scheduler, runtime.progress
+            )
             epoch += 1
     return run.result()
 
 
-def _optimiser(model, cfg: TrainConfig, steps_per_epoch: int):
-    """AdamW and its schedule over all of cfg.epochs (a budget re-plans it after epoch 1)."""
+def training_step(model, cfg: TrainConfig, device, steps_per_epoch: int) -> TrainStep:
+    """The run's one optimisation step (convlens.engine.train_step), with `model` placed on
+    `device` in training's layout: AdamW, its one-cycle schedule over all of cfg.epochs (a
+    budget re-plans it after epoch 1), label smoothing, loss scaling for fp16 and the moving
+    average of the weights. Training and the speed measurement its plan comes from
+    (convlens.jigsaw.training.speed) both build their step here."""
+    last = layout.channels_last(device, cfg.precision, "train")
+    model.to(device)
+    if last:
+        model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    return optimizer, schedule(optimizer, cfg, cfg.epochs * steps_per_epoch)
+    return TrainStep(
+        model,
+        optimizer,
+        device=device,
+        precision=cfg.precision,
+        channels_last=last,
+        label_smoothing=cfg.label_smoothing,
+        scheduler=schedule(optimizer, cfg, cfg.epochs * steps_per_epoch),
+        average=_moving_average(model, cfg, steps_per_epoch),
+    )
 
 
 def _check(images, run_dir: Path, cfg: TrainConfig, runtime: Runtime, source: str) -> None:
@@ -157,21 +182,6 @@ def _epoch_record(epoch: int, stats, val_log_probs, val_classes, started: float)
     }
 
 
-def train_layout(model, cfg: TrainConfig, device) -> tuple[torch.nn.Module, bool]:
-    """The model on `device` in the memory layout training uses, and whether it is
-    channels_last: that pays off with bf16 anywhere, and with fp32 on a CPU too, since oneDNN's
-    convolutions skip a reorder per layer (benchmarks/bench_precision.py: a training step of
-    EdgeNet 1.4x, VGG-11-BN 1.2x the speed of the contiguous layout on an AVX-512 Xeon, the
-    CFN's the same)."""
-    model = model.to(device)
-    channels_last = (
-        resolve_precision(device, cfg.precision) in LOW_PRECISIONS or device.type == "cpu"
-    )
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    return model, channels_last
-
-
 def _moving_average(model, cfg: TrainConfig, steps_per_epoch: int):
     """An exponential moving average of the weights (and batch-norm statistics) over about
     cfg.ema_epochs epochs, or None. Validation moves by several points from one epoch to the
@@ -184,49 +194,31 @@ def _moving_average(model, cfg: TrainConfig, steps_per_epoch: int):
     return torch.optim.swa_utils.AveragedModel(model, multi_avg_fn=multi_avg_fn, use_buffers=True)
 
 
-class _Step:
-    """One optimisation step at a time: forward (autocast), loss, backward, update."""
+def _epoch(step: TrainStep, bar, distributed, on_diverged) -> tuple[torch.Tensor, float]:
+    """([loss sum, correct, seen] over the epoch, summed over ranks; the seconds its first batch
+    took beyond the mean of the others). A loss that is not finite on any rank calls
+    `on_diverged(value)` on every rank, before the update."""
 
-    def __init__(self, net, optimizer, scheduler, scaler, cfg, device, channels_last, average):
-        self.net, self.optimizer, self.scheduler, self.scaler = net, optimizer, scheduler, scaler
-        self.cfg, self.device, self.channels_last = cfg, device, channels_last
-        self.average = average  # a moving average of the weights (or None), updated every step
-        self.warmup_seconds = 0.0  # set by epoch(): what its first batch took beyond the others
+    def check(value: float) -> None:
+        bad = not math.isfinite(value)
+        if distributed:  # every rank must stop together, or the others wait forever
+            bad = bool(distributed.all_reduce_sum(torch.tensor([float(bad)])).item())
+        if bad:
+            on_diverged(value)
 
-    def epoch(self, bar, distributed, on_diverged) -> torch.Tensor:
-        """[loss sum, correct, seen] over the epoch (summed over ranks); a loss that is not
-        finite on any rank calls `on_diverged(value)` on every rank, before the update."""
-        self.net.train()
-        seen, correct, loss_sum = 0, 0, 0.0
-        started, first_done, batches = _batch_clock(), None, 0
-        for x, y in bar:
-            x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
-            if self.channels_last:
-                x = x.contiguous(memory_format=torch.channels_last)
-            with autocast(self.device, self.cfg.precision):
-                logits = self.net(x)
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=self.cfg.label_smoothing)
-            value = loss.item()
-            bad = not math.isfinite(value)
-            if distributed:  # every rank must stop together, or the others wait forever
-                bad = bool(distributed.all_reduce_sum(torch.tensor([float(bad)])).item())
-            if bad:
-                on_diverged(value)
-            self.optimizer.zero_grad(set_to_none=True)
-            self.scaler.scale(loss).backward()  # fp16 on CUDA needs loss scaling; else a no-op
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            self.scheduler.step()
-            if self.average is not None:
-                self.average.update_parameters(self.net)
-            seen += len(y)
-            correct += int((logits.argmax(1) == y).sum())
-            loss_sum += value * len(y)
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
-            batches += 1
-            first_done = first_done or _batch_clock()
-        if batches > 1:  # the first batch's time beyond the mean of the others
-            rest = (_batch_clock() - first_done) / (batches - 1)
-            self.warmup_seconds = max(0.0, first_done - started - rest)
-        stats = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
-        return distributed.all_reduce_sum(stats) if distributed else stats
+    step.net.train()
+    seen, correct, loss_sum = 0, 0, 0.0
+    started, first_done, batches, warmup = _batch_clock(), None, 0, 0.0
+    for x, y in bar:
+        value, logits = step(x, y, check)
+        seen += len(y)
+        correct += int((logits.argmax(1).cpu() == y).sum())
+        loss_sum += value * len(y)
+        bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}")
+        batches += 1
+        first_done = first_done or _batch_clock()
+    if batches > 1:
+        rest = (_batch_clock() - first_done) / (batches - 1)
+        warmup = max(0.0, first_done - started - rest)
+    stats = torch.tensor([loss_sum, correct, seen], dtype=torch.float64)
+    return (distributed.all_reduce_sum(stats) if distributed else stats), warmup

@@ -7,7 +7,7 @@ training uses on a CPU), bf16 autocast with channels_last, in the same run, and 
 import torch
 from common import best_of, cpu_kind, header
 
-from convlens.jigsaw.networks.model import build_model
+from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.training.recipes import NETWORKS, recipe
 from convlens.runtime import autocast, resolve_precision
 

@@ -14,8 +14,8 @@ from convlens.errors import ConvlensError
 from convlens.jigsaw import deshuffle, load_npz, orders_to_classes
 from convlens.jigsaw.evaluation.inference import predict_log_probs
 from convlens.jigsaw.evaluation.scoring import accuracy, restore, tta_log_probs
+from convlens.jigsaw.networks.catalogue import build_model, shuffle_invariant
 from convlens.jigsaw.networks.configs import model_config
-from convlens.jigsaw.networks.model import build_model, shuffle_invariant
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
 from convlens.jigsaw.puzzle.seam_solver import seam_costs
 from convlens.jigsaw.training import train as train_module

@@ -15,8 +15,8 @@ from convlens.demo.jigsaw_data import make_jigsaw_arrays
 from convlens.demo.photos import bundled_photographs
 from convlens.engine.train_step import TrainStep
 from convlens.jigsaw.networks.border_head import BorderHead
+from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.networks.configs import model_config
-from convlens.jigsaw.networks.model import build_model
 from convlens.jigsaw.networks.pairs import order_logits, slot_logits
 from convlens.jigsaw.networks.seam_head import SeamHead
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse

@@ -7,8 +7,8 @@ from PIL import Image
 
 from convlens.data.images import file_item
 from convlens.jigsaw.evaluation.inference import predict_log_probs
+from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.networks.configs import model_config
-from convlens.jigsaw.networks.model import build_model
 from convlens.models import vgg11
 from convlens.predict import predict_logits
 from convlens.probe.features import extract_features

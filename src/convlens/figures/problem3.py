@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from convlens import plotting
+from convlens.jigsaw.networks.catalogue import EXAM_BAR
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.run_records import Evaluation, minutes
-from convlens.jigsaw.training.recipes import EXAM_BAR
 from convlens.probe.probe_records import Probe
 from convlens.problem3.deshuffle import Restored
 from convlens.problem3.study_records import Study

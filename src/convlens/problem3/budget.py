@@ -20,15 +20,15 @@ from pathlib import Path
 import numpy as np
 
 from convlens import record
+from convlens.jigsaw.networks.catalogue import NETWORKS
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.speed import epoch_seconds
 from convlens.runtime import Runtime
 
 # Epochs each recipe needs to clear its bar on unseen photographs in fp32 (docs/experiments.md:
-# the curves of test accuracy against epochs and minutes that chose them). A network that
-# reaches perfect validation for `patience` epochs stops and hands the rest on; stopping at the
-# first perfect epoch cost EdgeNet 0.05 on unseen photographs, so patience stays 3.
-NEEDED_EPOCHS = {"edgenet": 4, "vgg11_bn": 30, "cfn": 30}
+# the curves of test accuracy against epochs and minutes that chose them), from each network's
+# entry in convlens.jigsaw.networks.catalogue.
+NEEDED_EPOCHS = {name: spec.needed_epochs for name, spec in NETWORKS.items()}
 
 
 @dataclass(frozen=True)

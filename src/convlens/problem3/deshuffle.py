@@ -22,7 +22,7 @@ from convlens.jigsaw.evaluation.scoring import (
     restore,
     score_all,
 )
-from convlens.jigsaw.networks.model import shuffle_invariant
+from convlens.jigsaw.networks.catalogue import shuffle_invariant, spec_of
 from convlens.jigsaw.puzzle.data import NpzData
 from convlens.jigsaw.puzzle.splits import labelled_digest, validation_split
 from convlens.jigsaw.puzzle.tiles import deshuffle
@@ -32,8 +32,6 @@ from convlens.jigsaw.training.config import TrainConfig, check_images
 from convlens.jigsaw.training.train import train
 from convlens.record import key
 from convlens.runtime import Runtime
-
-_INVARIANT_NAMES = {"edgenet": "EdgeNet", "cfn": "the CFN"}
 
 
 def _known_groups(data: NpzData) -> np.ndarray | None:
@@ -168,7 +166,7 @@ def evaluate_model(
         combination_fitted_on=combination.fitted_on,
         methods=methods,
         highest_on_test=max(methods, key=lambda m: methods[m].image_accuracy),
-        tta=f"equals the network for {_INVARIANT_NAMES[cfg.model.arch]} (shuffle-invariant scores)"
+        tta=f"equals the network for {spec_of(cfg.model).display} (shuffle-invariant scores)"
         if tta and tta_equivalent
         else ("computed" if tta else "skipped"),
         misplaced=misplaced(scores.log_probs["network"], orders),

@@ -9,8 +9,8 @@ from pathlib import Path
 from torch import nn
 
 from convlens.errors import ConvlensError
+from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.networks.configs import ModelConfig
-from convlens.jigsaw.networks.model import build_model
 from convlens.jigsaw.puzzle.data import NpzData
 from convlens.jigsaw.training.checkpoint import load_run
 from convlens.jigsaw.training.config import check_images

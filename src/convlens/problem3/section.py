@@ -14,7 +14,7 @@ from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
 from convlens.errors import ConvlensError
 from convlens.fingerprint import fingerprint
-from convlens.jigsaw.networks.model import shuffle_invariant
+from convlens.jigsaw.networks.catalogue import NETWORKS, shuffle_invariant
 from convlens.jigsaw.puzzle.data import NpzData, load_npz
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.training.recipes import recipe
@@ -58,7 +58,7 @@ SIZES = {
     "full": Sizes((4000, 400), (30, 10), None, None),
     "quick": Sizes((300, 96), (8, 4), (300, 96), 1),
 }
-DEMO_NEEDED = {"edgenet": 2, "vgg11_bn": 30, "cfn": 20}
+DEMO_NEEDED = {name: spec.demo_epochs for name, spec in NETWORKS.items()}
 # The demo's probe whose classes are shapes: every network trained again, on puzzles cut from
 # handwritten digits, for this part of the photo networks' budget.
 SHAPES_SHARE = 0.08

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter
 
 from convlens.figures.problem3 import draw_study
+from convlens.jigsaw.networks.catalogue import EXAM_BAR
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
-from convlens.jigsaw.training.recipes import EXAM_BAR
 from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
 from convlens.probe.probe_records import RAW, Probe
 from convlens.problem3 import section

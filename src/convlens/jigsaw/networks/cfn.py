@@ -29,6 +29,21 @@ from convlens.jigsaw.puzzle.tiles import to_tiles
 from convlens.models.vgg import CONFIGS, make_features
 
 
+def build_cfn(config) -> CFN:
+    """The network its settings (convlens.jigsaw.networks.configs) describe."""
+    return CFN(
+        width=config.width,
+        hidden=config.hidden,
+        dropout=config.dropout,
+        gap=config.gap,
+        tile_norm=config.tile_norm,
+        tile_gray=config.tile_gray,
+        head=config.head,
+        tile_grid=config.tile_grid,
+        slots=config.slots,
+    )
+
+
 class CFN(nn.Module):
     def __init__(
         self,

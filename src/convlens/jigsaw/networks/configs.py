@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import ClassVar
 
 from convlens.errors import ConvlensError
 
-ARCHS = ("edgenet", "vgg11_bn", "cfn", "vgg13_bn", "vgg16_bn", "vgg11")
 # vgg: "orders" is one fully connected 24-way head; "seams" compares the final 2x2 grid's cells
 # pairwise (convlens.jigsaw.networks.seam_head); cfn "borders": each seam from the two tiles'
 # facing sides (convlens.jigsaw.networks.border_head)
@@ -22,6 +22,8 @@ Check = tuple[bool, str, object]  # (holds, what must hold, the value found)
 @dataclass
 class ModelConfig:
     """What every de-shuffling network has."""
+
+    archs: ClassVar[tuple[str, ...]] = ()  # the architectures these settings describe
 
     arch: str = "edgenet"
     width: float = 0.5  # channel multiplier: 0.5 trains about 2-4x faster on a CPU
@@ -36,6 +38,7 @@ class ModelConfig:
 
 @dataclass
 class EdgeNetConfig(ModelConfig):
+    archs: ClassVar[tuple[str, ...]] = ("edgenet",)
     border: int = 8  # pixels on each side of a seam that the trunk sees
 
     def checks(self) -> list[Check]:
@@ -62,6 +65,7 @@ def _head_checks(config) -> list[Check]:
 
 @dataclass
 class VGGConfig(ModelConfig):
+    archs: ClassVar[tuple[str, ...]] = ("vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg11")
     arch: str = "vgg11_bn"
     # The side the network first resizes its input to (area average); 0 keeps input_size.
     # A 96 px puzzle at 64 px costs 2.25x less and VGG's five pools end on a 2x2 grid, one
@@ -96,6 +100,7 @@ class VGGConfig(ModelConfig):
 
 @dataclass
 class CFNConfig(ModelConfig):
+    archs: ClassVar[tuple[str, ...]] = ("cfn",)
     arch: str = "cfn"
     # the defences against shortcuts (convlens.jigsaw.networks.cfn), each measurable on and off
     gap: int = 4
@@ -124,10 +129,16 @@ class CFNConfig(ModelConfig):
         ]
 
 
+# Each network family's settings class; the first architecture of each is the family's name.
+FAMILIES = (EdgeNetConfig, VGGConfig, CFNConfig)
+ARCHS = tuple(c.archs[0] for c in FAMILIES) + tuple(a for c in FAMILIES for a in c.archs[1:])
+
+
 def config_class(arch: str) -> type[ModelConfig]:
-    if arch not in ARCHS:
-        raise ConvlensError(f"unknown architecture {arch!r}; expected one of {ARCHS}")
-    return {"edgenet": EdgeNetConfig, "cfn": CFNConfig}.get(arch, VGGConfig)
+    for family in FAMILIES:
+        if arch in family.archs:
+            return family
+    raise ConvlensError(f"unknown architecture {arch!r}; expected one of {ARCHS}")
 
 
 def settings_of(arch: str) -> set[str]:
@@ -137,7 +148,7 @@ def settings_of(arch: str) -> set[str]:
 
 def owners(name: str) -> list[str]:
     """The networks (by family: edgenet, vgg11_bn, cfn) that have setting `name`."""
-    return [a for a in ("edgenet", "vgg11_bn", "cfn") if name in settings_of(a)]
+    return [c.archs[0] for c in FAMILIES if name in settings_of(c.archs[0])]
 
 
 def model_config(arch: str = "edgenet", **settings) -> ModelConfig:

@@ -24,6 +24,13 @@ def _block(cin: int, cout: int) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
 
 
+def build_edgenet(config) -> EdgeNet:
+    """The network its settings (convlens.jigsaw.networks.configs) describe."""
+    return EdgeNet(
+        width=config.width, border=config.border, hidden=config.hidden, dropout=config.dropout
+    )
+
+
 class EdgeNet(nn.Module):
     def __init__(
         self,

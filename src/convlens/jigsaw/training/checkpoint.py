@@ -9,7 +9,7 @@ from pathlib import Path
 
 from convlens import atomic
 from convlens.errors import ConvlensError
-from convlens.jigsaw.networks.model import build_model
+from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.training.config import TrainConfig, config_dict, config_from_dict
 from convlens.models.weights import check_compatible
 from convlens.safe_load import check_finite, load_tensors_file

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from convlens.jigsaw.evaluation.inference import predict_log_probs
-from convlens.jigsaw.networks.model import build_model
+from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.training.config import TrainConfig
 from convlens.jigsaw.training.epoch_data import EpochBatches, epoch_plan
 from convlens.jigsaw.training.train import training_step

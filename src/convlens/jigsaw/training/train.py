@@ -19,7 +19,7 @@ from convlens.engine import layout
 from convlens.engine.train_step import TrainStep
 from convlens.errors import ConvlensError
 from convlens.jigsaw.evaluation.inference import predict_log_probs
-from convlens.jigsaw.networks.model import build_model
+from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.puzzle.splits import fixed_shuffles, labelled_digest, validation_split
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.run_records import TrainResult

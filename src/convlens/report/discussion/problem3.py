@@ -4,8 +4,8 @@ every sentence about a network's features reads that network's one `gain` verdic
 
 from __future__ import annotations
 
+from convlens.jigsaw.networks.catalogue import EXAM_BAR
 from convlens.jigsaw.run_records import Evaluation, minutes
-from convlens.jigsaw.training.recipes import EXAM_BAR
 from convlens.probe.bootstrap import LEVEL
 from convlens.probe.probe_records import RANDOM, SECOND_TWIN, Difference, Probe, beyond_noise
 from convlens.problem3.study_records import NetworkResult

@@ -14,6 +14,7 @@ import time
 import torch
 from common import PROBLEM2, cpu_kind, header
 
+from convlens.data.problem2 import load_problem2
 from convlens.demo.digits import train_digits_classifier
 from convlens.explain.gradient_pair import saliency_and_guided
 from convlens.explain.quality import explanation_quality
@@ -39,7 +40,10 @@ def main() -> None:
     header(f"explanation checks on VGG16, the exam's test images; {cpu_kind()}")
     model = vgg16().eval()
     setup = imagenet_setup(
-        model, PROBLEM2 if PROBLEM2.is_dir() else None, 0, sizes("imagenet", quick=False)
+        model,
+        load_problem2(PROBLEM2) if PROBLEM2.is_dir() else None,
+        0,
+        sizes("imagenet", quick=False),
     )
     x = setup.images
     with torch.no_grad():

@@ -136,13 +136,18 @@ def main(argv: list[str]) -> None:
         torch.save(vgg16().state_dict(), path)
         ctx = ReportContext(out=Path(tmp) / "report", problem2=folder, quick=args.quick)
         ctx.figures.mkdir(parents=True)
-        r, total = timed(lambda: problem2.compute(ctx, "bench"))
+        loaded = problem2.SECTION.check(ctx)
+        plan = problem2.SECTION.estimate(loaded, "bench")
+        r, total = timed(lambda: problem2.SECTION.compute(loaded, plan))
         print(f"\n{'step':32s} seconds")
         for name, s in r.seconds.items():
             print(f"{name:32s} {s:7.1f}")
         print(f"{'whole section':32s} {total:7.1f}   (target 300)")
         setup = imagenet_setup(
-            load_weights(vgg16(init_weights=False), path), folder, 0, sizes("imagenet", args.quick)
+            load_weights(vgg16(init_weights=False), path),
+            loaded.problem2,
+            0,
+            sizes("imagenet", args.quick),
         )
         cv = setup.class_viz["steps"]
         rate, floor = class_viz_floor(setup.model, cv, 2 * len(setup.classes))

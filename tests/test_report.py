@@ -240,7 +240,8 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     monkeypatch.setattr(section, "vgg16", tiny)
     ctx = ReportContext(out=tmp_path, quick=True, problem2=problem2_dir, weights=str(weights))
     ctx.figures.mkdir(parents=True)
-    record = problem2.compute(ctx, "key")
+    loaded = problem2.SECTION.check(ctx)
+    record = problem2.SECTION.compute(loaded, problem2.SECTION.estimate(loaded, "key"))
     results = to_json(record)
     assert results["mode"] == "imagenet"
     assert results["validation"]["n"] == 95 and len(results["top5"]) == 5
@@ -262,7 +263,7 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     from convlens.problem2.setup import imagenet_setup, sizes
 
     setup = imagenet_setup(
-        load_weights(tiny(False), weights).eval(), problem2_dir, 0, sizes("imagenet", quick=True)
+        load_weights(tiny(False), weights).eval(), p2, 0, sizes("imagenet", quick=True)
     )
     alone = to_json(top5(setup.model, setup.images, setup.files, setup.names).rows)
     for ours, ref in zip(results["top5"], alone, strict=True):

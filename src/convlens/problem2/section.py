@@ -1,13 +1,14 @@
 """What the report runs for Problem 2 (the report's own file only renders): VGG16 on ImageNet
 when its weights are present, else the demo (a VGG-style classifier trained on real handwritten
-digits); its inputs checked before the first step, its estimate for the report's plan, and the
-computation (convlens.problem2: one setup, one step sequence)."""
+digits); its inputs read and checked once before the first step, its estimate for the report's
+plan, and the computation (convlens.problem2: one setup, one step sequence)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from convlens.data.problem2 import load_problem2
+from convlens.data.problem2 import Problem2, load_problem2
 from convlens.errors import ConvlensError
 from convlens.fingerprint import fingerprint
 from convlens.models import vgg16
@@ -16,16 +17,17 @@ from convlens.problem2.answers import Problem2Results
 from convlens.problem2.estimate import demo_estimate, pass_seconds, problem2_seconds
 from convlens.problem2.run import run_problem2
 from convlens.problem2.setup import demo_setup, imagenet_setup, sizes
+from convlens.sections import Plan, ReportContext
 
 
-def _weights_path(ctx) -> tuple[Path | None, str]:
+def _weights_path(ctx: ReportContext) -> tuple[Path | None, str]:
     try:
         return resolve_checkpoint(ctx.weights or "vgg16", download=False), ""
     except ConvlensError as exc:
         return None, str(exc)
 
 
-def settings(ctx) -> dict:
+def settings(ctx: ReportContext) -> dict:
     path, _ = _weights_path(ctx)
     return {
         "weights": str(path) if path else None,
@@ -38,45 +40,45 @@ def settings(ctx) -> dict:
 RESULTS = Problem2Results  # what compute returns and the cache reads back
 
 
-def compute(ctx, key: str, draw=None) -> Problem2Results:
-    """The section's record; `draw` (the report's convlens.figures.problem2.draw_problem2)
-    draws its figures from the setup's images and names them in the record."""
-    path, missing = _weights_path(ctx)
-    if path is None:
-        ctx.step("problem2: training the digits demo classifier (no VGG16 weights found)")
-        setup = demo_setup(ctx.problem2, ctx.seed, sizes("demo", ctx.quick), missing)
-    else:
-        model = load_weights(vgg16(init_weights=False), path).eval()
-        setup = imagenet_setup(model, ctx.problem2, ctx.seed, sizes("imagenet", ctx.quick))
-        setup.info["weights"] = str(path)
-    results = run_problem2(setup, seed=ctx.seed, step=ctx.step, csv=ctx.out / "predictions.csv")
-    if draw is None:
-        return results
-    return draw(results, setup.images, setup.display, setup.names, ctx.figures, setup.prefix)
+@dataclass(frozen=True)
+class Loaded:
+    """Problem 2's inputs, read and checked once: the exam's folder (or None), and the VGG16
+    weights' file (None, with the reason, where there are none: the demo runs)."""
+
+    ctx: ReportContext
+    problem2: Problem2 | None
+    weights: Path | None
+    missing: str
 
 
-def check(ctx) -> None:
+def check(ctx: ReportContext) -> Loaded:
     """Open and check the section's inputs before the report's first step."""
-    if ctx.problem2:
-        p2 = load_problem2(ctx.problem2)
-        if not p2.test:
-            raise ConvlensError(f"{ctx.problem2}: test_images/ holds no images")
+    p2 = load_problem2(ctx.problem2) if ctx.problem2 else None
+    if p2 is not None and not p2.test:
+        raise ConvlensError(f"{ctx.problem2}: test_images/ holds no images")
+    path, missing = _weights_path(ctx)
+    return Loaded(ctx, p2, path, missing)
 
 
-def estimate(ctx, key: str) -> dict[str, float]:
+def estimate(loaded: Loaded, key: str) -> Plan:
     """Seconds each step is expected to take on this machine, from timed passes of the section's
-    own architecture (random weights: the time does not depend on them) and each step's passes."""
-    path, _ = _weights_path(ctx)
-    if path is not None:
-        model = vgg16().eval()
-        setup = imagenet_setup(model, ctx.problem2, ctx.seed, sizes("imagenet", ctx.quick))
-        shape = tuple(setup.images.shape[1:])
-        forward, backward = pass_seconds(model, shape, batch=2)
-        viz = setup.runtime.resolved_precision  # the class models' passes
-        viz_backward = None
-        if viz != "fp32":
-            viz_backward = pass_seconds(model, shape, batch=2, precision=viz)[1]
-        return problem2_seconds(
+    own architecture (random weights: the time does not depend on them) and each step's passes.
+    The quick report, a smoke test, measures nothing."""
+    ctx = loaded.ctx
+    if ctx.quick:
+        return Plan()
+    if loaded.weights is None:
+        return Plan(demo_estimate(sizes("demo", ctx.quick)))
+    model = vgg16().eval()
+    setup = imagenet_setup(model, loaded.problem2, ctx.seed, sizes("imagenet", ctx.quick))
+    shape = tuple(setup.images.shape[1:])
+    forward, backward = pass_seconds(model, shape, batch=2)
+    viz = setup.runtime.resolved_precision  # the class models' passes
+    viz_backward = None
+    if viz != "fp32":
+        viz_backward = pass_seconds(model, shape, batch=2, precision=viz)[1]
+    return Plan(
+        problem2_seconds(
             forward,
             backward,
             n_validation=len(setup.validation or []),
@@ -88,4 +90,21 @@ def estimate(ctx, key: str) -> dict[str, float]:
             class_viz_steps=setup.class_viz["steps"],
             class_viz_backward=viz_backward,
         )
-    return demo_estimate(sizes("demo", ctx.quick))
+    )
+
+
+def compute(loaded: Loaded, plan: Plan, draw=None) -> Problem2Results:
+    """The section's record; `draw` (the report's convlens.figures.problem2.draw_problem2)
+    draws its figures from the setup's images and names them in the record."""
+    ctx = loaded.ctx
+    if loaded.weights is None:
+        ctx.step("problem2: training the digits demo classifier (no VGG16 weights found)")
+        setup = demo_setup(loaded.problem2, ctx.seed, sizes("demo", ctx.quick), loaded.missing)
+    else:
+        model = load_weights(vgg16(init_weights=False), loaded.weights).eval()
+        setup = imagenet_setup(model, loaded.problem2, ctx.seed, sizes("imagenet", ctx.quick))
+        setup.info["weights"] = str(loaded.weights)
+    results = run_problem2(setup, seed=ctx.seed, step=ctx.step, csv=ctx.out / "predictions.csv")
+    if draw is None:
+        return results
+    return draw(results, setup.images, setup.display, setup.names, ctx.figures, setup.prefix)

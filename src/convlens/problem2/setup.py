@@ -16,7 +16,7 @@ from torch import nn
 
 from convlens.data import denormalize, imagenet_classes, read_image
 from convlens.data.images import ImageItem
-from convlens.data.problem2 import Problem2, load_problem2
+from convlens.data.problem2 import Problem2
 from convlens.data.transforms import normalized_bounds, preprocess
 from convlens.problem2.answers import DigitsMetrics, Problem2Found
 from convlens.runtime import Runtime
@@ -84,12 +84,9 @@ class Problem2Setup:
     runtime: Runtime = field(default_factory=lambda: Runtime(progress=True))
 
 
-def _problem2(path: Path | None) -> Problem2 | None:
-    return load_problem2(path) if path else None
-
-
-def imagenet_setup(model: nn.Module, problem2: Path | None, seed: int, size: Sizes):
-    p2 = _problem2(problem2)
+def imagenet_setup(model: nn.Module, p2: Problem2 | None, seed: int, size: Sizes):
+    """VGG16's steps on the exam's test and validation images (`p2`, already read), or on
+    five bundled photographs."""
     if p2 is not None:
         items, where = p2.test, "the exam's five test images"
     else:
@@ -146,7 +143,9 @@ def demo_class_viz(steps: int) -> dict:
     }
 
 
-def demo_setup(problem2: Path | None, seed: int, size: Sizes, missing: str) -> Problem2Setup:
+def demo_setup(p2: Problem2 | None, seed: int, size: Sizes, missing: str) -> Problem2Setup:
+    """The digits classifier's steps; `p2` (the exam's folder, already read, or None) is only
+    counted for the report's note."""
     from convlens.demo.digits import to_display, train_digits_classifier
     from convlens.models import vgg16
 
@@ -162,7 +161,6 @@ def demo_setup(problem2: Path | None, seed: int, size: Sizes, missing: str) -> P
         "digits": DigitsMetrics(**metrics),
         "vgg16_parameters": sum(p.numel() for p in vgg16(init_weights=False).parameters()),
     }
-    p2 = _problem2(problem2)
     if p2 is not None:
         info["problem2_found"] = Problem2Found(len(p2.validation), len(p2.test))
     return Problem2Setup(

@@ -6,6 +6,7 @@ photographs."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,14 +19,15 @@ from convlens.jigsaw.networks.catalogue import NETWORKS, shuffle_invariant
 from convlens.jigsaw.puzzle.data import NpzData, load_npz
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.training.recipes import recipe
-from convlens.problem3.budget import budget_dict, plan_budget, read_budget
+from convlens.problem3.budget import TrainingBudget, budget_dict, plan_budget, read_budget
 from convlens.problem3.deshuffle import labelled_train
 from convlens.problem3.study import run_study
 from convlens.problem3.study_records import Problem3Results, Study
 from convlens.runtime import Runtime
+from convlens.sections import Plan, ReportContext
 
 
-def settings(ctx) -> dict:
+def settings(ctx: ReportContext) -> dict:
     return {
         "minutes": ctx.minutes,
         "problem3": str(ctx.problem3),
@@ -69,7 +71,7 @@ def sizes(quick: bool) -> Sizes:
     return SIZES["quick" if quick else "full"]
 
 
-def _recipes(ctx, side: int = 96) -> dict:
+def _recipes(ctx: ReportContext, side: int = 96) -> dict:
     """Each network's recipe for images of `side` pixels, with the report's seed (and the
     quick report's epochs)."""
     epochs = sizes(ctx.quick).epochs
@@ -77,7 +79,7 @@ def _recipes(ctx, side: int = 96) -> dict:
     return {name: recipe(name, side, seed=ctx.seed, **extra) for name in ctx.networks}
 
 
-def _demo_data(ctx) -> tuple[NpzData, NpzData]:
+def _demo_data(ctx: ReportContext) -> tuple[NpzData, NpzData]:
     folders = (
         [ctx.problem2 / "validation_images", ctx.problem2 / "test_images"]
         if (ctx.problem2 and ctx.problem2.is_dir())
@@ -90,24 +92,41 @@ def _demo_data(ctx) -> tuple[NpzData, NpzData]:
 RESULTS = Problem3Results  # what compute returns and the cache reads back
 
 
-def _inputs(ctx) -> tuple[NpzData, NpzData, str, dict]:
-    """The puzzles, the probe's labelled images, the mode and each network's recipe."""
-    if ctx.problem3:
-        shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
-        normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
-        mode = "exam"
-    else:
-        shuffled, normal = _demo_data(ctx)
-        mode = "demo"
-    side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96
-    return shuffled, normal, mode, _recipes(ctx, side)
+@dataclass
+class Loaded:
+    """Problem 3's inputs, read and checked once: the exam's two files, or the demo's puzzles
+    cut from photographs (made when first needed: a section read from the cache never needs
+    them), and each network's recipe for their image size."""
+
+    ctx: ReportContext
+    exam: tuple[NpzData, NpzData] | None
+
+    @property
+    def mode(self) -> str:
+        return "exam" if self.exam else "demo"
+
+    @functools.cached_property
+    def data(self) -> tuple[NpzData, NpzData]:
+        """(the puzzles, the probe's labelled images)."""
+        return self.exam or _demo_data(self.ctx)
+
+    @functools.cached_property
+    def configs(self) -> dict:
+        shuffled = self.data[0]
+        side = shuffled.train.images.shape[-1] if shuffled.train is not None else 96
+        return _recipes(self.ctx, side)
+
+    @functools.cached_property
+    def digits(self) -> tuple[NpzData, NpzData]:
+        """The demo's digits study's puzzles and probe images."""
+        return digit_study_data(limit=sizes(self.ctx.quick).digits, seed=self.ctx.seed)
 
 
-def check(ctx) -> None:
+def check(ctx: ReportContext) -> Loaded:
     """Open and check the section's inputs before the report's first step: both files read and
     validated, with labelled puzzles to train on, test orders to evaluate and classes to probe."""
     if not ctx.problem3:
-        return
+        return Loaded(ctx, None)
     shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
     normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
     labelled_train(shuffled)
@@ -116,12 +135,24 @@ def check(ctx) -> None:
         raise ConvlensError(f"{shuffled.source}: needs test images 'c' with known orders 'd'")
     if any(p is None or p.labels is None for p in (normal.train, normal.test)):
         raise ConvlensError(f"{normal.source}: the probe needs a, b, c and d (images and classes)")
+    return Loaded(ctx, (shuffled, normal))
 
 
-def _budget(ctx, runs: Path, shuffled: NpzData, configs: dict, needed: dict | None, minutes):
-    """The study's shared budget, measured once and kept beside its runs, so that an
-    interrupted report resumes every network with the same share (None where the report fixes
-    the epochs, as the quick one does)."""
+@dataclass(frozen=True)
+class Problem3Plan(Plan):
+    """The estimate, and what compute needs from it: where the runs go and the training
+    budgets (None where the report fixes the epochs, as the quick one does)."""
+
+    runs: Path = Path()
+    budget: TrainingBudget | None = None
+    shapes_runs: Path | None = None  # the demo's digits study
+    shapes_budget: TrainingBudget | None = None
+
+
+def _budget(ctx: ReportContext, runs: Path, shuffled: NpzData, configs: dict, needed, minutes):
+    """The study's shared budget: the one kept beside its runs by an earlier, interrupted
+    report (so that every network resumes with the same share), else measured now (None where
+    the report fixes the epochs, as the quick one does)."""
     if sizes(ctx.quick).epochs:
         return None
     path = runs / BUDGET_FILE
@@ -129,13 +160,17 @@ def _budget(ctx, runs: Path, shuffled: NpzData, configs: dict, needed: dict | No
         return read_budget(path)
     images, orders = labelled_train(shuffled)
     originals = deshuffle(images[:256], orders[:256])  # enough for a few measured steps
-    budget = plan_budget(originals, len(images), configs, minutes, needed, _runtime(ctx))
-    runs.mkdir(parents=True, exist_ok=True)
-    atomic.write_json(path, budget_dict(budget))
-    return budget
+    return plan_budget(originals, len(images), configs, minutes, needed, _runtime(ctx))
 
 
-def _runs(ctx, key: str) -> Path:
+def _keep(budget: TrainingBudget | None, runs: Path) -> None:
+    """The budget beside the runs before the first one trains, for a resumed report."""
+    if budget is not None and not (runs / BUDGET_FILE).exists():
+        runs.mkdir(parents=True, exist_ok=True)
+        atomic.write_json(runs / BUDGET_FILE, budget_dict(budget))
+
+
+def _runs(ctx: ReportContext, key: str) -> Path:
     return ctx.out / "runs" / f"jigsaw-{key[:12]}"
 
 
@@ -145,21 +180,25 @@ KNN_SECONDS_PER_PAIR = 4e-6
 CURVE_IMAGES = 600  # the feature curve after every epoch (convlens.probe.curve)
 
 
-def estimate(ctx, key: str) -> dict[str, float]:
+def estimate(loaded: Loaded, key: str) -> Problem3Plan:
     """Seconds each part is expected to take on this machine: each network's share of the
-    training budget (measured, then kept for compute), its evaluation and its probe."""
-    shuffled, normal, mode, configs = _inputs(ctx)
+    training budget (measured, then handed to compute in the plan), its evaluation and its
+    probe."""
+    ctx, (shuffled, normal), configs = loaded.ctx, loaded.data, loaded.configs
     runs = _runs(ctx, key)
-    needed = DEMO_NEEDED if mode == "demo" else None
+    needed = DEMO_NEEDED if loaded.mode == "demo" else None
     budget = _budget(ctx, runs, shuffled, configs, needed, ctx.minutes)
     seconds = _study_seconds(budget, configs, shuffled, normal, tta=True)
-    if mode == "demo":
-        digits, digit_normal, digit_configs, _, shapes = _shapes_inputs(ctx, key, budget)
-        for part, sec in _study_seconds(
-            shapes, digit_configs, digits, digit_normal, tta=False
-        ).items():
-            seconds[f"{part} (digits)"] = sec
-    return seconds
+    if loaded.mode != "demo":
+        return Problem3Plan(seconds, runs, budget)
+    shapes_runs = ctx.out / "runs" / f"jigsaw-{key[:12]}-digits"
+    minutes = None if budget is None else SHAPES_SHARE * budget.total_minutes
+    digits, digit_normal = loaded.digits
+    digit_configs = _recipes(ctx)
+    shapes = _budget(ctx, shapes_runs, digits, digit_configs, DEMO_NEEDED, minutes)
+    for part, sec in _study_seconds(shapes, digit_configs, digits, digit_normal, False).items():
+        seconds[f"{part} (digits)"] = sec
+    return Problem3Plan(seconds, runs, budget, shapes_runs, shapes)
 
 
 def _study_seconds(budget, configs, shuffled: NpzData, normal: NpzData, tta: bool) -> dict:
@@ -183,21 +222,19 @@ def _study_seconds(budget, configs, shuffled: NpzData, normal: NpzData, tta: boo
     return seconds
 
 
-def compute(ctx, key: str, draw=None) -> Problem3Results:
-    """`key` is the section's cache key: one run folder per data and settings, so an
-    interrupted report resumes the training where its last checkpoint stopped, and other data
-    never resume a run trained on something else. `draw(study, folder)` (the report's
-    convlens.figures.problem3.draw_study) names the study's figures in its record."""
-    shuffled, normal, mode, configs = _inputs(ctx)
-    runs = _runs(ctx, key)
-    needed = DEMO_NEEDED if mode == "demo" else None
-    budget = _budget(ctx, runs, shuffled, configs, needed, ctx.minutes)
-    study = _study(ctx, shuffled, normal, configs, runs, budget=budget)
+def compute(loaded: Loaded, plan: Problem3Plan, draw=None) -> Problem3Results:
+    """The study on the plan's budget; its runs in the plan's folder (one per data and
+    settings, so an interrupted report resumes the training where its last checkpoint stopped,
+    and other data never resume a run trained on something else). `draw(study, folder)` (the
+    report's convlens.figures.problem3.draw_study) names the study's figures in its record."""
+    ctx, (shuffled, normal), configs = loaded.ctx, loaded.data, loaded.configs
+    _keep(plan.budget, plan.runs)
+    study = _study(ctx, shuffled, normal, configs, plan.runs, budget=plan.budget)
     study = draw(study, ctx.figures) if draw else study
     main = study.first
-    shapes = _shapes_study(ctx, key, budget) if mode == "demo" else None
+    shapes = _shapes_study(loaded, plan) if loaded.mode == "demo" else None
     return Problem3Results(
-        mode=mode,
+        mode=loaded.mode,
         shuffled_source=shuffled.source,
         normal_source=normal.source,
         n_train=int(len(shuffled.train.images)),
@@ -216,45 +253,36 @@ def compute(ctx, key: str, draw=None) -> Problem3Results:
             for step_, sec in n.seconds.items()
         },
         shapes=shapes,
-        budget=budget,
+        budget=plan.budget,
     )
 
 
-def _shapes_inputs(ctx, key: str, photo_budget):
-    """The digits study's puzzles, probe images, recipes, runs folder and budget (a part of the
-    photo networks' budget)."""
-    shuffled, normal = digit_study_data(limit=sizes(ctx.quick).digits, seed=ctx.seed)
-    configs = _recipes(ctx)
-    runs = ctx.out / "runs" / f"jigsaw-{key[:12]}-digits"
-    minutes = None if photo_budget is None else SHAPES_SHARE * photo_budget.total_minutes
-    budget = _budget(ctx, runs, shuffled, configs, DEMO_NEEDED, minutes)
-    return shuffled, normal, configs, runs, budget
-
-
-def _shapes_study(ctx, key: str, photo_budget) -> Study:
+def _shapes_study(loaded: Loaded, plan: Problem3Plan) -> Study:
     """3c-3d again where the probe's classes are shapes: the same networks trained on digit
     puzzles and probed on the digits (test-time augmentation skipped: only the probe is new)."""
-    shuffled, normal, configs, runs, budget = _shapes_inputs(ctx, key, photo_budget)
+    ctx = loaded.ctx
+    shuffled, normal = loaded.digits
+    _keep(plan.shapes_budget, plan.shapes_runs)
     return _study(
         ctx,
         shuffled,
         normal,
-        configs,
-        runs,
+        _recipes(ctx),
+        plan.shapes_runs,
         step=lambda text: ctx.step(text.replace("problem3:", "problem3 (digits):")),
         tta=False,
-        budget=budget,
+        budget=plan.shapes_budget,
     )
 
 
-def _runtime(ctx) -> Runtime:
+def _runtime(ctx: ReportContext) -> Runtime:
     """Where Problem 3 computes: the report's --device, with progress bars; its probe reads
     features in fp32, and each network trains and scores in its own run's precision."""
     return Runtime.of(ctx.device, progress=True)
 
 
 def _study(
-    ctx,
+    ctx: ReportContext,
     shuffled: NpzData,
     normal: NpzData,
     configs: dict,

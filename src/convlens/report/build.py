@@ -2,69 +2,37 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from convlens import __version__, atomic
 from convlens.errors import ConvlensError
-from convlens.jigsaw.training.recipes import NETWORKS
 from convlens.lock import folder_lock
 from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached, is_cached
 from convlens.report.document import Document
 from convlens.report.results_file import ReportResults, write_results
 from convlens.runtime import cpu_kind
+from convlens.sections import Plan, ReportContext, Section
 
 
-@dataclass
-class ReportContext:
-    out: Path
-    seed: int = 0
-    problem2: Path | None = None
-    problem3: Path | None = None
-    weights: str | None = None
-    device: str = "auto"
-    quick: bool = False  # tiny settings for tests
-    networks: tuple[str, ...] = NETWORKS  # Problem 3's de-shuffling networks, side by side
-    minutes: float | None = None  # Problem 3's training budget, shared (None: measured need)
-
-    def step(self, text: str) -> None:
-        """One line on stderr as each step starts, so a long report never runs in silence."""
-        print(f"report: {text}", file=sys.stderr, flush=True)
-
-    @property
-    def figures(self) -> Path:
-        return self.out / "figures"
-
-    @property
-    def cache(self) -> Path:
-        return self.out / "cache"
-
-
-def sections(ctx: ReportContext) -> list[tuple[str, object, dict]]:
-    """(name, module, settings) for each section; settings form the cache key."""
-    return [
-        ("problem1", problem1, {}),
-        ("problem2", problem2, problem2.settings(ctx)),
-        ("problem3", problem3, problem3.settings(ctx)),
-    ]
+def sections(ctx: ReportContext) -> list[Section]:
+    """The report's sections, in order (convlens.sections.Section: check, estimate, compute)."""
+    return [problem1.SECTION, problem2.SECTION, problem3.SECTION]
 
 
 def build_report(ctx: ReportContext) -> Report:
     """The whole report; one process at a time per output folder (its cache included). Every
     section's inputs are checked first, so a bad one stops the report before any folder is
     made or any step runs."""
-    for _, module, _ in sections(ctx):
-        if hasattr(module, "check"):
-            module.check(ctx)
+    loaded = {section.name: section.check(ctx) for section in sections(ctx)}
     try:
         ctx.out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConvlensError(f"{ctx.out}: cannot create the report folder ({exc.strerror})") from exc
     with folder_lock(ctx.out):
-        return _build(ctx)
+        return _build(ctx, loaded)
 
 
 @dataclass(frozen=True)
@@ -74,31 +42,43 @@ class Report:
     results: ReportResults
 
 
-def _build(ctx: ReportContext) -> Report:
+def _build(ctx: ReportContext, loaded: dict) -> Report:
     ctx.figures.mkdir(parents=True, exist_ok=True)
     for folder in (ctx.out, ctx.figures, ctx.cache):
         atomic.remove_leftovers(folder)  # temporary files of a report killed while writing
     doc = Document("convlens report: FYS-3033 deep learning home exam")
-    sections_done, timings = {}, {}
+    records, timings = {}, {}
     keys = {
-        name: cache_key(section=name, seed=ctx.seed, quick=ctx.quick, **settings)
-        for name, _, settings in sections(ctx)
+        s.name: cache_key(section=s.name, seed=ctx.seed, quick=ctx.quick, **s.settings(ctx))
+        for s in sections(ctx)
     }
-    estimated = _plan(ctx, keys)
-    for name, module, _ in sections(ctx):
+    plans = _plan(ctx, keys, loaded)
+    for section in sections(ctx):
         start = time.perf_counter()
+        name = section.name
         key = keys[name]
         ctx.step(f"{name} ...")
         results = cached(
-            ctx.cache, name, key, lambda m=module, k=key: m.compute(ctx, k), module.RESULTS
+            ctx.cache,
+            name,
+            key,
+            lambda s=section: s.compute(loaded[s.name], plans[s.name]),
+            section.record,
         )
-        module.render(doc, results, ctx)
-        sections_done[name] = results
+        section.render(doc, results, ctx)
+        records[name] = results
         timings[name] = round(time.perf_counter() - start, 2)
+    estimated = None
+    if not ctx.quick:
+        estimated = {
+            f"{name}: {part}": round(sec, 1)
+            for name, plan in plans.items()
+            for part, sec in plan.seconds.items()
+        }
     all_results = ReportResults(
         convlens_version=__version__,
         seed=ctx.seed,
-        **sections_done,
+        **records,
         seconds=timings,
         estimated_seconds=estimated,
     )
@@ -111,17 +91,19 @@ def _build(ctx: ReportContext) -> Report:
     return Report(paths=paths, headings=doc.headings, results=all_results)
 
 
-def _plan(ctx: ReportContext, keys: dict[str, str]) -> dict[str, float] | None:
-    """Each part's expected seconds on this machine, printed before the first expensive step
-    (sections already in the cache take none). The quick report, a smoke test, plans nothing."""
+def _plan(ctx: ReportContext, keys: dict[str, str], loaded: dict) -> dict[str, Plan]:
+    """Each section's plan (sections already in the cache need none), printed before the first
+    expensive step; the quick report, a smoke test, prints none."""
+    if not ctx.quick:
+        ctx.step("measuring this machine to plan the report ...")
+    plans = {
+        s.name: s.estimate(loaded[s.name], keys[s.name])
+        for s in sections(ctx)
+        if not is_cached(ctx.cache, s.name, keys[s.name])
+    }
     if ctx.quick:
-        return None
-    ctx.step("measuring this machine to plan the report ...")
-    seconds = {}
-    for name, module, _ in sections(ctx):
-        if hasattr(module, "estimate") and not is_cached(ctx.cache, name, keys[name]):
-            for part, sec in module.estimate(ctx, keys[name]).items():
-                seconds[f"{name}: {part}"] = round(sec, 1)
+        return plans
+    seconds = {f"{n}: {part}": sec for n, p in plans.items() for part, sec in p.seconds.items()}
     total = sum(seconds.values())
     for section in ("problem2", "problem3"):
         parts = {k.split(": ", 1)[1]: v for k, v in seconds.items() if k.startswith(section)}
@@ -135,7 +117,7 @@ def _plan(ctx: ReportContext, keys: dict[str, str]) -> dict[str, float] | None:
         f"plan: about {total / 60:.0f} min in all on {cpu_kind()} (the appendix sets each part "
         "beside its measured time; `--minutes` sets Problem 3's training budget)"
     )
-    return seconds
+    return plans
 
 
 def _timing_appendix(doc: Document, results: ReportResults) -> None:

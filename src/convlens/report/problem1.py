@@ -5,15 +5,28 @@ from __future__ import annotations
 from convlens import theory
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
+from convlens.sections import Plan, ReportContext, Section
 
 RESULTS = theory.TheoryResults  # what compute returns and the cache reads back
 
 
-def compute(ctx, key: str) -> theory.TheoryResults:
+def settings(ctx: ReportContext) -> dict:
+    return {}
+
+
+def check(ctx: ReportContext) -> None:
+    """Problem 1 reads no input."""
+
+
+def estimate(loaded: None, key: str) -> Plan:
+    return Plan()  # seconds: nothing worth planning
+
+
+def compute(loaded: None, plan: Plan) -> theory.TheoryResults:
     return theory.theory_results(weight=1.0)
 
 
-def render(doc: Document, results: theory.TheoryResults, ctx) -> None:
+def render(doc: Document, results: theory.TheoryResults, ctx: ReportContext) -> None:
     doc.heading("Problem 1: cross-entropy")
     doc.markdown(package_text("theory.md"))
     doc.heading("Numbers for 1b-1d", level=3)
@@ -35,3 +48,6 @@ def render(doc: Document, results: theory.TheoryResults, ctx) -> None:
         caption=f"(1c) dataset cross-entropy of {ds.n} samples: the one-liner against the "
         f"loop of {ds.operations} operations",
     )
+
+
+SECTION = Section("problem1", RESULTS, settings, check, estimate, compute, render)

@@ -8,28 +8,27 @@ from convlens.figures.problem2 import draw_problem2
 from convlens.models.vgg_sizes import meta_vgg16_sizes
 from convlens.problem2 import section
 from convlens.problem2.answers import Problem2Results
-from convlens.problem2.section import RESULTS, check, estimate, settings
+from convlens.problem2.section import RESULTS, Loaded, check, estimate, settings
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
 from convlens.report.findings import percent
+from convlens.sections import Plan, ReportContext, Section
 
-__all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
 
-
-def compute(ctx, key: str):
+def compute(loaded: Loaded, plan: Plan) -> Problem2Results:
     """The section computed (convlens.problem2.section), with its figures drawn."""
-    return section.compute(ctx, key, draw=draw_problem2)
+    return section.compute(loaded, plan, draw=draw_problem2)
 
 
 # --- rendering ----------------------------------------------------------------------------------
 
 
-def _fig(doc: Document, ctx, name: str | None, caption: str) -> None:
+def _fig(doc: Document, ctx: ReportContext, name: str | None, caption: str) -> None:
     if name:
         doc.figure(ctx.figures / name, caption)
 
 
-def render(doc: Document, r: Problem2Results, ctx) -> None:
+def render(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
     doc.heading("Problem 2: inspecting an ImageNet VGG16")
     if r.demo:
         doc.note(
@@ -107,7 +106,7 @@ def _accuracy_2b(doc: Document, r: Problem2Results) -> None:
         doc.discussion(discussion.accuracy_2b(v))
 
 
-def _class_models_2c(doc: Document, r: Problem2Results, ctx) -> None:
+def _class_models_2c(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
     doc.heading("2c. Class model visualisations", level=3)
     doc.markdown(package_text("class_viz.md"), demote=2)
     cv = r.class_viz
@@ -129,7 +128,7 @@ def _class_models_2c(doc: Document, r: Problem2Results, ctx) -> None:
         _fig(doc, ctx, r.class_viz_all.figure, "(2c) every digit class, same settings")
 
 
-def _top5_2d(doc: Document, r: Problem2Results, ctx) -> None:
+def _top5_2d(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
     doc.heading("2d. Top-5 predictions", level=3)
     rows = [
         {"image": t.image, **{f"#{k + 1}": f"{c.name} ({c.prob:.3f})" for k, c in enumerate(t.top)}}
@@ -142,7 +141,7 @@ def _top5_2d(doc: Document, r: Problem2Results, ctx) -> None:
     doc.markdown(package_text("top5.md"), demote=2)
 
 
-def _maps_2ef(doc: Document, r: Problem2Results, ctx) -> None:
+def _maps_2ef(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
     doc.heading("2e-2f. Saliency maps and guided backpropagation", level=3)
     _fig(
         doc,
@@ -166,7 +165,7 @@ def _maps_2ef(doc: Document, r: Problem2Results, ctx) -> None:
     doc.discussion(discussion.maps_2ef(q))
 
 
-def _mc_dropout_2h(doc: Document, r: Problem2Results, ctx) -> None:
+def _mc_dropout_2h(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
     doc.heading("2g-2h. Monte Carlo dropout", level=3)
     doc.markdown(package_text("uncertainty.md"), demote=2)
     u = r.uncertainty
@@ -212,3 +211,6 @@ def _mc_dropout_2h(doc: Document, r: Problem2Results, ctx) -> None:
             f"Reliability diagram on the {c.n} labelled images: accuracy against confidence per "
             "bin, dropout off and MC dropout (the diagonal is perfect calibration)",
         )
+
+
+SECTION = Section("problem2", RESULTS, settings, check, estimate, compute, render)

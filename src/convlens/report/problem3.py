@@ -12,23 +12,22 @@ from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
 from convlens.probe.probe_records import RAW, Probe
 from convlens.problem3 import section
 from convlens.problem3.budget import TrainingBudget
-from convlens.problem3.section import RESULTS, check, estimate, settings
+from convlens.problem3.section import RESULTS, Loaded, Problem3Plan, check, estimate, settings
 from convlens.problem3.study_records import NetworkResult, Problem3Results, Study
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
 from convlens.report.findings import percent
 from convlens.report.probe_table import probe_caption, probe_rows, weights_words
 from convlens.report.training_minutes import budget_table, budget_text, stopped_words
+from convlens.sections import ReportContext, Section
 
-__all__ = ["RESULTS", "check", "compute", "estimate", "render", "settings"]
 
-
-def compute(ctx, key: str):
+def compute(loaded: Loaded, plan: Problem3Plan) -> Problem3Results:
     """The section computed (convlens.problem3.section), with its figures drawn."""
-    return section.compute(ctx, key, draw=draw_study)
+    return section.compute(loaded, plan, draw=draw_study)
 
 
-def render(doc: Document, r: Problem3Results, ctx) -> None:
+def render(doc: Document, r: Problem3Results, ctx: ReportContext) -> None:
     doc.heading("Problem 3: learning to de-shuffle")
     if r.demo:
         doc.note(
@@ -60,7 +59,7 @@ def _jigsaw_text() -> str:
     )
 
 
-def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx) -> None:
+def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx: ReportContext) -> None:
     """The first network's training curve, every method's accuracy and the examples."""
     doc.table(
         [
@@ -107,7 +106,7 @@ def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx) -> None:
     )
 
 
-def _probe_3c(doc: Document, p: Probe, ctx) -> None:
+def _probe_3c(doc: Document, p: Probe, ctx: ReportContext) -> None:
     """The first network's probe: every feature set, the k sweep and the PCA figure."""
     doc.markdown(package_text("probe.md", k=p.k))
     doc.table(
@@ -179,7 +178,7 @@ def _validation_words(mode: str, first: NetworkResult) -> str:
 
 
 def _render_study(
-    doc: Document, study: Study, ctx, budget: TrainingBudget | None, mode: str
+    doc: Document, study: Study, ctx: ReportContext, budget: TrainingBudget | None, mode: str
 ) -> None:
     nets = study.networks
     doc.markdown(package_text("study.md"))
@@ -261,3 +260,6 @@ def _training_caption(r) -> str:
             f"{first.n_validation} more held out to validate on"
         )
     return f"(3a) training of {r.arch} on {images} ({r.training_minutes} min on this machine)"
+
+
+SECTION = Section("problem3", RESULTS, settings, check, estimate, compute, render)

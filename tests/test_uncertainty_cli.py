@@ -27,4 +27,7 @@ def test_uncertainty_and_calibration_commands(problem2_dir, tmp_path, capsys):
 def test_too_few_samples_is_one_line(problem2_dir, capsys):
     img = str(problem2_dir / "test_images" / "1.JPEG")
     assert main(["uncertainty", img, "--samples", "1", "--weights", "random"]) == 2
-    assert capsys.readouterr().err.strip() == "convlens: error: --samples must be >= 2, got 1"
+    assert capsys.readouterr().err.strip() == (
+        "convlens: error: uncertainty: argument --samples: expected an integer >= 2 "
+        "(Monte Carlo samples), got 1"
+    )

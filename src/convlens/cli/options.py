@@ -31,6 +31,11 @@ def nonnegative_int(text: str) -> int:
     return _number(text, int, "an integer >= 0", lambda v: v >= 0)
 
 
+def mc_samples(text: str) -> int:
+    # Monte Carlo dropout's spread needs two samples at least
+    return _number(text, int, "an integer >= 2 (Monte Carlo samples)", lambda v: v >= 2)
+
+
 def image_side(text: str) -> int:
     # VGG halves the side five times; below 32 pixels nothing is left to pool.
     return _number(text, int, "an integer >= 32", lambda v: v >= 32)

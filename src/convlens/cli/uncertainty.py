@@ -10,6 +10,7 @@ from convlens.cli.options import (
     add_model,
     add_output,
     add_seed,
+    mc_samples,
     model_from,
     print_json,
     runtime_of,
@@ -17,7 +18,6 @@ from convlens.cli.options import (
 from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
 from convlens.data.problem2 import labelled_items
-from convlens.errors import ConvlensError
 from convlens.figures.problem2 import reliability_figure, uncertainty_figures
 from convlens.predict import load_batch
 from convlens.problem2 import mc_dropout_rows
@@ -36,7 +36,7 @@ def register(sub) -> None:
     )
     p.add_argument("images", nargs="+", type=Path, help="image files or folders")
     p.add_argument(
-        "--samples", type=int, default=50, metavar="T", help="MC samples, >= 2 (default 50)"
+        "--samples", type=mc_samples, default=50, metavar="T", help="MC samples, >= 2 (default 50)"
     )
     add_model(p)
     add_output(p)
@@ -51,20 +51,14 @@ def register(sub) -> None:
         "diagram, and how well uncertainty detects errors (AUROC).",
     )
     p.add_argument("data", type=Path)
-    p.add_argument("--samples", type=int, default=30, metavar="T")
+    p.add_argument("--samples", type=mc_samples, default=30, metavar="T")
     add_model(p)
     add_output(p)
     add_seed(p)
     p.set_defaults(func=run_calibration)
 
 
-def _check_samples(t: int) -> None:
-    if t < 2:
-        raise ConvlensError(f"--samples must be >= 2, got {t}")
-
-
 def run_uncertainty(args) -> int:
-    _check_samples(args.samples)
     items = list_image_files(args.images)
     names = imagenet_classes().names
     device = resolve_device(args.device)
@@ -99,7 +93,6 @@ def run_uncertainty(args) -> int:
 
 
 def run_calibration(args) -> int:
-    _check_samples(args.samples)
     items, _ = labelled_items(args.data)
     device = resolve_device(args.device)
     model = model_from(args)

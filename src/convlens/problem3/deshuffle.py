@@ -49,6 +49,22 @@ def labelled_train(data: NpzData) -> tuple[np.ndarray, np.ndarray]:
     return images, orders
 
 
+def labelled_test(data: NpzData) -> tuple[np.ndarray, np.ndarray]:
+    """The test images 'c' whose orders 'd' are known, and those orders: what 3b evaluates on;
+    a file without them is refused in one line."""
+    test = data.test
+    if test is not None and not len(test.images):
+        raise ConvlensError(f"{data.source}: 'c' holds no test images to evaluate on")
+    if test is not None and test.labels is not None and not test.known.any():
+        raise ConvlensError(
+            f"{data.source}: 'd' marks every test image's order as unknown (-1 or NaN); "
+            "evaluation needs test images with known orders"
+        )
+    if test is None or test.labels is None:
+        raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
+    return test.images[test.known], test.labels[test.known]
+
+
 def run_training(
     data: NpzData,
     run: Path,
@@ -132,17 +148,8 @@ def evaluate_model(
     (`run` and its `checkpoint` say which weights these are; the seam score is fitted on the
     run's validation images); under torchrun the network's inference
     is sharded over the ranks."""
+    images, orders = labelled_test(data)
     test = data.test
-    if test is not None and not len(test.images):
-        raise ConvlensError(f"{data.source}: 'c' holds no test images to evaluate on")
-    if test is not None and test.labels is not None and not test.known.any():
-        raise ConvlensError(
-            f"{data.source}: 'd' marks every test image's order as unknown (-1 or NaN); "
-            "evaluation needs test images with known orders"
-        )
-    if test is None or test.labels is None:
-        raise ConvlensError(f"{data.source}: evaluation needs test images 'c' with orders 'd'")
-    images, orders = test.images[test.known], test.labels[test.known]
     check_images(images, cfg.model, data.source)
     combination = fitted_combination(model, cfg, data, checkpoint=checkpoint, runtime=runtime)
     # test-time augmentation of a shuffle-invariant network equals its plain prediction

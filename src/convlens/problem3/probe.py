@@ -49,6 +49,22 @@ def probe_run(
     )
 
 
+def check_probe_data(data: NpzData, k: int = 3) -> None:
+    """The probe's door: images and class ids for training and testing ('a' to 'd'), with
+    classes a k-NN can use."""
+    if (
+        data.train is None
+        or data.test is None
+        or data.train.labels is None
+        or data.test.labels is None
+    ):
+        raise ConvlensError(f"{data.source}: the probe needs a, b, c and d (images and class ids)")
+    try:
+        check_probe_labels(data.train.labels, data.test.labels, k)
+    except ConvlensError as exc:
+        raise ConvlensError(f"{data.source}: {exc}") from None
+
+
 def probe_model(
     trained: nn.Module,
     model_config: ModelConfig,
@@ -62,17 +78,7 @@ def probe_model(
 ) -> Probe:
     """k-NN (and cosine k-NN, a k sweep, a linear probe) on the trained network's features, the
     same architecture with random weights and (`raw`) raw pixels."""
-    if (
-        data.train is None
-        or data.test is None
-        or data.train.labels is None
-        or data.test.labels is None
-    ):
-        raise ConvlensError(f"{data.source}: the probe needs a, b, c and d (images and class ids)")
-    try:
-        check_probe_labels(data.train.labels, data.test.labels, k)
-    except ConvlensError as exc:
-        raise ConvlensError(f"{data.source}: {exc}") from None
+    check_probe_data(data, k)
     for part in (data.train, data.test):
         check_images(part.images, model_config, data.source)
     rand = random_network(model_config, seed).to(runtime.device)

@@ -13,14 +13,14 @@ from pathlib import Path
 from convlens import atomic
 from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
-from convlens.errors import ConvlensError
 from convlens.fingerprint import fingerprint
 from convlens.jigsaw.networks.catalogue import NETWORKS, shuffle_invariant
 from convlens.jigsaw.puzzle.data import NpzData, load_npz
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.training.recipes import recipe
 from convlens.problem3.budget import TrainingBudget, budget_dict, plan_budget, read_budget
-from convlens.problem3.deshuffle import labelled_train
+from convlens.problem3.deshuffle import labelled_test, labelled_train
+from convlens.problem3.probe import check_probe_data
 from convlens.problem3.study import run_study
 from convlens.problem3.study_records import Problem3Results, Study
 from convlens.runtime import Runtime
@@ -65,6 +65,7 @@ DEMO_NEEDED = {name: spec.demo_epochs for name, spec in NETWORKS.items()}
 # handwritten digits, for this part of the photo networks' budget.
 SHAPES_SHARE = 0.08
 BUDGET_FILE = "budget.json"
+K = 3  # the probe's neighbours
 
 
 def sizes(quick: bool) -> Sizes:
@@ -129,12 +130,10 @@ def check(ctx: ReportContext) -> Loaded:
         return Loaded(ctx, None)
     shuffled = load_npz(ctx.problem3, "DataShuffled.npz", kind="orders")
     normal = load_npz(ctx.problem3, "DataNormal.npz", kind="classes")
+    # the doors of the steps that will use them, before the first step runs
     labelled_train(shuffled)
-    test = shuffled.test
-    if test is None or test.labels is None or not test.known.any():
-        raise ConvlensError(f"{shuffled.source}: needs test images 'c' with known orders 'd'")
-    if any(p is None or p.labels is None for p in (normal.train, normal.test)):
-        raise ConvlensError(f"{normal.source}: the probe needs a, b, c and d (images and classes)")
+    labelled_test(shuffled)
+    check_probe_data(normal, k=K)
     return Loaded(ctx, (shuffled, normal))
 
 
@@ -298,7 +297,7 @@ def _study(
         normal,
         runs,
         configs,
-        k=3,
+        k=K,
         seed=ctx.seed,
         runtime=_runtime(ctx),
         step=step or ctx.step,

@@ -6,8 +6,8 @@ The reversal is made on the tree, whatever the data: every score in [0, 1] (accu
 probabilities, areas, correlations, calibration errors) becomes 1 - x, which turns every
 comparison between two of them around; every paired difference and its interval change sign.
 The tie sets every such score to one value and every difference to zero inside its noise.
-It is the check kept outside the suite (tests/test_reversals.py is the one inside it): run it
-on a report made from other data.
+It is the check kept outside the suite (tests/report/discussion/test_reversals.py is the one
+inside it): run it on a report made from other data.
 
     python benchmarks/reversed_report.py report/results.json
 """

@@ -1,8 +1,13 @@
 import os
+import sys
 from pathlib import Path
 
 import pytest
 import torch
+
+# The helpers beside this file (fabricated, oracles, interrupt, bad_input) import by name from
+# every folder of the tree, which mirrors the package.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 # Tests never touch the network: known checkpoints are never downloaded.
 os.environ["CONVLENS_OFFLINE"] = "1"
@@ -30,3 +35,20 @@ def digits_model():
     model, data, metrics = train_digits_classifier(seed=0)
     assert metrics["test_accuracy"] > 0.9
     return model, data
+
+
+@pytest.fixture(scope="session")
+def photo_arrays():
+    """Exam-format data from real photographs, 32x32 crops, split by photograph."""
+    from convlens.demo.jigsaw_data import make_jigsaw_arrays
+    from convlens.demo.photos import bundled_photographs
+
+    return make_jigsaw_arrays(bundled_photographs(), n_train=240, n_test=96, size=32, seed=0)
+
+
+@pytest.fixture(scope="session")
+def normal():
+    """Exam-format labelled images for the probe: real handwritten digits, 32 x 32."""
+    from convlens.demo.normal_data import make_digits_normal
+
+    return make_digits_normal(size=32, seed=0)

@@ -11,7 +11,6 @@ small norm or a small contribution may be set to zero, and the image may be jitt
 from __future__ import annotations
 
 import contextlib
-import time
 from dataclasses import dataclass, field, fields, replace
 
 import torch
@@ -23,6 +22,7 @@ from convlens.explain.blur import gaussian_blur
 from convlens.explain.model_state import as_targets, preserved
 from convlens.progress import progress_bar
 from convlens.runtime import autocast
+from convlens.timing import StepTimer
 
 
 @dataclass
@@ -106,10 +106,10 @@ def class_model_visualisation(
     img = torch.zeros((targets.numel(), *image_shape), device=device, requires_grad=True)
     opt = _optimizer(img, cfg)
     result = ClassVizResult(images=img, classes=[int(c) for c in targets])
-    start = time.perf_counter()
+    timer = StepTimer()
     low = channels_last(device, precision, "gradients")  # only with low precision
     placement = placed(model, device, precision, "gradients") if low else contextlib.nullcontext()
-    with preserved(model), placement, torch.enable_grad():
+    with timer.step("ascent"), preserved(model), placement, torch.enable_grad():
         bar = progress_bar(range(cfg.steps), "class models", progress)
         for step in bar:
             opt.zero_grad(set_to_none=True)
@@ -138,7 +138,7 @@ def class_model_visualisation(
             opt.step()
             _regularise(img, grad, cfg, step, blur_mask)
     result.images = img.detach()
-    result.seconds = time.perf_counter() - start
+    result.seconds = timer.seconds["ascent"]
     return result
 
 

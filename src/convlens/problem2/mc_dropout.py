@@ -23,17 +23,14 @@ def mc_dropout_rows(
     samples: int = 50,
     seed: int = 0,
     runtime: Runtime = Runtime(),
+    result: MCResult | None = None,
 ) -> Uncertainty:
     """A row per image, and the samples for its violin figure
     (convlens.figures.problem2.uncertainty_figures); in fp32 where the model and images are
-    (only `runtime`'s progress bar applies)."""
-    r = mc_dropout(model, images, samples=samples, seed=seed, runtime=runtime)
-    return rows_of_run(r, files, names, samples)
-
-
-def rows_of_run(r: MCResult, files: Sequence[str], names: Sequence[str], samples: int):
-    """mc_dropout_rows from a Monte Carlo run already made (`mc_dropout(model, images,
-    samples, seed)`), as the report has it from 2d's pass."""
+    (only `runtime`'s progress bar applies). `result`: the Monte Carlo run of these images
+    with these samples and seed where the caller has made it already (the report, whose 2d
+    reads its dropout-off pass)."""
+    r = result or mc_dropout(model, images, samples=samples, seed=seed, runtime=runtime)
     return Uncertainty(
         images=per_image_rows(r, names, files),
         figures=[],

@@ -15,7 +15,7 @@ from convlens.problem2.accuracy import validation_accuracy
 from convlens.problem2.answers import Problem2Results
 from convlens.problem2.class_models import class_models
 from convlens.problem2.maps import saliency_and_guided_backprop
-from convlens.problem2.mc_dropout import rows_of_run
+from convlens.problem2.mc_dropout import mc_dropout_rows
 from convlens.problem2.setup import Problem2Setup
 from convlens.problem2.top5 import top5
 from convlens.runtime import Runtime
@@ -63,7 +63,9 @@ def run_problem2(
         )
 
     with timer.step("2h_mc_dropout", "2h Monte Carlo dropout on the test images"):
-        uncertainty = rows_of_run(mc_test, s.files, s.names, s.samples)
+        uncertainty = mc_dropout_rows(
+            model, s.images, s.files, s.names, samples=s.samples, seed=seed, result=mc_test
+        )
     return Problem2Results(
         mode=s.mode,
         **s.info,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,9 +11,11 @@ from convlens.lock import folder_lock
 from convlens.report import problem1, problem2, problem3, summary
 from convlens.report.cache import cache_key, cached, is_cached
 from convlens.report.document import Document
+from convlens.report.findings import tenth
 from convlens.report.results_file import ReportResults, write_results
 from convlens.runtime import cpu_kind
 from convlens.sections import Plan, ReportContext, Section
+from convlens.timing import StepTimer
 
 
 def sections(ctx: ReportContext) -> list[Section]:
@@ -47,27 +48,26 @@ def _build(ctx: ReportContext, loaded: dict) -> Report:
     for folder in (ctx.out, ctx.figures, ctx.cache):
         atomic.remove_leftovers(folder)  # temporary files of a report killed while writing
     doc = Document("convlens report: FYS-3033 deep learning home exam")
-    records, timings = {}, {}
+    records = {}
     keys = {
         s.name: cache_key(section=s.name, seed=ctx.seed, quick=ctx.quick, **s.settings(ctx))
         for s in sections(ctx)
     }
     plans = _plan(ctx, keys, loaded)
+    timer = StepTimer(ctx.step)
     for section in sections(ctx):
-        start = time.perf_counter()
         name = section.name
-        key = keys[name]
-        ctx.step(f"{name} ...")
-        results = cached(
-            ctx.cache,
-            name,
-            key,
-            lambda s=section: s.compute(loaded[s.name], plans[s.name]),
-            section.record,
-        )
-        section.render(doc, results, ctx)
+        with timer.step(name, f"{name} ..."):
+            results = cached(
+                ctx.cache,
+                name,
+                keys[name],
+                lambda s=section: s.compute(loaded[s.name], plans[s.name]),
+                section.record,
+            )
+            section.render(doc, results, ctx)
         records[name] = results
-        timings[name] = round(time.perf_counter() - start, 2)
+    timings = timer.seconds
     estimated = None
     if not ctx.quick:
         estimated = {
@@ -142,8 +142,8 @@ def _timing_appendix(doc: Document, results: ReportResults) -> None:
     if estimated:
         total = sum(results.seconds.values())
         doc.note(
-            f"Estimated before the report started: {sum(estimated.values()) / 60:.1f} min for "
-            f"the sections it computed; this run took {total / 60:.1f} min in all "
+            f"Estimated before the report started: {tenth(sum(estimated.values()) / 60)} min "
+            f"for the sections it computed; this run took {tenth(total / 60)} min in all "
             "(a section read from the cache takes almost none)."
         )
     doc.table(

@@ -25,6 +25,11 @@ def three(x: float) -> str:
     return f"{x:.3f}"
 
 
+def tenth(x: float) -> str:
+    """A size or a duration as the report prints it (one decimal: "1.3 min", "138.4 M")."""
+    return f"{x:.1f}"
+
+
 def percent(x: float, decimals: int = 0) -> str:
     """A fraction as the report prints a percentage ("95 %")."""
     return f"{x * 100:.{decimals}f} %"

@@ -11,7 +11,7 @@ from convlens.problem2.answers import Problem2Results
 from convlens.problem2.section import RESULTS, Loaded, check, estimate, settings
 from convlens.report import discussion
 from convlens.report.document import Document, package_text
-from convlens.report.findings import percent
+from convlens.report.findings import percent, tenth, three
 from convlens.sections import Plan, ReportContext, Section
 
 
@@ -36,7 +36,7 @@ def render(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
             f"found ({r.missing_weights}). Every explanation and uncertainty step below ran "
             "on a really trained VGG-style classifier (3x3 convolutions, ReLU, max-pools, a "
             "fully connected head with dropout) on scikit-learn's real handwritten "
-            f"digits, with test accuracy {r.digits.test_accuracy:.3f}. With the weights "
+            f"digits, with test accuracy {three(r.digits.test_accuracy)}. With the weights "
             "in place, `convlens report` runs the same steps on VGG16.",
             kind="missing",
         )
@@ -62,11 +62,11 @@ def _vgg16_text() -> str:
         last_width=s.block_widths[-1],
         hidden=", ".join(map(str, s.hidden)),
         dropout=f"{s.dropout:g}",
-        parameters=f"{s.parameters / 1e6:.1f}",
-        head_parameters=f"{s.head_parameters / 1e6:.1f}",
-        first_fc_parameters=f"{s.first_fc_parameters / 1e6:.1f}",
+        parameters=tenth(s.parameters / 1e6),
+        head_parameters=tenth(s.head_parameters / 1e6),
+        first_fc_parameters=tenth(s.first_fc_parameters / 1e6),
         conv_share=percent(s.conv_share, 1),
-        gmacs=f"{s.gmacs:.1f}",
+        gmacs=tenth(s.gmacs),
         resize=RESIZE,
         crop=CROP,
         mean=str(IMAGENET_MEAN),
@@ -131,7 +131,10 @@ def _class_models_2c(doc: Document, r: Problem2Results, ctx: ReportContext) -> N
 def _top5_2d(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
     doc.heading("2d. Top-5 predictions", level=3)
     rows = [
-        {"image": t.image, **{f"#{k + 1}": f"{c.name} ({c.prob:.3f})" for k, c in enumerate(t.top)}}
+        {
+            "image": t.image,
+            **{f"#{k + 1}": f"{c.name} ({three(c.prob)})" for k, c in enumerate(t.top)},
+        }
         for t in r.top5
     ]
     doc.table(rows, caption="(2d) the five most probable classes of each test image")

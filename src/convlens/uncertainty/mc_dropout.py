@@ -176,8 +176,9 @@ def naive_mc_dropout_samples(
     model: nn.Module, images: torch.Tensor, samples: int, *, seed: int = 0
 ):
     """T full forward passes with dropout on: the oracle `mc_dropout`'s shared-prefix path is
-    tested against (tests/test_uncertainty.py) and timed against (benchmarks/bench_mc_dropout.py);
-    kept in the library so a user can check the fast path on their own model."""
+    tested against (tests/uncertainty/test_mc_dropout.py) and timed against
+    (benchmarks/bench_mc_dropout.py); kept in the library so a user can check the fast path on
+    their own model."""
     out = []
     with torch.no_grad(), dropout_active(model), torch.random.fork_rng():
         torch.manual_seed(seed)

@@ -4,8 +4,8 @@ Each function takes one section's records and returns Markdown sentences whose w
 the verdicts of convlens.report.findings (ties, intervals): a claim the numbers do not support
 is not made, or its opposite is. Every number it prints is a number of the records. Background
 (methods, citations, what a table shows) lives in report/text/ and states no result. Where a new
-claim goes: docs/architecture.md. Tests: tests/test_discussion.py (a test per branch) and
-tests/test_reversals.py (each claim against reversed and tied records, as data)."""
+claim goes: docs/architecture.md. Tests, in tests/report/discussion/: test_discussion.py (a test
+per branch) and test_reversals.py (each claim against reversed and tied records, as data)."""
 
 from convlens.report.discussion.problem1 import minimisers_1d
 from convlens.report.discussion.problem2 import (

@@ -1,14 +1,15 @@
-"""The probe's neighbour search against KNeighborsClassifier, on crops of real photographs."""
+"""convlens.probe.search: one neighbour search gives scikit-learn's answer for every k."""
 
 import numpy as np
 import pytest
 import torch
+from oracles import knn_accuracy
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import Normalizer
 
 from convlens.demo.photos import bundled_photographs, random_crops
-from convlens.probe import raw_pixels
+from convlens.probe import compare, raw_pixels
 from convlens.probe.search import _pairwise_sum, bounded_products, knn_predictions, nearest_sets
 
 
@@ -32,6 +33,25 @@ def reference_sets(train, query, k):
 
 def assert_same_sets(ours, reference):
     assert [set(r) for r in ours] == [set(r) for r in reference]
+
+
+def test_one_neighbour_search_gives_sklearn_for_every_k(normal):
+    """The fast path (votes read off one search) against KNeighborsClassifier per k on real
+    digits; then the exam's k on a few binarised pixels, where equal distances and tied votes
+    are everywhere."""
+    xtr, xte = raw_pixels(normal["a"]), raw_pixels(normal["c"])
+    ks = (1, 2, 3, 4, 5, 10, 20)
+    result = compare({"f": (xtr, xte)}, normal["b"], normal["d"], k=3, sweep=ks)
+    for k in ks:
+        clf = KNeighborsClassifier(n_neighbors=k).fit(xtr, normal["b"])
+        assert result.sweep["f"][str(k)] == clf.score(xte, normal["d"]), k
+    coarse_tr, coarse_te = (xtr[:, ::211] > 0.5) * 1.0, (xte[:, ::211] > 0.5) * 1.0
+    for k in (2, 3, 4):
+        result = compare({"f": (coarse_tr, coarse_te)}, normal["b"], normal["d"], k=k)
+        reference = KNeighborsClassifier(n_neighbors=k).fit(coarse_tr, normal["b"])
+        assert result.table[0].knn == reference.score(coarse_te, normal["d"]), k
+        cos = knn_accuracy(coarse_tr, normal["b"], coarse_te, normal["d"], k=k, cosine=True)
+        assert result.table[0].cosine_knn == cos["accuracy"]
 
 
 def test_the_bound_holds_against_float64_products(crops):

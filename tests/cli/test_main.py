@@ -56,7 +56,7 @@ def test_console_script_help_for_every_subcommand(capsys):
     parser = build_parser()
     subcommands = parser._subparsers._group_actions[0].choices
     # every command the README's command table lists exists, and every command is listed
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     blocks = "\n".join(re.findall(r"^```\n(.*?)^```", readme, re.M | re.S))
     documented = set(re.findall(r"^convlens ([a-z][a-z0-9-]*)", blocks, re.M))
     assert documented == set(subcommands)

@@ -1,15 +1,14 @@
+"""The whole report on the demo: resumed after an interruption, every number in the page from
+results.json, every figure on its page, in a real browser."""
+
 import html
 import json
 import re
 from pathlib import Path
 
 import pytest
-import torch
 
-from convlens.problem2.answers import Problem2Results
-from convlens.record import from_json, to_json
 from convlens.report import ReportContext, build_report
-from convlens.report.mathtext import markdown_to_html
 
 SECTIONS = [
     "1a.",
@@ -29,12 +28,6 @@ SECTIONS = [
     "3c.",
     "3d.",
 ]
-
-
-def test_markdown_math_becomes_svg_but_code_is_untouched():
-    page = markdown_to_html("Inline $z_0$ and\n\n$$\\frac{1}{2}$$\n\n    x = '$notmath$'\n")
-    assert page.count("data:image/svg+xml;base64,") == 2
-    assert "$notmath$" in page
 
 
 def _check_numbers(page: str, results: dict) -> None:
@@ -95,6 +88,61 @@ def demo_report(problem2_dir, tmp_path_factory):
     return {"out": out, "built": built, "first": first, "run": run}
 
 
+def _numbers(text: str) -> list[str]:
+    """The numbers a sentence quotes, less citations' years and section labels."""
+    text = re.sub(r"\([^()]*\b(19|20)\d\d\b[^()]*\)", " ", text)  # (Adebayo et al. 2018)
+    text = re.sub(
+        r"<[^>]+>|#\d+|(?<![\w.])[123][a-h]\b|k = \d+|N = \d+|(Table|Figure) \d+", " ", text
+    )
+    return re.findall(r"(?<![\w.])-?\d+\.?\d*(?:e[-+]?\d+)?(?![\w.])", text)
+
+
+_BROWSER_CHECK = """
+window.addEventListener('load', () => {
+  const images = [...document.images];
+  const bad = images.filter(i => !(i.complete && i.naturalWidth > 0)
+                              || i.getBoundingClientRect().width < 1).map(i => i.alt);
+  const links = [...document.querySelectorAll('a[href^="#"]')];
+  const broken = links.map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
+                      .filter(id => !document.getElementById(id));
+  document.title = 'RESULT:' + JSON.stringify({
+    images: images.length, bad_images: bad, links: links.length, broken_links: broken,
+    viewport: document.documentElement.clientWidth,
+    scroll_width: document.documentElement.scrollWidth});
+});
+"""
+
+
+# Keys whose values depend on the clock or the folder, not on the computation.
+_MACHINE_KEYS = {"seconds", "training_minutes", "run", "cpu"}
+
+
+def _layout(a, b, numbers: bool, where: str = "") -> None:
+    """The same keys in the same order and the same kinds of value; with `numbers`, the same
+    numbers within float rounding."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and list(a) == list(b), where
+        for k in a:
+            if k not in _MACHINE_KEYS:
+                _layout(a[k], b[k], numbers, f"{where}.{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list), where
+        if numbers or (a and isinstance(a[0], dict | list)):
+            assert len(a) == len(b), where
+        for x, y in zip(a, b, strict=False):
+            _layout(x, y, numbers, f"{where}[]")
+    elif isinstance(a, int | float) and not isinstance(a, bool):
+        if b is None and not numbers:
+            return  # NaN written as null, e.g. a reliability bin that stays empty on this CPU
+        assert isinstance(b, int | float) and not isinstance(b, bool), where
+        if numbers:
+            assert b == pytest.approx(a, rel=1e-9, abs=1e-12), where
+    elif a is not None and b is not None:
+        assert type(a) is type(b), where
+        if numbers and isinstance(a, str | bool):
+            assert a == b, where
+
+
 @pytest.mark.slow
 def test_full_report_on_the_demo_resumes_after_interruption(demo_report):
     out, built, first = demo_report["out"], demo_report["built"], demo_report["first"]
@@ -139,15 +187,6 @@ def test_summary_links_every_question_and_quotes_results(demo_report):
     assert len(discussion) >= 6 and sum(len(_numbers(t)) for t in discussion) > 40
     for text in discussion:
         _check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(text)), results)
-
-
-def _numbers(text: str) -> list[str]:
-    """The numbers a sentence quotes, less citations' years and section labels."""
-    text = re.sub(r"\([^()]*\b(19|20)\d\d\b[^()]*\)", " ", text)  # (Adebayo et al. 2018)
-    text = re.sub(
-        r"<[^>]+>|#\d+|(?<![\w.])[123][a-h]\b|k = \d+|N = \d+|(Table|Figure) \d+", " ", text
-    )
-    return re.findall(r"(?<![\w.])-?\d+\.?\d*(?:e[-+]?\d+)?(?![\w.])", text)
 
 
 def test_pdf_layout_fits_every_figure_and_table_on_its_page(demo_report):
@@ -208,113 +247,6 @@ def test_report_in_a_real_browser(demo_report, tmp_path):
         assert errors == [], errors
 
 
-_BROWSER_CHECK = """
-window.addEventListener('load', () => {
-  const images = [...document.images];
-  const bad = images.filter(i => !(i.complete && i.naturalWidth > 0)
-                              || i.getBoundingClientRect().width < 1).map(i => i.alt);
-  const links = [...document.querySelectorAll('a[href^="#"]')];
-  const broken = links.map(a => decodeURIComponent(a.getAttribute('href').slice(1)))
-                      .filter(id => !document.getElementById(id));
-  document.title = 'RESULT:' + JSON.stringify({
-    images: images.length, bad_images: bad, links: links.length, broken_links: broken,
-    viewport: document.documentElement.clientWidth,
-    scroll_width: document.documentElement.scrollWidth});
-});
-"""
-
-
-def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypatch):
-    """With weights present the report runs VGG16's steps; a tiny 1000-class VGG stands in."""
-    from convlens.models import vgg11
-    from convlens.problem2 import section
-    from convlens.report import problem2
-    from convlens.report.document import Document
-
-    def tiny(init_weights=True):
-        return vgg11(width=0.0625, hidden=32, init_weights=init_weights)
-
-    torch.manual_seed(0)
-    weights = tmp_path / "tiny.pth"
-    torch.save(tiny().state_dict(), weights)
-    monkeypatch.setattr(section, "vgg16", tiny)
-    ctx = ReportContext(out=tmp_path, quick=True, problem2=problem2_dir, weights=str(weights))
-    ctx.figures.mkdir(parents=True)
-    loaded = problem2.SECTION.check(ctx)
-    record = problem2.SECTION.compute(loaded, problem2.SECTION.estimate(loaded, "key"))
-    results = to_json(record)
-    assert results["mode"] == "imagenet"
-    assert results["validation"]["n"] == 95 and len(results["top5"]) == 5
-    # The report's 2b (from the Monte Carlo run's dropout-off pass) and `convlens evaluate`'s
-    # (a plain forward pass) give the same rows.
-    from convlens.data.problem2 import load_problem2
-    from convlens.models.weights import load_weights
-    from convlens.problem2 import validation_accuracy
-
-    p2 = load_problem2(problem2_dir)
-    cli = validation_accuracy(load_weights(tiny(False), weights).eval(), p2.validation, p2.names)
-    for key in ("top1_correct", "top5_correct", "misclassified"):
-        assert getattr(cli, key) == results["validation"][key], key
-    assert results["calibration"]["n"] == 95
-    # 2d's top-5 comes from 2h's dropout-off pass, and the checks reuse 2e/2f's maps: both equal
-    # what the stand-alone functions compute from scratch.
-    from convlens.explain.quality import explanation_quality
-    from convlens.problem2 import top5
-    from convlens.problem2.setup import imagenet_setup, sizes
-
-    setup = imagenet_setup(
-        load_weights(tiny(False), weights).eval(), p2, 0, sizes("imagenet", quick=True)
-    )
-    alone = to_json(top5(setup.model, setup.images, setup.files, setup.names).rows)
-    for ours, ref in zip(results["top5"], alone, strict=True):
-        assert [t["class_id"] for t in ours["top"]] == [t["class_id"] for t in ref["top"]]
-        for a, b in zip(ours["top"], ref["top"], strict=True):
-            assert abs(a["prob"] - b["prob"]) < 1e-6
-    targets = torch.tensor([r["top"][0]["class_id"] for r in alone])
-    q = to_json(explanation_quality(setup.model, setup.images, targets, **setup.quality))
-    for key in ("deletion_insertion", "randomisation"):
-        for ours, ref in zip(results["quality"][key], q[key], strict=True):
-            assert ours.keys() == ref.keys()
-            for k, v in ours.items():
-                assert v == ref[k] if isinstance(v, str) else abs(v - ref[k]) < 1e-6, (key, k)
-    doc = Document("t")
-    problem2.render(doc, from_json(Problem2Results, results), ctx)  # as the cache reads it
-    page = doc.to_html()
-    assert "built-in demo" not in page and "2h." in page
-    _check_numbers(page, {"p2": results})
-    _check_figures(page, tmp_path)
-
-
-# Keys whose values depend on the clock or the folder, not on the computation.
-_MACHINE_KEYS = {"seconds", "training_minutes", "run", "cpu"}
-
-
-def _layout(a, b, numbers: bool, where: str = "") -> None:
-    """The same keys in the same order and the same kinds of value; with `numbers`, the same
-    numbers within float rounding."""
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and list(a) == list(b), where
-        for k in a:
-            if k not in _MACHINE_KEYS:
-                _layout(a[k], b[k], numbers, f"{where}.{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list), where
-        if numbers or (a and isinstance(a[0], dict | list)):
-            assert len(a) == len(b), where
-        for x, y in zip(a, b, strict=False):
-            _layout(x, y, numbers, f"{where}[]")
-    elif isinstance(a, int | float) and not isinstance(a, bool):
-        if b is None and not numbers:
-            return  # NaN written as null, e.g. a reliability bin that stays empty on this CPU
-        assert isinstance(b, int | float) and not isinstance(b, bool), where
-        if numbers:
-            assert b == pytest.approx(a, rel=1e-9, abs=1e-12), where
-    elif a is not None and b is not None:
-        assert type(a) is type(b), where
-        if numbers and isinstance(a, str | bool):
-            assert a == b, where
-
-
 def test_the_demo_results_keep_the_layout_they_had_before_results_were_typed(demo_report):
     """Against the quick demo's results.json in tests/data (first written before the records
     existed, written again with the same layout when a recipe changed): every key in its place.
@@ -323,7 +255,7 @@ def test_the_demo_results_keep_the_layout_they_had_before_results_were_typed(dem
     kinds, and bf16 where it is native)."""
     from convlens.runtime import cpu_kind
 
-    before = json.loads((Path(__file__).parent / "data" / "demo_results.json").read_text())
+    before = json.loads((Path(__file__).parent / "demo_results.json").read_text())
     after = json.loads((demo_report["out"] / "results.json").read_text())
     same_cpu = before["problem3"]["study"]["networks"]["edgenet"]["cpu"] == cpu_kind()
     assert list(after) == list(before)

@@ -230,13 +230,12 @@ def test_mc_dropout_on_trained_digits_model(digits_model):
 
 def test_rows_from_a_given_result_equal_rows_computed_inside(digits_model):
     from convlens.problem2 import mc_dropout_rows
-    from convlens.problem2.mc_dropout import rows_of_run
 
     model, data = digits_model
     x = data.x_test[:3]
     names, files = data.names, ["a", "b", "c"]
     inside = mc_dropout_rows(model, x, files, names, samples=8, seed=3)
     given = mc_dropout(model, x, samples=8, seed=3)
-    assert rows_of_run(given, files, names, 8) == inside
+    assert mc_dropout_rows(model, x, files, names, samples=8, result=given) == inside
     other = mc_dropout(model, x, samples=8, seed=4)
-    assert rows_of_run(other, files, names, 8) != inside
+    assert mc_dropout_rows(model, x, files, names, samples=8, result=other) != inside

@@ -22,7 +22,7 @@ from convlens.report.results_file import ReportResults, read_results, write_resu
 
 # The quick demo's results.json: first written before the records existed, written again (same
 # layout) on a 2-core AMD EPYC with native bf16 when the CFN recipe's crops changed.
-BEFORE = Path(__file__).parent / "data" / "demo_results.json"
+BEFORE = Path(__file__).parent / "demo_results.json"
 
 
 def _same(a, b, where="") -> None:

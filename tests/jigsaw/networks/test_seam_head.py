@@ -1,0 +1,82 @@
+"""convlens.jigsaw.networks.seam_head: the seam head decodes to the brute-force best order and
+reads each cell where its quarter is."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from convlens.jigsaw.networks.catalogue import build_model
+from convlens.jigsaw.networks.configs import model_config
+from convlens.jigsaw.networks.seam_head import SeamHead
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
+
+
+def _brute_force(pair_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every arrangement of the four tiles, scored seam by seam with the exam's semantics:
+    order o puts shuffled tile i at position o[i]; the tile at each position is inverse(o)."""
+    pairs = {p: k for k, p in enumerate(itertools.permutations(range(4), 2))}
+    logits = np.zeros((len(pair_scores), 24))
+    for n, scores in enumerate(pair_scores):
+        for o, order in enumerate(PERMUTATIONS):
+            at = inverse(order[None])[0]  # at[position] = shuffled tile there
+            logits[n, o] = (
+                scores[pairs[(at[0], at[1])]]
+                + scores[pairs[(at[2], at[3])]]
+                + scores[12 + pairs[(at[0], at[2])]]
+                + scores[12 + pairs[(at[1], at[3])]]
+            )
+    return logits, PERMUTATIONS[logits.argmax(1)]
+
+
+@pytest.mark.parametrize("slots", [False, True])
+def test_the_cfn_seam_head_decodes_to_the_brute_force_best_order(slots):
+    model = build_model(
+        model_config(arch="cfn", width=0.125, hidden=16, head="seams", slots=slots)
+    ).eval()
+    x = torch.randn(5, 3, 96, 96, generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        flat = model.tile_embeddings(x).transpose(1, 2).flatten(1)
+        logits = model(x).double()
+        expected, best = _brute_force(model.classifier.pair_scores(flat).double().numpy())
+        if slots:
+            unary = model.classifier.slot(model.classifier.cells(flat)).double().numpy()
+            expected += np.array(
+                [[sum(u[i, o[i]] for i in range(4)) for o in PERMUTATIONS] for u in unary]
+            )
+            best = PERMUTATIONS[expected.argmax(1)]
+    np.testing.assert_allclose(logits.numpy(), expected, atol=1e-4)
+    np.testing.assert_array_equal(PERMUTATIONS[logits.argmax(1).numpy()], best)
+
+
+@pytest.mark.parametrize("head", ["orders", "seams"])
+def test_every_vgg_head_decodes_to_one_of_the_24_orders(head):
+    model = build_model(
+        model_config(arch="vgg11_bn", width=0.125, hidden=16, resolution=64, head=head)
+    ).eval()
+    x = torch.randn(6, 3, 96, 96, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        logits = model(x)
+    assert logits.shape == (6, 24)
+    if head == "seams":
+        flat = model.forward_features(x)
+        with torch.no_grad():
+            pair = model.classifier.pair_scores(flat)
+        expected, _ = _brute_force(pair.double().numpy())
+        np.testing.assert_allclose(logits.double().numpy(), expected, atol=1e-4)
+
+
+def test_the_seam_head_reads_each_cell_where_its_quarter_is():
+    """Cells in raster order: the pair (a, b) is built from cell a and cell b of the 2x2 grid."""
+    head = SeamHead(channels=3, hidden=4)
+    grid = torch.arange(12, dtype=torch.float32).view(1, 3, 2, 2)  # channel c, cell (r, col)
+    cells = grid.flatten(2).transpose(1, 2)[0]  # 4 x 3
+    captured = {}
+    head.pair.register_forward_hook(lambda m, i, o: captured.setdefault("x", i[0]))
+    head(grid.flatten(1))
+    pair_inputs = captured["x"][0]  # 12 x 6
+    for k, (a, b) in enumerate(itertools.permutations(range(4), 2)):
+        torch.testing.assert_close(pair_inputs[k], torch.cat([cells[a], cells[b]]))

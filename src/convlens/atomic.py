@@ -72,7 +72,9 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=suffix or path.suffix or ".tmp"
+            dir=path.parent,
+            prefix=f".{path.name}{TEMP_MARK}",
+            suffix=suffix or path.suffix or ".tmp",
         )
     except OSError as exc:  # name the file the user asked for, not our temporary one
         remove_empty(made)
@@ -114,12 +116,15 @@ def remove_empty(folders: list[Path]) -> None:
             return  # not empty, or never made
 
 
-# mkstemp's names: "." + target name + "." + 8 random characters + suffix.
-_LEFTOVER = re.compile(r"^\..+\.[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
+# Our temporary files: "." + target name + TEMP_MARK + mkstemp's 8 random characters + suffix.
+# The mark is what tells them from the user's own dotfiles (".notes.20261207.txt" is theirs).
+TEMP_MARK = ".convlens-partial."
+_LEFTOVER = re.compile(r"^\..+" + re.escape(TEMP_MARK) + r"[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
 
 
 def remove_leftovers(folder: str | os.PathLike) -> list[Path]:
-    """Delete temporary files that a killed process left in `folder` (not its subfolders)."""
+    """Delete the temporary files that a killed convlens process left in `folder` (not its
+    subfolders); nothing else, whatever its name looks like."""
     folder = Path(folder)
     if not folder.is_dir():
         return []

@@ -11,7 +11,13 @@ from convlens import atomic
 from convlens.errors import ConvlensError
 
 _PROJECT_FILES = ("pyproject.toml", "README.md", "Makefile")
-_SKIP = re.compile(r"(__pycache__|\.pyc$|\.egg-info)")
+# never packed: caches, build metadata, our partial files, and hand-ins made earlier (an --out
+# inside the packed tree must not pack its own zip, growing or finished)
+_SKIP = re.compile(
+    r"(__pycache__|\.pyc$|\.egg-info|"
+    + re.escape(atomic.TEMP_MARK)
+    + r"|homeexam_candidate[A-Za-z0-9]*\.zip$)"
+)
 
 
 def source_files() -> list[tuple[Path, str]]:
@@ -39,9 +45,10 @@ def pack(candidate: str, report_pdf: Path, out_dir: Path = Path(".")) -> Path:
     if not report_pdf.is_file():
         raise ConvlensError(f"{report_pdf}: no report PDF (run `convlens report` first)")
     target = Path(out_dir) / f"homeexam_candidate{candidate}.zip"
+    files = source_files()  # listed before the zip exists: it can never list itself
     with atomic.atomic_path(target, suffix=".zip") as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as z:
             z.write(report_pdf, "doc/report.pdf")
-            for path, name in source_files():
+            for path, name in files:
                 z.write(path, name)
     return target

@@ -53,6 +53,11 @@ def check_finite(state, where: str | Path) -> None:
     """Refuse weights holding NaN or infinity (a diverged training run): a model with them
     ranks NaN scores as its top prediction and every number downstream is meaningless."""
     for key, tensor in state.items():
+        if torch.is_tensor(tensor) and tensor.is_meta:
+            raise ConvlensError(
+                f"{where}: tensor {key} has no data (a meta tensor: the model was saved before "
+                "its weights were made or loaded)"
+            )
         if torch.is_tensor(tensor) and tensor.is_floating_point():
             if not bool(torch.isfinite(tensor).all()):
                 raise ConvlensError(

@@ -62,6 +62,18 @@ def files(tmp_path_factory) -> dict[str, Path]:
     labels = np.arange(72) % 3
     f["normal"] = d / "DataNormal.npz"
     np.savez(f["normal"], a=arrays["orig_train"], b=labels, c=arrays["orig_test"], d=labels[:24])
+    # a problem3 folder whose probe images are twice the puzzles' side
+    f["p3_sizes"] = d / "p3_sizes"
+    f["p3_sizes"].mkdir()
+    shutil.copy(f["npz"], f["p3_sizes"] / "DataShuffled.npz")
+    big = {k: np.repeat(np.repeat(v, 2, -1), 2, -2) for k, v in arrays.items() if "orig" in k}
+    np.savez(
+        f["p3_sizes"] / "DataNormal.npz",
+        a=big["orig_train"],
+        b=labels,
+        c=big["orig_test"],
+        d=labels[:24],
+    )
     f["one_class"] = d / "one_class.npz"
     np.savez(
         f["one_class"],
@@ -174,6 +186,16 @@ def _cases():
         ),
         ("report: --problem2 an npz", ["report", "--problem2", n, "--out", "{new}"], "val.txt"),
         (
+            "report: --device that is not here",
+            ["report", "--quick", "--device", "cuda:7", "--out", "{new}"],
+            "cuda:7",
+        ),
+        (
+            "report: probe images of another size than the puzzles",
+            ["report", "--quick", "--problem3", "{p3_sizes}", "--out", "{new}"],
+            "64 x 64 px but",
+        ),
+        (
             "report: --problem3 a puzzles file only",
             ["report", "--problem3", n, "--out", "{new}"],
             "class ids",
@@ -208,6 +230,21 @@ def _cases():
         ("class-viz random -1", ["class-viz", "--random", "-1"], "--random"),
         ("class-viz steps 0", ["class-viz", "--steps", "0"], "--steps"),
         ("class-viz size 0", ["class-viz", "--size", "0"], "--size"),
+        # every count and size has an upper bound, checked at parse time
+        ("class-viz size 20000", ["class-viz", "--size", "20000", *model], "32..1,024"),
+        ("class-viz steps 10^9", ["class-viz", "--steps", "1000000000"], "--steps"),
+        ("class-viz blur sigma 1e9", ["class-viz", "--blur-sigma", "1e9"], "--blur-sigma"),
+        ("class-viz jitter 10^6", ["class-viz", "--jitter", "1000000"], "--jitter"),
+        ("class-viz lr inf", ["class-viz", "--lr", "inf"], "--lr"),
+        (
+            "uncertainty samples 10^9",
+            ["uncertainty", "{photo}", "--samples", "1000000000"],
+            "10,000",
+        ),
+        ("smoothgrad 10^6", ["saliency", "{photo}", "--smoothgrad", "1000000"], "--smoothgrad"),
+        ("explain-eval steps 10^6", ["explain-eval", "{photo}", "--steps", "1000000"], "--steps"),
+        ("batch size 10^7", ["classify", "{photo}", "--batch-size", "10000000"], "--batch-size"),
+        ("report minutes 10^9", ["report", "--minutes", "1e9", "--out", "{new}"], "--minutes"),
         ("val fraction 1", ["jigsaw", "train", n, "--out", "{new}", "--val-fraction", "1"], "val"),
         ("val fraction 0", ["jigsaw", "train", n, "--out", "{new}", "--val-fraction", "0"], "val"),
         ("lr nan", ["jigsaw", "train", n, "--out", "{new}", "--lr", "nan"], "--lr"),
@@ -329,12 +366,19 @@ def test_killed_save_leftovers_are_removed_on_resume(files, tmp_path):
 
     run = tmp_path / "run"
     shutil.copytree(files["run"], run)
-    leftover = run / ".best.pt.k3j_x9a2.pt"
+    from convlens.atomic import TEMP_MARK
+
+    leftover = run / f".best.pt{TEMP_MARK}k3j_x9a2.pt"  # as atomic_path names its partial files
     leftover.write_bytes(b"half a checkpoint")
+    # the user's own dotfiles, some shaped like the old partial-file names: never ours to delete
+    theirs = [".notes.20261207.txt", ".config.bak_2024", ".best.pt.k3j_x9a2.pt", ".x.abcdefgh"]
+    for name in theirs:
+        (run / name).write_text("the user's")
     argv = ["jigsaw", "train", str(files["npz"]), "--out", str(run), "--resume", *TRAIN]
     assert main(argv) == 0
     assert not leftover.exists()
     assert (run / "best.pt").exists()
+    assert all((run / name).read_text() == "the user's" for name in theirs)
 
 
 @pytest.mark.parametrize(

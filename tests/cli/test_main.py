@@ -38,9 +38,9 @@ def test_unknown_command_is_one_line(capsys):
 
 
 def test_library_error_has_no_traceback(capsys):
-    assert main(["theory", "--weight", "-2"]) == 2
+    assert main(["classify", "/nowhere/cat.png"]) == 2  # refused by the library, not argparse
     err = capsys.readouterr().err
-    assert err.startswith("convlens: error: weight must be a positive number")
+    assert err.startswith("convlens: error: /nowhere/cat.png: no such file or folder")
     assert "Traceback" not in err
 
 
@@ -93,3 +93,28 @@ def test_handin_packs_doc_and_src(tmp_path, capsys):
     assert not any("__pycache__" in n for n in names)
     assert main(["handin", "--candidate", "1 7", "--report", str(tmp_path)]) == 2
     assert "--candidate must be" in capsys.readouterr().err
+
+
+def test_handin_never_packs_its_own_output(tmp_path, monkeypatch):
+    """An --out inside the packed tree (docs/ of a checkout): the zip holds neither itself, nor
+    its partial file, nor an earlier hand-in, and it is made twice the same."""
+    import types
+    import zipfile
+
+    from convlens import handin
+
+    root = tmp_path / "checkout"
+    (root / "src" / "convlens").mkdir(parents=True)
+    (root / "src" / "convlens" / "__init__.py").write_text("")
+    (root / "docs").mkdir()
+    (root / "docs" / "guide.md").write_text("# guide")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4 test")
+    fake = types.SimpleNamespace(__file__=str(root / "src" / "convlens" / "__init__.py"))
+    monkeypatch.setattr(handin, "convlens", fake)
+    first = handin.pack("21", pdf, root / "docs")
+    names = zipfile.ZipFile(first).namelist()
+    assert "src/docs/guide.md" in names
+    assert not any("homeexam" in n or "convlens-partial" in n for n in names)
+    again = zipfile.ZipFile(handin.pack("21", pdf, root / "docs")).namelist()
+    assert again == names

@@ -28,6 +28,6 @@ def test_too_few_samples_is_one_line(problem2_dir, capsys):
     img = str(problem2_dir / "test_images" / "1.JPEG")
     assert main(["uncertainty", img, "--samples", "1", "--weights", "random"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "convlens: error: uncertainty: argument --samples: expected an integer >= 2 "
-        "(Monte Carlo samples), got 1"
+        "convlens: error: uncertainty: argument --samples: expected an integer in 2..10,000 "
+        "(Monte Carlo samples; two at least, to spread), got 1"
     )

@@ -176,3 +176,22 @@ def test_a_link_that_leaves_the_folder_is_refused(problem2_dir, tmp_path, target
         (folder / "val.txt").write_text(text.replace(first, f"sub/{first}", 1))
     with pytest.raises(ConvlensError, match="outside validation_images/"):
         load_problem2(folder)
+
+
+def test_one_listing_rule_for_problem2_and_the_demos_photographs(tmp_path):
+    """issue 42: the demo read test_images/ recursively and keyed photographs by stem, so a
+    figure in a subfolder became a photograph and 1.JPEG and 1.png collapsed to one."""
+    from PIL import Image
+
+    from convlens.data.images import folder_images
+    from convlens.demo.photos import bundled_photographs, folder_photographs
+
+    photo = bundled_photographs()["chelsea"][:48, :64]
+    folder = tmp_path / "test_images"
+    (folder / "figures").mkdir(parents=True)
+    for name in ("1.JPEG", "1.png", "10.png", "2.png", "figures/plot.png"):
+        Image.fromarray(photo).save(folder / name)
+    (folder / "._1.JPEG").write_bytes(b"\x00\x05\x16\x07AppleDouble")
+    listed = [f.name for f in folder_images(folder)]
+    assert listed == ["1.JPEG", "1.png", "2.png", "10.png"]
+    assert list(folder_photographs(folder)) == listed

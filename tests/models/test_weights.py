@@ -160,3 +160,56 @@ def test_known_checkpoint_found_in_torch_home(tmp_path, monkeypatch):
     torch.save(model.state_dict(), target)
     loaded = models.load_weights(models.vgg11(init_weights=False), "vgg11")
     assert torch.equal(loaded.classifier[6].bias, model.classifier[6].bias)
+
+
+def _small_state():
+    torch.manual_seed(0)
+    return models.vgg11(width=0.0625, hidden=16, num_classes=10).state_dict()
+
+
+@pytest.mark.parametrize("key", ["model_state_dict", "state_dict", "net", "weights"])
+def test_weights_under_the_common_nested_keys_load(tmp_path, key):
+    """A tutorial's checkpoint: {"epoch": 3, "model_state_dict": ..., "optimizer_state_dict":
+    ...}, and the other usual spellings."""
+    state = _small_state()
+    path = tmp_path / "ckpt.pth"
+    torch.save({"epoch": 3, key: state, "optimizer_state_dict": {"state": {}}}, path)
+    loaded = load_state_dict(path)
+    assert loaded.keys() == state.keys()
+    assert all(torch.equal(loaded[k], state[k]) for k in state)
+
+
+def test_a_dict_without_a_state_dict_names_its_keys_and_where_tensors_were_sought(tmp_path):
+    path = tmp_path / "odd.pth"
+    torch.save({"epoch": 3, "encoder": {"depth": 2}, "lr": 0.1}, path)
+    with pytest.raises(ConvlensError, match=r"a dict with keys epoch, encoder, lr, not a state"):
+        load_state_dict(path)
+    torch.save([torch.ones(2)], path)
+    with pytest.raises(ConvlensError, match=r"holds a list, not a state dict"):
+        load_state_dict(path)
+
+
+def test_a_safetensors_file_named_pth_reads_by_its_content(tmp_path):
+    from safetensors.torch import save_file
+
+    state = _small_state()
+    path = tmp_path / "weights.pth"
+    save_file(state, str(path))
+    loaded = load_state_dict(path)
+    assert all(torch.equal(loaded[k], state[k]) for k in state)
+
+
+def test_a_torchscript_archive_is_named_as_such(tmp_path):
+    path = tmp_path / "scripted.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(path))
+    with pytest.raises(ConvlensError, match="TorchScript archive"):
+        load_state_dict(path)
+
+
+def test_meta_tensors_are_one_line_not_a_traceback(tmp_path):
+    with torch.device("meta"):
+        meta = models.vgg11(width=0.0625, hidden=16, num_classes=10).state_dict()
+    path = tmp_path / "meta.pth"
+    torch.save(meta, path)
+    with pytest.raises(ConvlensError, match=r"meta tensor"):
+        load_state_dict(path)

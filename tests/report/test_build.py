@@ -3,12 +3,11 @@ are checked once, before anything runs; every section that will compute is estim
 plan printed before the first one starts (a section already in the cache is not); compute gets
 the very inputs check read and the very plan estimate made."""
 
-import json
 from dataclasses import dataclass
 
 from convlens.report import build
 from convlens.report.build import ReportContext, _plan, build_report
-from convlens.report.cache import cache_key
+from convlens.report.cache import cache_key, cached
 from convlens.sections import Plan, Section
 
 
@@ -46,7 +45,7 @@ def test_plan_estimates_each_section_to_compute_and_skips_the_cached(tmp_path, m
     ctx = ReportContext(out=tmp_path)
     keys = {name: cache_key(section=name) for name in ("problem2", "problem3", "old")}
     ctx.cache.mkdir(parents=True)
-    (ctx.cache / "old.json").write_text(json.dumps({"key": keys["old"], "results": {}}))
+    cached(ctx.cache, "old", keys["old"], lambda: _Record(1), _Record)  # a whole entry
     loaded = {name: {"loaded": name} for name in keys}
     plans = _plan(ctx, keys, loaded)
     assert {n: p.seconds for n, p in plans.items()} == {

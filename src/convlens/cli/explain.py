@@ -7,15 +7,18 @@ from pathlib import Path
 import torch
 
 from convlens.cli.options import (
+    MAX_CLASSES,
+    MAX_CURVE_POINTS,
+    MAX_SIDE,
+    MAX_SMOOTHGRAD,
+    MAX_STEPS,
     add_model,
     add_output,
     add_seed,
+    amount,
+    count,
     image_side,
     model_from,
-    nonnegative_float,
-    nonnegative_int,
-    positive_float,
-    positive_int,
     print_json,
     runtime_of,
 )
@@ -46,11 +49,16 @@ def register(sub) -> None:
             "--target) of each image; with --out, a figure per image beside both maps.",
         )
         p.add_argument("images", nargs="+", type=Path, help="image files or folders")
-        p.add_argument("--target", type=int, default=None, help="class id (default: predicted)")
+        p.add_argument(
+            "--target",
+            type=count(0, MAX_CLASSES - 1),
+            default=None,
+            help="class id (default: predicted)",
+        )
         if name == "saliency":
             p.add_argument(
                 "--smoothgrad",
-                type=nonnegative_int,
+                type=count(0, MAX_SMOOTHGRAD, "noisy copies; 0 is the plain gradient"),
                 default=0,
                 metavar="N",
                 help="average over N noisy copies (SmoothGrad); 0 = plain gradient",
@@ -68,22 +76,22 @@ def register(sub) -> None:
         "optimised together as one batch, once without and once with blurring.",
     )
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--classes", type=int, nargs="+", help="class ids")
+    g.add_argument("--classes", type=count(0, MAX_CLASSES - 1), nargs="+", help="class ids")
     g.add_argument(
         "--random",
-        type=positive_int,
+        type=count(1, MAX_CLASSES),
         default=3,
         metavar="N",
         help="N classes drawn with --seed (default 3)",
     )
-    p.add_argument("--steps", type=positive_int, default=150)
-    p.add_argument("--lr", type=positive_float, default=0.1)
+    p.add_argument("--steps", type=count(1, MAX_STEPS), default=150)
+    p.add_argument("--lr", type=amount(100.0), default=0.1)
     p.add_argument(
-        "--l2", type=nonnegative_float, default=1e-3, help="lambda of the ||I||^2 penalty"
+        "--l2", type=amount(1e3, zero=True), default=1e-3, help="lambda of the ||I||^2 penalty"
     )
-    p.add_argument("--blur-every", type=positive_int, default=5, metavar="K")
-    p.add_argument("--blur-sigma", type=positive_float, default=1.0)
-    p.add_argument("--jitter", type=nonnegative_int, default=0)
+    p.add_argument("--blur-every", type=count(1, MAX_STEPS), default=5, metavar="K")
+    p.add_argument("--blur-sigma", type=amount(64.0), default=1.0)
+    p.add_argument("--jitter", type=count(0, MAX_SIDE // 4, "pixels"), default=0)
     p.add_argument("--size", type=image_side, default=224, help="image side, >= 32 (default 224)")
     add_model(p)
     add_output(p)
@@ -98,9 +106,14 @@ def register(sub) -> None:
         "(Adebayo et al. 2018): Spearman correlation of maps as layers are re-initialised.",
     )
     p.add_argument("images", nargs="+", type=Path, help="image files or folders")
-    p.add_argument("--steps", type=positive_int, default=24, help="points on each curve")
     p.add_argument(
-        "--layers", type=positive_int, default=None, help="randomise at most this many layers"
+        "--steps", type=count(1, MAX_CURVE_POINTS), default=24, help="points on each curve"
+    )
+    p.add_argument(
+        "--layers",
+        type=count(1, MAX_CLASSES),
+        default=None,
+        help="randomise at most this many layers",
     )
     add_model(p)
     add_output(p)

@@ -23,22 +23,53 @@ def _number(text: str, kind, what: str, ok) -> int | float:
     return value
 
 
+def count(lo: int, hi: int, unit: str = ""):
+    """A parse-time type for an integer in lo..hi: every count and size a command takes has an
+    upper bound, so a typo (20000 px, a billion samples) is one line instead of a 4.8 GB
+    allocation or a 352-hour progress bar."""
+
+    def parse(text: str) -> int:
+        what = f"an integer in {lo}..{hi:,}" + (f" ({unit})" if unit else "")
+        return _number(text, int, what, lambda v: lo <= v <= hi)
+
+    return parse
+
+
+def amount(hi: float, zero: bool = False):
+    """A parse-time type for a finite number in (0, hi] (or [0, hi] where `zero`)."""
+
+    def parse(text: str) -> float:
+        low = "0 <= x" if zero else "0 < x"
+        return _number(
+            text,
+            float,
+            f"a finite number with {low} <= {hi:g}",
+            lambda v: math.isfinite(v) and (v >= 0 if zero else v > 0) and v <= hi,
+        )
+
+    return parse
+
+
+# The bounds: generous for any real use on a laptop or a GPU, far below what exhausts either.
+MAX_SIDE = 1024  # pixels of a class model's side (VGG16 at 1024 px: ~0.3 GB a layer, an image)
+MAX_BATCH = 4096
+MAX_SAMPLES = 10_000  # Monte Carlo dropout's samples
+MAX_SMOOTHGRAD = 1_000
+MAX_STEPS = 10_000  # gradient-ascent steps of a class model
+MAX_CURVE_POINTS = 1_000  # points on a deletion/insertion curve
+MAX_CLASSES = 100_000  # class ids, top-k, classes drawn, neighbours, layers
+
+batch_size = count(1, MAX_BATCH, "images per batch")
+mc_samples = count(2, MAX_SAMPLES, "Monte Carlo samples; two at least, to spread")
+image_side = count(32, MAX_SIDE, "pixels; VGG pools five times, so 32 at least")
+
+
 def positive_int(text: str) -> int:
     return _number(text, int, "an integer >= 1", lambda v: v >= 1)
 
 
 def nonnegative_int(text: str) -> int:
     return _number(text, int, "an integer >= 0", lambda v: v >= 0)
-
-
-def mc_samples(text: str) -> int:
-    # Monte Carlo dropout's spread needs two samples at least
-    return _number(text, int, "an integer >= 2 (Monte Carlo samples)", lambda v: v >= 2)
-
-
-def image_side(text: str) -> int:
-    # VGG halves the side five times; below 32 pixels nothing is left to pool.
-    return _number(text, int, "an integer >= 32", lambda v: v >= 32)
 
 
 def seed(text: str) -> int:
@@ -90,7 +121,7 @@ def add_model(p, default_arch: str = "vgg16") -> None:
     g.add_argument("--arch", default=default_arch, help=f"architecture (default {default_arch})")
     add_device(g)
     g.add_argument(
-        "--batch-size", type=positive_int, default=16, help="images per batch (default 16)"
+        "--batch-size", type=batch_size, default=16, help="images per batch (default 16)"
     )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from convlens.cli.options import add_seed, out_folder, positive_int, print_json, runtime_from
+from convlens.cli.options import (
+    MAX_CLASSES,
+    add_seed,
+    count,
+    out_folder,
+    print_json,
+    runtime_from,
+)
 from convlens.figures.problem3 import EMBEDDING, embedding_figure
 from convlens.jigsaw.puzzle.data import load_npz
 from convlens.probe.features import LAYERS
@@ -24,7 +31,7 @@ def register(sub) -> None:
     )
     p.add_argument("run", type=Path, help="jigsaw run folder (or its best.pt)")
     p.add_argument("data", type=Path, help="DataNormal.npz, or problem3.zip / its folder")
-    p.add_argument("--k", type=positive_int, default=3)
+    p.add_argument("--k", type=count(1, MAX_CLASSES, "neighbours"), default=3)
     p.add_argument(
         "--layer",
         choices=(AUTO, *LAYERS),

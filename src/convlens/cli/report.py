@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from convlens.cli.options import add_seed, out_folder, positive_float
+from convlens.cli.options import add_seed, amount, out_folder
 from convlens.errors import ConvlensError
 from convlens.handin import pack
 from convlens.jigsaw.training.recipes import NETWORKS
@@ -41,7 +41,7 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--minutes",
-        type=positive_float,
+        type=amount(24 * 60.0),
         default=None,
         help="Problem 3's training budget in minutes, for all networks together, shared by "
         "need; a network that stops early hands its time on (default: the epochs each network "

@@ -1,7 +1,7 @@
 """`convlens theory`: Problem 1's numbers."""
 
 from convlens import theory
-from convlens.cli.options import print_json
+from convlens.cli.options import amount, print_json
 from convlens.tables import format_table
 
 
@@ -13,7 +13,12 @@ def register(sub) -> None:
         "operations, and argmin over stochastic z of CE + weight * penalty for no penalty, "
         "l2 and l1, in closed form beside scipy's numerical optimum.",
     )
-    p.add_argument("--weight", type=float, default=1.0, help="regularisation weight (default 1)")
+    p.add_argument(
+        "--weight",
+        type=amount(1e6),
+        default=1.0,
+        help="regularisation weight (default 1)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--seed", type=int, default=0, help="accepted for uniformity; no randomness")
     p.set_defaults(func=run)

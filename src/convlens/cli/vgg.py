@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from convlens.cli.options import (
+    MAX_CLASSES,
     add_model,
     add_output,
     add_seed,
+    count,
     model_from,
-    positive_int,
     print_json,
     runtime_of,
 )
@@ -46,7 +47,7 @@ def register(sub) -> None:
         " with --out, a figure per image (the image beside a bar chart of its top-k).",
     )
     p.add_argument("images", nargs="+", type=Path, help="image files or folders")
-    p.add_argument("--topk", type=positive_int, default=5)
+    p.add_argument("--topk", type=count(1, MAX_CLASSES), default=5)
     add_model(p)
     add_output(p)
     add_seed(p)

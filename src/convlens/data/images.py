@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 import zipfile
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from convlens import atomic
+from convlens.data.pixel_scale import float_full_scale
 from convlens.errors import ConvlensError
 
 # Pillow's own warning threshold (about 9459 x 9459): far above any photograph a classifier
@@ -125,16 +127,15 @@ def _gray_to_uint8(arr: np.ndarray, mode: str, name: str) -> np.ndarray:
         raise ConvlensError(f"{name}: image has NaN or infinite pixels")
     if mode.startswith("I;16"):
         full = 65535.0
-    elif mode == "F" and lo >= 0 and hi <= 1:
-        full = 1.0
+    elif mode == "F":
+        full = float_full_scale(lo, hi, name)
     elif lo >= 0 and hi <= 255:
         full = 255.0
     elif mode != "F" and lo >= 0 and hi <= 65535:
         full = 65535.0
     else:
         raise ConvlensError(
-            f"{name}: {mode} pixels span {lo:g}..{hi:g}; expected 0-1 or 0-255 (float) or "
-            "0-255 or 0-65535 (integer)"
+            f"{name}: {mode} pixels span {lo:g}..{hi:g}; expected 0-255 or 0-65535 (integer)"
         )
     return np.clip(np.rint(arr * (255.0 / full)), 0, 255).astype(np.uint8)
 
@@ -196,6 +197,20 @@ def skip_metadata(names: list, where: str) -> list:
             file=sys.stderr,
         )
     return kept
+
+
+def natural_key(name: str):
+    """Sort key putting "2.JPEG" before "10.JPEG"."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def folder_images(folder: Path) -> list[Path]:
+    """The one rule for a folder of the exam's images (Problem 2's validation_images/ and
+    test_images/, and the demo's photographs taken from them): its image files at the top
+    level, macOS metadata skipped (and said), in natural order; subfolders (a figure someone
+    saved beside the photographs) are not images of the set."""
+    found = [f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES]
+    return sorted(skip_metadata(found, str(folder)), key=lambda f: natural_key(f.name))
 
 
 def list_image_files(paths: list[str | os.PathLike], check: bool = True) -> list[ImageItem]:

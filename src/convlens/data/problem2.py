@@ -19,12 +19,30 @@ from convlens.data.images import (
     ImageItem,
     check_image_header,
     file_item,
+    folder_images,
     is_metadata_file,
+    natural_key,
     read_regular_file,
     skip_metadata,
     zip_item,
 )
 from convlens.errors import ConvlensError
+
+
+def decoded_text(data: bytes, where: str) -> str:
+    """Bytes of a text file as text: UTF-16 where its byte-order mark says so, else UTF-8
+    (with or without a mark); anything else is one line naming the file."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ConvlensError(
+            f"{where}: not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x}); save it "
+            "as UTF-8"
+        ) from None
 
 
 @dataclass
@@ -34,10 +52,6 @@ class Problem2:
     wnids: list[str]
     names: list[str]
     source: str
-
-
-def _natural_key(name: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
 
 
 # val.txt and synset_words.txt: 1,000 lines of names, far below this.
@@ -97,14 +111,16 @@ class _Tree:
         return (self.root + rel).rstrip("/") in self.members
 
     def text(self, rel: str) -> str:
-        """A text file's contents; a byte-order mark (Windows editors write one) is dropped."""
+        """A text file's contents, in the encoding its byte-order mark names (Windows editors
+        write UTF-8 with one, or UTF-16), else UTF-8; text in another encoding is refused
+        naming the file."""
         if not self.exists(rel):
             raise ConvlensError(f"{self.path}: missing {rel}")
         if self.zip is None:
             data = read_regular_file(self.path / rel, _MAX_TEXT_BYTES)
         else:
             data = self.zip.read(self.root + rel, _MAX_TEXT_BYTES)
-        return data.decode("utf-8-sig", errors="replace")
+        return decoded_text(data, f"{self.path}/{rel}")
 
     def item(self, rel: str, label: int | None = None) -> ImageItem:
         if self.zip is None:
@@ -121,13 +137,13 @@ class _Tree:
     def images_in(self, folder: str) -> list[str]:
         if self.zip is None:
             d = self.path / folder
-            names = [f.name for f in d.iterdir()] if d.is_dir() else []
+            return [f.name for f in folder_images(d)] if d.is_dir() else []
         else:
             prefix = self.root + folder + "/"
             names = [n[len(prefix) :] for n in self.members if n.startswith(prefix)]
             names = [n for n in names if n and "/" not in n]
         names = [n for n in names if PurePosixPath(n).suffix.lower() in IMAGE_SUFFIXES]
-        return sorted(skip_metadata(names, f"{self.path}/{folder}"), key=_natural_key)
+        return sorted(skip_metadata(names, f"{self.path}/{folder}"), key=natural_key)
 
 
 def parse_synset_words(text: str, source: str) -> tuple[list[str], list[str]]:
@@ -236,7 +252,7 @@ def image_folder(root: str | os.PathLike) -> list[ImageItem]:
     for sub in sorted(d for d in root.iterdir() if d.is_dir()):
         if sub.name not in ids:
             raise ConvlensError(f"{sub}: folder name is not an ImageNet synset id (n########)")
-        for f in sorted(sub.iterdir(), key=lambda p: _natural_key(p.name)):
+        for f in sorted(sub.iterdir(), key=lambda p: natural_key(p.name)):
             if f.suffix.lower() in IMAGE_SUFFIXES:
                 items.append(file_item(f, ids[sub.name]))
     if not items:

@@ -45,13 +45,11 @@ def bundled_photographs() -> dict[str, np.ndarray]:
 
 
 def folder_photographs(folder: str | Path) -> dict[str, np.ndarray]:
-    """Every readable image in a folder (sorted), e.g. the problem2 validation images."""
-    from convlens.data.images import list_image_files, read_image
+    """Every image of a folder, by file name (1.JPEG and 1.png are two photographs), listed by
+    the rule Problem 2 reads its folders with (convlens.data.images.folder_images)."""
+    from convlens.data.images import file_item, folder_images, read_image
 
-    out = {}
-    for item in list_image_files([folder]):
-        out[Path(item.name).stem] = np.asarray(read_image(item))
-    return out
+    return {f.name: np.asarray(read_image(file_item(f))) for f in folder_images(Path(folder))}
 
 
 def random_crops(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import urllib.error
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -81,12 +82,21 @@ def resolve_checkpoint(source: str | os.PathLike, download: bool = True) -> Path
 def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Tensors from a .pth/.pt (weights_only) or .safetensors file.
 
-    Accepts a bare state dict, or one wrapped under "state_dict"/"model" (our own training
-    checkpoints), and strips the "module." prefix that DistributedDataParallel adds.
+    Accepts a bare state dict, or one wrapped under a common key (NESTED: our own training
+    checkpoints' "model", Lightning's "state_dict", the tutorials' "model_state_dict"...), and
+    strips the "module." prefix that (Distributed)DataParallel adds. The format is read from
+    the content, so a .safetensors file named .pth reads too; a TorchScript archive is refused
+    saying what it is.
     """
     path = Path(path)
+    kind = file_kind(path)
+    if kind == "torchscript":
+        raise ConvlensError(
+            f"{path}: a TorchScript archive (torch.jit.save), not a state dict; save the "
+            "weights with torch.save(model.state_dict(), path)"
+        )
     try:
-        if path.suffix == ".safetensors":
+        if kind == "safetensors" or path.suffix == ".safetensors":
             try:
                 from safetensors.torch import load_file
             except ImportError as exc:
@@ -101,15 +111,57 @@ def load_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     except Exception as exc:  # safetensors raises its own types for a bad file
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConvlensError(f"{path}: cannot read weights ({first})") from exc
-    for key in ("state_dict", "model"):
-        if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
-            state = state[key]
-    if not isinstance(state, Mapping) or not all(
-        isinstance(v, torch.Tensor) for v in state.values()
-    ):
-        raise ConvlensError(f"{path}: not a state dict of tensors")
+    state = _unwrapped(state, path)
     check_finite(state, path)
     return {k.removeprefix("module."): v for k, v in state.items()}
+
+
+# where checkpoints written by common code keep the model's tensors
+NESTED = ("state_dict", "model", "model_state_dict", "net", "network", "weights", "params")
+
+
+def file_kind(path: Path) -> str:
+    """ "safetensors", "torchscript" or "torch" (a torch.save file or anything else), from the
+    first bytes: a safetensors file starts with its header's length and a JSON object; a
+    TorchScript archive is a zip holding code/ and constants.pkl."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(9)
+    except OSError:
+        return "torch"  # load_tensors_file names what is wrong with the path
+    if len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100 << 20:
+        return "safetensors"
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            names = z.namelist()
+        if any(n.endswith("constants.pkl") for n in names) and any("/code/" in n for n in names):
+            return "torchscript"
+    return "torch"
+
+
+def _unwrapped(state, path: Path) -> dict:
+    """The state dict itself: at the top, or under one of NESTED; otherwise one line saying
+    what the file holds and where the tensors were looked for."""
+    for key in NESTED:
+        if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
+            inner = state[key]
+            if inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
+                return inner
+    if (
+        isinstance(state, Mapping)
+        and state
+        and all(isinstance(v, torch.Tensor) for v in state.values())
+    ):
+        return state
+    if isinstance(state, Mapping):
+        keys = ", ".join(map(str, list(state)[:6])) + (" ..." if len(state) > 6 else "")
+        found = f"a dict with keys {keys}" if state else "an empty dict"
+    else:
+        found = f"a {type(state).__name__}"
+    raise ConvlensError(
+        f"{path}: holds {found}, not a state dict of tensors; expected the tensors at the top "
+        f"level or under one of {', '.join(NESTED)}"
+    )
 
 
 def check_compatible(

@@ -13,10 +13,12 @@ from pathlib import Path
 from convlens import atomic
 from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
+from convlens.errors import ConvlensError
 from convlens.fingerprint import fingerprint
 from convlens.jigsaw.networks.catalogue import NETWORKS, shuffle_invariant
 from convlens.jigsaw.puzzle.data import NpzData, load_npz
 from convlens.jigsaw.puzzle.tiles import deshuffle
+from convlens.jigsaw.training.config import check_images
 from convlens.jigsaw.training.recipes import recipe
 from convlens.problem3.budget import TrainingBudget, budget_dict, plan_budget, read_budget
 from convlens.problem3.deshuffle import labelled_test, labelled_train
@@ -134,7 +136,24 @@ def check(ctx: ReportContext) -> Loaded:
     labelled_train(shuffled)
     labelled_test(shuffled)
     check_probe_data(normal, k=K)
-    return Loaded(ctx, (shuffled, normal))
+    _same_size(shuffled, normal)
+    loaded = Loaded(ctx, (shuffled, normal))
+    for cfg in loaded.configs.values():  # each network built for these images
+        check_images(shuffled.train.images, cfg.model, shuffled.source)
+    return loaded
+
+
+def _same_size(shuffled: NpzData, normal: NpzData) -> None:
+    """The probe reads the networks trained on the puzzles: its images need their size."""
+    side = tuple(shuffled.train.images.shape[-2:])
+    for part in (normal.train, normal.test):
+        found = tuple(part.images.shape[-2:])
+        if found != side:
+            raise ConvlensError(
+                f"{normal.source}: images are {found[0]} x {found[1]} px but {shuffled.source}'s "
+                f"are {side[0]} x {side[1]}; the probe reads the features of the networks "
+                "trained on the puzzles, so both files need one size"
+            )
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from convlens.report.cache import cache_key, cached, is_cached
 from convlens.report.document import Document
 from convlens.report.findings import tenth
 from convlens.report.results_file import ReportResults, write_results
-from convlens.runtime import cpu_kind
+from convlens.runtime import Runtime, cpu_kind
 from convlens.sections import Plan, ReportContext, Section
 from convlens.timing import StepTimer
 
@@ -27,6 +27,7 @@ def build_report(ctx: ReportContext) -> Report:
     """The whole report; one process at a time per output folder (its cache included). Every
     section's inputs are checked first, so a bad one stops the report before any folder is
     made or any step runs."""
+    Runtime.of(ctx.device)  # --device first: every section computes there
     loaded = {section.name: section.check(ctx) for section in sections(ctx)}
     try:
         ctx.out.mkdir(parents=True, exist_ok=True)
@@ -62,8 +63,10 @@ def _build(ctx: ReportContext, loaded: dict) -> Report:
                 ctx.cache,
                 name,
                 keys[name],
-                lambda s=section: s.compute(loaded[s.name], plans[s.name]),
+                lambda s=section: s.compute(loaded[s.name], _plan_of(s, plans, loaded, keys)),
                 section.record,
+                figures=ctx.figures,
+                note=ctx.step,
             )
             section.render(doc, results, ctx)
         records[name] = results
@@ -89,6 +92,14 @@ def _build(ctx: ReportContext, loaded: dict) -> Report:
     paths = doc.write(ctx.out)
     paths["results"] = ctx.out / "results.json"
     return Report(paths=paths, headings=doc.headings, results=all_results)
+
+
+def _plan_of(section: Section, plans: dict, loaded: dict, keys: dict) -> Plan:
+    """The section's plan: made before the report started, or now for a cached entry that
+    turned out unusable (damaged, edited, a figure missing) and is computed after all."""
+    if section.name not in plans:
+        plans[section.name] = section.estimate(loaded[section.name], keys[section.name])
+    return plans[section.name]
 
 
 def _plan(ctx: ReportContext, keys: dict[str, str], loaded: dict) -> dict[str, Plan]:

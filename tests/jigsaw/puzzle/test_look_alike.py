@@ -67,3 +67,14 @@ def test_the_split_dispatch(crops):
     np.testing.assert_array_equal(
         validation_split(images, 0.1, 0, "look-alike")[1], look_alike_split(images, 0.1, 0)[1]
     )
+
+
+def test_thirty_identical_images_fall_back_to_random_rows_and_say_so(crops, capsys):
+    """issue 42: the fallback was silent."""
+    same = np.repeat(crops[0][:1], 30, axis=0)
+    fit, val = validation_split(same, 0.1, 0, "look-alike")
+    np.testing.assert_array_equal(val, split_train_val(30, 0.1, 0)[1])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("note: the look-alike validation split found no")
+    validation_split(crops[0], 0.1, 0, "look-alike")  # groups found: nothing to say
+    assert capsys.readouterr().err == ""

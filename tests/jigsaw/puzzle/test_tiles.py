@@ -153,7 +153,9 @@ def test_load_npz_uint8_float_zip_and_unknown_rows(tmp_path, photos):
     [
         ({"a": np.zeros((2, 3, 95, 96))}, "even"),
         ({"a": np.zeros((2, 96, 96, 3))}, "N x 3 x H x W"),
-        ({"a": np.full((2, 3, 4, 4), 300.0)}, "image 0 has pixels outside 0-255"),
+        ({"a": np.full((2, 3, 4, 4), 300.0)}, "float pixels span 300..300; expected 0-1 or 0-255"),
+        ({"a": np.full((2, 3, 4, 4), 300, np.int16)}, "image 0 has pixels outside 0-255"),
+        ({"a": np.full((2, 3, 4, 4), 1.5)}, "float pixels span 1.5..1.5"),  # neither range
         (
             {"a": np.zeros((2, 3, 4, 4)), "b": np.array([[0, 1, 2, 3], [0, 1, 1, 3]])},
             "key 'b' row 1",

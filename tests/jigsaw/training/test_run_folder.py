@@ -46,3 +46,30 @@ def test_checkpoints_and_exact_resume(photo_arrays, tmp_path, monkeypatch):
     wider = dataclasses.replace(_cfg(3), model=dataclasses.replace(TINY, width=0.25))
     with pytest.raises(ConvlensError, match=r"\(model.width: 0.125 -> 0.25\)"):
         train(a, b, tmp_path / "cut", wider, resume=True)
+
+
+def test_a_failed_first_epoch_removes_only_what_it_made(photo_arrays, tmp_path, monkeypatch):
+    """Run A is stopped before its first checkpoint in pd/new/r1, a folder chain it made; while it
+    ran, the user put notes in pd/new and run B its own folder there. A removes r1, its files and
+    nothing else: new/ keeps the user's notes and B's folder."""
+    new = tmp_path / "pd" / "new"
+
+    def user_and_b_arrive_then_ctrl_c(*args, **kw):  # as epoch 1 ends, before its checkpoint
+        (new / "notes.txt").write_text("mine")
+        (new / "r2").mkdir(exist_ok=True)
+        (new / "r2" / "config.json").write_text("{}")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "predict_log_probs", user_and_b_arrive_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        train(photo_arrays["a"], photo_arrays["b"], new / "r1", _cfg(epochs=1))
+    assert not (new / "r1").exists()
+    assert (new / "notes.txt").read_text() == "mine"
+    assert (new / "r2" / "config.json").exists()
+
+
+def test_a_failed_first_epoch_in_a_new_folder_leaves_nothing(photo_arrays, tmp_path, monkeypatch):
+    interrupt_in_epoch(1, monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        train(photo_arrays["a"], photo_arrays["b"], tmp_path / "a" / "b" / "run", _cfg(epochs=1))
+    assert list(tmp_path.iterdir()) == []

@@ -87,6 +87,22 @@ def test_batches_from_worker_processes_train_identically(photo_arrays, tmp_path)
         torch.testing.assert_close(v, w, msg=k)
 
 
+def test_a_resume_may_change_the_workers_but_not_what_the_run_computes(
+    photo_arrays, tmp_path, monkeypatch
+):
+    """Worker processes build the same batches (above), so a run trained with 0 workers resumes
+    with 2; a setting that changes the result (the learning rate) still refuses."""
+    a, b = photo_arrays["a"][:96], photo_arrays["b"][:96]
+    with monkeypatch.context() as m:
+        interrupt_in_epoch(2, m)  # Ctrl-C as epoch 2 ends: epoch 1's checkpoint is kept
+        with pytest.raises(KeyboardInterrupt):
+            train(a, b, tmp_path / "run", _cfg(2))
+    with pytest.raises(ConvlensError, match=r"lr: 0.002 -> 0.1"):
+        train(a, b, tmp_path / "run", _cfg(2, lr=0.1), resume=True)
+    resumed = train(a, b, tmp_path / "run", _cfg(2, workers=2), resume=True)
+    assert [h.epoch for h in resumed.history] == [1, 2]
+
+
 def test_fp16_is_refused_on_the_cpu(photo_arrays, tmp_path):
     with pytest.raises(ConvlensError, match="fp16 needs a CUDA device"):
         train(

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from convlens import archive, atomic, npz_archive
+from convlens.data.pixel_scale import float_full_scale
 from convlens.errors import ConvlensError
 from convlens.jigsaw.puzzle.permutations import validate_orders
 from convlens.jigsaw.puzzle.seam_solver import seam_costs
@@ -108,16 +109,18 @@ def _images(arr: np.ndarray, key: str, source: str) -> tuple[np.ndarray, str]:
     if not finite.all():
         bad = int(np.flatnonzero(~finite)[0])
         raise ConvlensError(f"{where}: image {bad} has NaN or inf pixels")
-    lo, hi = flat.min(), flat.max()
-    if lo < 0 or hi > 255:
+    lo, hi = float(flat.min()), float(flat.max())
+    scale = 1.0
+    if np.issubdtype(arr.dtype, np.floating):
+        # Exam data are 0-255; 0-1 images read as 0-255 would be black. Decided per array (a
+        # file may hold one of each), with a tolerance for rounding (convlens.data.pixel_scale)
+        if float_full_scale(lo, hi, where) == 1.0:
+            scale, found = 255.0, f"{found} in 0-1 (key '{key}'), scaled to 0-255"
+    elif lo < 0 or hi > 255:
         bad = int(np.flatnonzero((flat < 0).any(1) | (flat > 255).any(1))[0])
         raise ConvlensError(f"{where}: image {bad} has pixels outside 0-255")
-    scale = 1.0
-    # Exam data are 0-255; float images that never exceed 1 are 0-1 images (read as 0-255 they
-    # would be black). Decided per array: a file may hold one of each.
-    if np.issubdtype(arr.dtype, np.floating) and hi <= 1.0:
-        scale, found = 255.0, f"{found} in 0-1 (key '{key}'), scaled to 0-255"
-    return np.rint(arr.astype(np.float64) * scale).astype(np.uint8), found
+    pixels = np.clip(np.rint(arr.astype(np.float64) * scale), 0, 255)
+    return pixels.astype(np.uint8), found
 
 
 def _orders(arr: np.ndarray, key: str, n: int, source: str) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ from convlens.jigsaw.puzzle.data import content_digest
 from convlens.jigsaw.puzzle.look_alike import look_alike_split
 from convlens.jigsaw.puzzle.permutations import NUM_PERMUTATIONS, PERMUTATIONS
 from convlens.jigsaw.puzzle.tiles import shuffle
+from convlens.progress import note
 
 
 def balanced_classes(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -47,6 +48,11 @@ def validation_split(
         fit, val = look_alike_split(originals, fraction, seed)
         if len(fit) and len(val):
             return fit, val
+        note(
+            f"the look-alike validation split found no groups that leave images on both sides "
+            f"among {len(originals)} images (are they all alike?); the validation rows are "
+            "drawn at random instead"
+        )
     return split_train_val(len(originals), fraction, seed, groups=groups)
 
 

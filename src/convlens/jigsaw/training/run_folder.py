@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from convlens import atomic
-from convlens.atomic import missing_parents
+from convlens.atomic import missing_parents, remove_empty
 from convlens.errors import ConvlensError
 from convlens.jigsaw.run_records import TrainResult, epochs
 from convlens.jigsaw.training.checkpoint import (
@@ -23,8 +22,10 @@ from convlens.jigsaw.training.checkpoint import (
     save_checkpoint,
 )
 from convlens.jigsaw.training.config import TrainConfig, config_dict, config_from_dict
-from convlens.lock import folder_lock
+from convlens.lock import LOCK_NAME, folder_lock
 from convlens.progress import write
+
+CONFIG = "config.json"  # the run's settings, written before its first epoch
 
 
 def schedule(optimizer, cfg: TrainConfig, total_steps: int):
@@ -53,9 +54,9 @@ class RunState:
         if not resume:
             raise ConvlensError(f"{self.dir}: already has a run; pass --resume or another folder")
         ckpt = read_checkpoint(path)
-        saved = config_dict(config_from_dict(json.loads(ckpt["config"])))
-        if saved != config_dict(self.cfg):
-            differ = _differences(saved, config_dict(self.cfg))
+        saved = _binding(config_dict(config_from_dict(json.loads(ckpt["config"]))))
+        if saved != _binding(config_dict(self.cfg)):
+            differ = _differences(saved, _binding(config_dict(self.cfg)))
             raise ConvlensError(f"{path}: --resume with different settings than the run ({differ})")
         if ckpt.get("data_digest", self.digest) != self.digest:
             raise ConvlensError(
@@ -149,6 +150,16 @@ class RunState:
         )
 
 
+# Settings that cannot change what a run computes (worker processes build the same batches:
+# tests/jigsaw/training/test_train.py checks it), so a resume may change them.
+RESULT_FREE = ("workers",)
+
+
+def _binding(settings: dict) -> dict:
+    """The settings a resumed run must share with the run it continues."""
+    return {k: v for k, v in settings.items() if k not in RESULT_FREE}
+
+
 def _differences(saved: dict, now: dict, where: str = "") -> str:
     """The settings that differ, "name: run's value -> this value", for the refusal's line."""
     out = []
@@ -164,9 +175,10 @@ def _differences(saved: dict, now: dict, where: str = "") -> str:
 
 @contextlib.contextmanager
 def run_folder(run_dir: Path, rank0: bool):
-    """Rank 0 holds the run folder's lock for the whole run. A folder this call made is removed
-    again when the run fails before its first checkpoint, so a refused or diverged first epoch
-    leaves nothing behind."""
+    """Rank 0 holds the run folder's lock for the whole run. When the run fails before its first
+    checkpoint, what this call made goes again, so a refused or diverged first epoch leaves
+    nothing behind: the files it wrote, then each folder it made, deepest first, if nothing
+    else is in it (a file the user or another run put there keeps its folder)."""
     if not rank0:
         yield
         return
@@ -180,5 +192,8 @@ def run_folder(run_dir: Path, rank0: bool):
             yield
         except BaseException:
             if made and not (run_dir / CHECKPOINT).exists():
-                shutil.rmtree(made[-1], ignore_errors=True)
+                for name in (CONFIG, "history.json", LOCK_NAME):
+                    (run_dir / name).unlink(missing_ok=True)
+                atomic.remove_leftovers(run_dir)
+                remove_empty(made)
             raise

@@ -25,7 +25,7 @@ from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.jigsaw.run_records import TrainResult
 from convlens.jigsaw.training.config import TrainConfig, check_images, config_dict
 from convlens.jigsaw.training.epoch_data import epoch_loader
-from convlens.jigsaw.training.run_folder import RunState, run_folder, schedule
+from convlens.jigsaw.training.run_folder import CONFIG, RunState, run_folder, schedule
 from convlens.progress import progress_bar
 from convlens.runtime import Runtime, check_precision
 from convlens.seeding import seeded
@@ -85,7 +85,7 @@ def _train(train_images, train_orders, run_dir: Path, cfg, resume, runtime, grou
         run.start(model, step.optimizer, step.scheduler, resume, average)
         step.net = distributed.wrap(model) if distributed else model
         if rank0:
-            atomic.write_json(run_dir / "config.json", config_dict(cfg))
+            atomic.write_json(run_dir / CONFIG, config_dict(cfg))
         epoch = run.start_epoch
         while epoch < run.planned and run.stopped is None:
             started = time.perf_counter()

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from convlens.errors import ConvlensError
 from convlens.explain.model_state import check_images, class_score_gradient, preserved
 
 
@@ -70,14 +71,18 @@ class guided_relus(TorchFunctionMode):
     def __init__(self, rule: ReLURule | None = None):
         super().__init__()
         self.rule = rule or ReLURule()
+        self.guided = 0  # the ReLU calls intercepted so far
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if func is F.relu and kwargs.get("inplace", args[1] if len(args) > 1 else False):
+            self.guided += 1
             return _ReLUInplace.apply(args[0], self.rule)
         if func in _OUT_OF_PLACE:
+            self.guided += 1
             return _ReLU.apply(args[0], self.rule)
         if func in _IN_PLACE:
+            self.guided += 1
             return _ReLUInplace.apply(args[0], self.rule)
         return func(*args, **kwargs)
 
@@ -85,8 +90,14 @@ class guided_relus(TorchFunctionMode):
 def guided_backprop(model: nn.Module, images: torch.Tensor, target) -> torch.Tensor:
     """B x C x H x W signed guided-backpropagation maps for each image's target class."""
     images = check_images(images)
-    with preserved(model), guided_relus():
-        return class_score_gradient(model, images, target)
+    with preserved(model), guided_relus() as mode:
+        grad = class_score_gradient(model, images, target)
+    if not mode.guided:  # GELU, SiLU...: the result would be the plain gradient, unsaid
+        raise ConvlensError(
+            "guided backpropagation guides ReLUs, and this model calls none (GELU, SiLU or "
+            "another activation?); use saliency, Grad-CAM or Integrated Gradients instead"
+        )
+    return grad
 
 
 def to_displayable(maps: torch.Tensor, percentile: float = 99.5) -> torch.Tensor:

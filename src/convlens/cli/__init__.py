@@ -24,7 +24,16 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here: each command module imports convlens.cli.options, not this package.
-    from convlens.cli import explain, jigsaw, probe, report, theory, uncertainty, vgg
+    from convlens.cli import (
+        attributions,
+        explain,
+        jigsaw,
+        probe,
+        report,
+        theory,
+        uncertainty,
+        vgg,
+    )
 
     parser = _Parser(
         prog="convlens",
@@ -35,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in (theory, vgg, explain, uncertainty, jigsaw, probe, report):
+    for module in (theory, vgg, explain, attributions, uncertainty, jigsaw, probe, report):
         module.register(sub)
     return parser
 

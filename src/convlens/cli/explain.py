@@ -16,22 +16,26 @@ from convlens.cli.options import (
     add_output,
     add_seed,
     amount,
+    class_names_of,
     count,
     image_side,
+    images_of,
     model_from,
+    preprocessing_of,
     print_json,
     runtime_of,
 )
-from convlens.data import denormalize, imagenet_classes
+from convlens.data import denormalize
 from convlens.data.images import list_image_files
 from convlens.data.transforms import normalized_bounds
+from convlens.explain.guided_backprop import check_guidable
 from convlens.explain.quality import explanation_quality
 from convlens.figures.problem2 import (
     class_models_figure,
     deletion_insertion_figures,
     maps_figure,
 )
-from convlens.predict import load_batch, predict_logits
+from convlens.predict import predict_logits
 from convlens.problem2 import class_models, saliency_and_guided_backprop
 from convlens.problem2.class_models import chosen_classes
 from convlens.tables import format_table
@@ -93,7 +97,7 @@ def register(sub) -> None:
     p.add_argument("--blur-sigma", type=amount(64.0), default=1.0)
     p.add_argument("--jitter", type=count(0, MAX_SIDE // 4, "pixels"), default=0)
     p.add_argument("--size", type=image_side, default=224, help="image side, >= 32 (default 224)")
-    add_model(p)
+    add_model(p, names_flag="--class-names")
     add_output(p)
     add_seed(p)
     p.set_defaults(func=run_class_viz)
@@ -124,7 +128,9 @@ def register(sub) -> None:
 def _batch_and_targets(args):
     items = list_image_files(args.images)
     model = model_from(args)  # already on --device
-    x = load_batch(items).to(next(model.parameters()).device)
+    if getattr(args, "method", None) == "guided-backprop":
+        check_guidable(model, (3, args.input_size, args.input_size))
+    x, _ = images_of(args, items, next(model.parameters()).device)
     target = getattr(args, "target", None)
     if target is not None:
         return items, model, x, torch.full((len(x),), target, device=x.device)
@@ -140,14 +146,14 @@ def run_maps(args) -> int:
         x,
         targets,
         [Path(it.name).name for it in items],
-        imagenet_classes().names,
+        class_names_of(args, model),
         smoothgrad=getattr(args, "smoothgrad", 0),
         batch_size=args.batch_size,
         seed=args.seed,
         runtime=runtime_of(args),
     )
     if args.out:
-        maps_figure(r, denormalize(x), args.out / f"{args.method}.png")
+        maps_figure(r, images_of(args, items)[1](x), args.out / f"{args.method}.png")
     if args.json:
         print_json(r.rows)
     else:
@@ -156,8 +162,9 @@ def run_maps(args) -> int:
 
 
 def run_class_viz(args) -> int:
-    names = imagenet_classes().names
     model = model_from(args)
+    names = class_names_of(args, model)
+    prep = preprocessing_of(args)
     shape = (3, args.size, args.size)
     classes, num_classes = chosen_classes(model, shape, args.classes, args.random, args.seed)
     label = names if num_classes == len(names) else [str(c) for c in range(num_classes)]
@@ -174,10 +181,11 @@ def run_class_viz(args) -> int:
         l2=args.l2,
         blur_sigma=args.blur_sigma,
         jitter=args.jitter,
-        clamp=normalized_bounds(),
+        clamp=normalized_bounds(prep.mean, prep.std),
     )
     if args.out:
-        class_models_figure(r, denormalize, args.out / "class_viz.png")
+        shown = lambda t: denormalize(t, prep.mean, prep.std)  # noqa: E731
+        class_models_figure(r, shown, args.out / "class_viz.png")
     columns = ["class_id", "name", "prob_no_blur", "prob_blur", "steps_to_0.9_blur"]
     if args.json:
         print_json({"classes": r.classes, "seconds": r.seconds})

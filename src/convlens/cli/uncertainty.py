@@ -10,16 +10,16 @@ from convlens.cli.options import (
     add_model,
     add_output,
     add_seed,
+    class_names_of,
+    images_of,
     mc_samples,
     model_from,
     print_json,
     runtime_of,
 )
-from convlens.data import denormalize, imagenet_classes
 from convlens.data.images import list_image_files
 from convlens.data.problem2 import labelled_items
 from convlens.figures.problem2 import reliability_figure, uncertainty_figures
-from convlens.predict import load_batch
 from convlens.problem2 import mc_dropout_rows
 from convlens.runtime import resolve_device
 from convlens.tables import format_table
@@ -60,10 +60,10 @@ def register(sub) -> None:
 
 def run_uncertainty(args) -> int:
     items = list_image_files(args.images)
-    names = imagenet_classes().names
     device = resolve_device(args.device)
     model = model_from(args)
-    x = load_batch(items).to(device)
+    names = class_names_of(args, model)
+    x, shown = images_of(args, items, device)
     files = [Path(it.name).name for it in items]
     r = mc_dropout_rows(
         model,
@@ -75,7 +75,7 @@ def run_uncertainty(args) -> int:
         runtime=runtime_of(args),
     )
     if args.out:
-        uncertainty_figures(r, denormalize(x), names, args.out, "uncertainty")
+        uncertainty_figures(r, shown(x), names, args.out, "uncertainty")
     if args.json:
         print_json({"samples": r.samples, "path": r.path, "notes": r.notes, "images": r.images})
         return 0
@@ -96,7 +96,7 @@ def run_calibration(args) -> int:
     items, _ = labelled_items(args.data)
     device = resolve_device(args.device)
     model = model_from(args)
-    x = load_batch(items).to(device)
+    x, _ = images_of(args, items, device)
     labels = torch.tensor([it.label for it in items]).numpy()
     rep = calibration_report(
         model, x, labels, samples=args.samples, seed=args.seed, runtime=runtime_of(args)

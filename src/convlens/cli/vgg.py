@@ -9,19 +9,18 @@ from convlens.cli.options import (
     add_model,
     add_output,
     add_seed,
+    class_names_of,
     count,
+    images_of,
     model_from,
     print_json,
     runtime_of,
 )
 from convlens.data import (
-    denormalize,
-    imagenet_classes,
     list_image_files,
 )
 from convlens.data.problem2 import labelled_items
 from convlens.figures.problem2 import top5_figures
-from convlens.predict import load_batch
 from convlens.problem2 import top5, validation_accuracy
 from convlens.record import to_json
 from convlens.tables import as_rows, format_table
@@ -74,9 +73,9 @@ def run_evaluate(args) -> int:
 
 def run_classify(args) -> int:
     items = list_image_files(args.images)
-    names = list(imagenet_classes().names)
     model = model_from(args)
-    images = load_batch(items)
+    names = class_names_of(args, model)
+    images, shown = images_of(args, items)
     result = top5(
         model,
         images,
@@ -87,7 +86,7 @@ def run_classify(args) -> int:
         runtime=runtime_of(args),
     )
     if args.out:
-        top5_figures(result.rows, denormalize(images), args.out, prefix="classify")
+        top5_figures(result.rows, shown(images), args.out, prefix="classify")
     if args.json:
         print_json(result.rows)
         return 0

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from convlens.explain.guided_backprop import ReLURule, guided_relus
+from convlens.errors import ConvlensError
+from convlens.explain.guided_backprop import NO_RELU, ReLURule, guided_relus
 from convlens.explain.model_state import check_images, preserved, target_score_sum
 
 
@@ -32,8 +33,10 @@ def saliency_and_guided(model: nn.Module, images: torch.Tensor, target=None) -> 
     x = check_images(images).detach().float().requires_grad_(True)
     rule = ReLURule(guided=False)
     with preserved(model), torch.enable_grad():
-        with guided_relus(rule):
+        with guided_relus(rule) as mode:
             scores = model(x)
+        if not mode.guided:
+            raise ConvlensError(NO_RELU)
         if target is None and scores.ndim == 2:  # else target_score_sum names the problem
             target = scores.detach().argmax(1)
         chosen = target_score_sum(scores, target)

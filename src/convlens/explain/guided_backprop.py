@@ -17,6 +17,11 @@ from torch.overrides import TorchFunctionMode
 from convlens.errors import ConvlensError
 from convlens.explain.model_state import check_images, class_score_gradient, preserved
 
+NO_RELU = (
+    "guided backpropagation guides ReLUs, and this model calls none (GELU, SiLU or another "
+    "activation?); use saliency, Grad-CAM or Integrated Gradients instead"
+)
+
 
 class ReLURule:
     """Which backward rule the intercepted ReLUs apply, read when the backward pass runs (so
@@ -87,16 +92,24 @@ class guided_relus(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+def check_guidable(model: nn.Module, image_shape: tuple[int, ...]) -> None:
+    """Refuse, before any work, a model that calls no ReLU: one pass of a blank image counts
+    the ReLU calls guided backpropagation would guide."""
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    with preserved(model), torch.no_grad(), guided_relus(ReLURule(False)) as mode:
+        model(torch.zeros(1, *image_shape, device=device))
+    if not mode.guided:
+        raise ConvlensError(NO_RELU)
+
+
 def guided_backprop(model: nn.Module, images: torch.Tensor, target) -> torch.Tensor:
     """B x C x H x W signed guided-backpropagation maps for each image's target class."""
     images = check_images(images)
     with preserved(model), guided_relus() as mode:
         grad = class_score_gradient(model, images, target)
     if not mode.guided:  # GELU, SiLU...: the result would be the plain gradient, unsaid
-        raise ConvlensError(
-            "guided backpropagation guides ReLUs, and this model calls none (GELU, SiLU or "
-            "another activation?); use saliency, Grad-CAM or Integrated Gradients instead"
-        )
+        raise ConvlensError(NO_RELU)
     return grad
 
 

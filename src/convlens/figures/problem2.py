@@ -92,6 +92,16 @@ def reliability_figure(cal: Calibration, path: Path, title: str = "reliability")
     return plotting.reliability_diagram(curves, path, title=title).name
 
 
+def attribution_figure(shown, strength, rows: list[dict], method: str, path: Path) -> str:
+    """Each image beside its `method` map (B x H x W magnitudes), one row per image."""
+    return plotting.explanation_rows(
+        list(shown),
+        {method: list(strength.cpu().numpy())},
+        [f"{r['image']}: {r['name']}" for r in rows],
+        path,
+    ).name
+
+
 def deletion_insertion_figures(quality: ExplanationQuality, folder: Path) -> list[str]:
     """deletion.png and insertion.png in `folder`: each map's mean curve of the target's
     probability as pixels are deleted or inserted, most important first."""

@@ -76,8 +76,11 @@ def mc_dropout(
     progress = runtime.progress
     if samples < 2:
         raise ConvlensError(f"samples must be >= 2 for Monte Carlo dropout, got {samples}")
-    if not dropout_modules(model):
-        raise ConvlensError("the model has no dropout layer: Monte Carlo dropout needs one")
+    if not any(getattr(m, "p", 1.0) > 0 for m in dropout_modules(model)):
+        raise ConvlensError(
+            "the model has no dropout layer that drops anything (p > 0): Monte Carlo dropout "
+            "needs one"
+        )
     if images.ndim < 2:
         raise ConvlensError(f"images must be a batch, got shape {tuple(images.shape)}")
     b = images.shape[0]

@@ -28,7 +28,9 @@ from convlens.cli.options import (
 from convlens.data import denormalize
 from convlens.data.images import list_image_files
 from convlens.data.transforms import normalized_bounds
+from convlens.explain.attributions import METHODS
 from convlens.explain.guided_backprop import check_guidable
+from convlens.explain.method_checks import method_checks
 from convlens.explain.quality import explanation_quality
 from convlens.figures.problem2 import (
     class_models_figure,
@@ -119,10 +121,32 @@ def register(sub) -> None:
         default=None,
         help="randomise at most this many layers",
     )
+    p.add_argument(
+        "--methods",
+        type=method_list,
+        default=None,
+        metavar="A,B,...",
+        help=f"check these methods instead of the exam's two ({','.join(METHOD_FLAGS)}, or all)",
+    )
     add_model(p)
     add_output(p)
     add_seed(p)
     p.set_defaults(func=run_eval)
+
+
+METHOD_FLAGS = {name.replace(" ", "-"): name for name in METHODS}
+
+
+def method_list(text: str) -> list[str]:
+    import argparse
+
+    names = list(METHOD_FLAGS) if text == "all" else [t.strip() for t in text.split(",")]
+    unknown = [n for n in names if n not in METHOD_FLAGS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"expected names from {','.join(METHOD_FLAGS)} (or all), got {text!r}"
+        )
+    return [METHOD_FLAGS[n] for n in names]
 
 
 def _batch_and_targets(args):
@@ -197,6 +221,8 @@ def run_class_viz(args) -> int:
 
 def run_eval(args) -> int:
     _, model, x, targets = _batch_and_targets(args)
+    if args.methods:
+        return _checks_of_methods(args, model, x, targets)
     q = explanation_quality(
         model,
         x,
@@ -214,4 +240,30 @@ def run_eval(args) -> int:
         print(format_table(q.deletion_insertion))
         print("\nSpearman correlation with the original maps, layers randomised from the top:")
         print(format_table(q.randomisation))
+    return 0
+
+
+def _checks_of_methods(args, model, x, targets) -> int:
+    checks, layers = method_checks(
+        model,
+        x,
+        targets,
+        args.methods,
+        steps=args.steps,
+        max_layers=args.layers or 4,
+        seed=args.seed,
+        runtime=runtime_of(args),
+    )
+    if args.json:
+        print_json({"methods": checks, "layers_randomised": layers})
+        return 0
+    rows = [
+        {"method": c.method, "deletion_auc": c.deletion_auc, "insertion_auc": c.insertion_auc}
+        | {f"rho {layer}": rho for layer, rho in zip(layers, c.randomised, strict=False)}
+        for c in checks
+    ]
+    print(format_table(rows))
+    print(
+        "\nrho: Spearman correlation with the trained model's map, layers randomised from the top"
+    )
     return 0

@@ -88,7 +88,7 @@ def main() -> None:
     ]
     for name, ours, theirs, factor in races:
         a, b = best_of(ours, repeats=1), best_of(theirs, repeats=1)
-        ours_map, ref = ours(), theirs().float() * factor
+        ours_map, ref = ours().detach(), theirs().detach().float() * factor
         err = float((ours_map - ref).abs().max() / ref.abs().max().clamp_min(1e-12))
         print(
             f"{name:36s} convlens {n / a:7.3f} img/s   captum {n / b:7.3f} img/s   "

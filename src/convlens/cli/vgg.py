@@ -13,6 +13,7 @@ from convlens.cli.options import (
     count,
     images_of,
     model_from,
+    preprocessing_of,
     print_json,
     runtime_of,
 )
@@ -58,7 +59,13 @@ def run_evaluate(args) -> int:
     model = model_from(args)
     csv = args.out / "predictions.csv" if args.out else None
     r = validation_accuracy(
-        model, items, names, csv=csv, batch_size=args.batch_size, runtime=runtime_of(args)
+        model,
+        items,
+        names,
+        csv=csv,
+        batch_size=args.batch_size,
+        runtime=runtime_of(args),
+        transform=preprocessing_of(args),
     )
     if args.json:
         print_json({**to_json(r), "rows": r.rows})

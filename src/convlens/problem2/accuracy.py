@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv as csv_module
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
 
 from convlens import atomic
 from convlens.data.images import ImageItem
+from convlens.data.transforms import preprocess
 from convlens.errors import ConvlensError
 from convlens.predict import accuracy_counts, predict_logits, topk
 from convlens.problem2.answers import ValidationAccuracy
@@ -28,6 +29,7 @@ def validation_accuracy(
     workers: int = 0,
     runtime: Runtime = Runtime(),
     probabilities: torch.Tensor | None = None,
+    transform: Callable = preprocess,
 ) -> ValidationAccuracy:
     """Accuracy counts, the misclassified images and a row per image; predictions.csv at `csv`
     when given. The images are read by `workers` processes and go through the model in batches
@@ -39,7 +41,12 @@ def validation_accuracy(
         scores = torch.log(probabilities.clamp_min(1e-30))
     else:
         scores = predict_logits(
-            model, items, batch_size=batch_size, workers=workers, runtime=runtime
+            model,
+            items,
+            batch_size=batch_size,
+            workers=workers,
+            runtime=runtime,
+            transform=transform,
         )
     return _of_scores(scores, items, names, csv=csv)
 

@@ -6,7 +6,7 @@ the very inputs check read and the very plan estimate made."""
 from dataclasses import dataclass
 
 from convlens.report import build
-from convlens.report.build import ReportContext, _plan, build_report
+from convlens.report.build import ReportContext, build_report, plan_sections
 from convlens.report.cache import cache_key, cached
 from convlens.sections import Plan, Section
 
@@ -47,7 +47,7 @@ def test_plan_estimates_each_section_to_compute_and_skips_the_cached(tmp_path, m
     ctx.cache.mkdir(parents=True)
     cached(ctx.cache, "old", keys["old"], lambda: _Record(1), _Record)  # a whole entry
     loaded = {name: {"loaded": name} for name in keys}
-    plans = _plan(ctx, keys, loaded)
+    plans = plan_sections(ctx, keys, loaded)
     assert {n: p.seconds for n, p in plans.items()} == {
         "problem2": {"2c_class_models": 480.0, "2d_top5": 3.0},
         "problem3": {"3a_training vgg11_bn": 720.0, "3b_evaluation vgg11_bn": 40.0},
@@ -66,7 +66,7 @@ def test_the_quick_report_prints_no_plan_but_hands_one_to_compute(tmp_path, monk
     log = []
     monkeypatch.setattr(build, "sections", lambda ctx: [_section("problem2", {"x": 1.0}, log)])
     loaded = {"problem2": {"loaded": "problem2"}}
-    plans = _plan(ReportContext(out=tmp_path, quick=True), {"problem2": "k"}, loaded)
+    plans = plan_sections(ReportContext(out=tmp_path, quick=True), {"problem2": "k"}, loaded)
     assert "plan:" not in capsys.readouterr().err
     assert set(plans) == {"problem2"}
 

@@ -54,7 +54,7 @@ def _build(ctx: ReportContext, loaded: dict) -> Report:
         s.name: cache_key(section=s.name, seed=ctx.seed, quick=ctx.quick, **s.settings(ctx))
         for s in sections(ctx)
     }
-    plans = _plan(ctx, keys, loaded)
+    plans = plan_sections(ctx, keys, loaded)
     timer = StepTimer(ctx.step)
     for section in sections(ctx):
         name = section.name
@@ -102,7 +102,7 @@ def _plan_of(section: Section, plans: dict, loaded: dict, keys: dict) -> Plan:
     return plans[section.name]
 
 
-def _plan(ctx: ReportContext, keys: dict[str, str], loaded: dict) -> dict[str, Plan]:
+def plan_sections(ctx: ReportContext, keys: dict[str, str], loaded: dict) -> dict[str, Plan]:
     """Each section's plan (sections already in the cache need none), printed before the first
     expensive step; the quick report, a smoke test, prints none."""
     if not ctx.quick:

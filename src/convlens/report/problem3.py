@@ -72,7 +72,7 @@ def _deshuffle_3ab(doc: Document, r: Problem3Results, ctx: ReportContext) -> Non
             }
             for h in r.history
         ],
-        caption=_training_caption(r),
+        caption=training_caption(r),
     )
     ev = r.evaluation
     doc.table(
@@ -163,7 +163,7 @@ def _render_shapes(doc: Document, shapes: Study, photos: Study) -> None:
     doc.discussion(discussion.shapes_3d(photos.networks, shapes.networks))
 
 
-def _validation_words(mode: str, first: NetworkResult) -> str:
+def validation_words(mode: str, first: NetworkResult) -> str:
     """What a run's validation images are: the demo knows each crop's photograph and holds out
     whole photographs; the exam's file says nothing of where its images came from, so its
     validation images are a random part of the file, which may share photographs with the
@@ -207,7 +207,7 @@ def _render_study(
         "network alone, with test-time augmentation, fused with the seam score, and the seam "
         "score alone, on the same test images",
     )
-    validation = _validation_words(mode, study.first)
+    validation = validation_words(mode, study.first)
     doc.discussion(discussion.networks_3b(nets, validation))
     if study.learning_figure:
         doc.figure(
@@ -249,7 +249,7 @@ def _render_study(
     )
 
 
-def _training_caption(r) -> str:
+def training_caption(r) -> str:
     """(3a): what the first network trained and validated on, out of the training file."""
     first = r.study.first
     if first.n_fit is None:  # results written before the counts were kept

@@ -1,41 +1,12 @@
 """convlens.problem2.section on the ImageNet path: its record equals the stand-alone step
 functions'."""
 
-import json
-import re
-from pathlib import Path
-
 import torch
+from report_page import check_figures, check_numbers
 
 from convlens.problem2.answers import Problem2Results
 from convlens.record import from_json, to_json
 from convlens.report import ReportContext
-
-
-def _check_numbers(page: str, results: dict) -> None:
-    """Every number in a table of the HTML appears, to its printed precision, in results."""
-    flat = json.dumps(results)
-    stored = [float(m) for m in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", flat)]
-    for cell in re.findall(r'<td class="num">([^<]*)</td>', page):
-        value = float(cell)
-        if value != value:
-            assert "null" in flat  # results.json is strict JSON: a NaN is stored as null
-            continue
-        assert any(abs(s - value) <= _printed_precision(cell) for s in stored), cell
-
-
-def _printed_precision(cell: str) -> float:
-    """Half a unit of the last printed digit ("0.125" -> 5e-4, "3.0e-09" -> 5e-11)."""
-    mantissa, _, exponent = cell.lower().partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    return 0.5 * 10 ** (int(exponent or 0) - decimals) + 1e-12
-
-
-def _check_figures(page: str, out: Path) -> None:
-    names = re.findall(r'data-file="([^"]+)"', page)
-    assert names
-    for name in names:
-        assert (out / "figures" / name).exists(), name
 
 
 def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypatch):
@@ -95,5 +66,5 @@ def test_problem2_section_on_the_imagenet_path(problem2_dir, tmp_path, monkeypat
     problem2.render(doc, from_json(Problem2Results, results), ctx)  # as the cache reads it
     page = doc.to_html()
     assert "built-in demo" not in page and "2h." in page
-    _check_numbers(page, {"p2": results})
-    _check_figures(page, tmp_path)
+    check_numbers(page, {"p2": results})
+    check_figures(page, tmp_path)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from report_page import check_figures, check_numbers
 
 from convlens.report import ReportContext, build_report
 
@@ -28,32 +29,6 @@ SECTIONS = [
     "3c.",
     "3d.",
 ]
-
-
-def _check_numbers(page: str, results: dict) -> None:
-    """Every number in a table of the HTML appears, to its printed precision, in results."""
-    flat = json.dumps(results)
-    stored = [float(m) for m in re.findall(r"-?\d+\.?\d*(?:e[-+]?\d+)?", flat)]
-    for cell in re.findall(r'<td class="num">([^<]*)</td>', page):
-        value = float(cell)
-        if value != value:
-            assert "null" in flat  # results.json is strict JSON: a NaN is stored as null
-            continue
-        assert any(abs(s - value) <= _printed_precision(cell) for s in stored), cell
-
-
-def _printed_precision(cell: str) -> float:
-    """Half a unit of the last printed digit ("0.125" -> 5e-4, "3.0e-09" -> 5e-11)."""
-    mantissa, _, exponent = cell.lower().partition("e")
-    decimals = len(mantissa.partition(".")[2])
-    return 0.5 * 10 ** (int(exponent or 0) - decimals) + 1e-12
-
-
-def _check_figures(page: str, out: Path) -> None:
-    names = re.findall(r'data-file="([^"]+)"', page)
-    assert names
-    for name in names:
-        assert (out / "figures" / name).exists(), name
 
 
 @pytest.fixture(scope="module")
@@ -163,8 +138,8 @@ def test_full_report_on_the_demo_resumes_after_interruption(demo_report):
     assert page.count("ran on the built-in demo") == 2
     results = json.loads((out / "results.json").read_text())
     assert results["problem2"]["mode"] == "demo" and results["problem3"]["mode"] == "demo"
-    _check_numbers(page, results)
-    _check_figures(page, out)
+    check_numbers(page, results)
+    check_figures(page, out)
 
 
 def test_summary_links_every_question_and_quotes_results(demo_report):
@@ -182,11 +157,11 @@ def test_summary_links_every_question_and_quotes_results(demo_report):
     assert all(anchor in ids for anchor, _ in links)
     assert sum(len(_numbers(r["answer"])) for r in rows) > 20  # the check below reads numbers
     for r in rows:  # every number of the summary is a number of results.json
-        _check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(r["answer"])), results)
+        check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(r["answer"])), results)
     discussion = re.findall(r'<div class="discussion">(.*?)</div>', page, re.S)
     assert len(discussion) >= 6 and sum(len(_numbers(t)) for t in discussion) > 40
     for text in discussion:
-        _check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(text)), results)
+        check_numbers("".join(f'<td class="num">{n}</td>' for n in _numbers(text)), results)
 
 
 def test_pdf_layout_fits_every_figure_and_table_on_its_page(demo_report):

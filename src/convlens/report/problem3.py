@@ -12,7 +12,9 @@ from convlens.probe.knn import LINEAR_MAX_DIM, LINEAR_PCA_POWER
 from convlens.probe.probe_records import RAW, Probe
 from convlens.problem3 import section
 from convlens.problem3.budget import TrainingBudget
-from convlens.problem3.section import RESULTS, Loaded, Problem3Plan, check, estimate, settings
+from convlens.problem3.inputs import Loaded, check
+from convlens.problem3.plan import Problem3Plan, estimate
+from convlens.problem3.section import RESULTS, settings
 from convlens.problem3.study_records import NetworkResult, Problem3Results, Study
 from convlens.report import discussion
 from convlens.report.document import Document, package_text

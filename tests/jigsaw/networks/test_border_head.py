@@ -8,29 +8,13 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from oracles import brute_force_orders
 
 from convlens.jigsaw.networks.border_head import BorderHead
 from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.networks.configs import model_config
-from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
 from convlens.jigsaw.training.config import TrainConfig
-
-
-def _brute_force(pair_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every arrangement of the four tiles, scored seam by seam with the exam's semantics:
-    order o puts shuffled tile i at position o[i]; the tile at each position is inverse(o)."""
-    pairs = {p: k for k, p in enumerate(itertools.permutations(range(4), 2))}
-    logits = np.zeros((len(pair_scores), 24))
-    for n, scores in enumerate(pair_scores):
-        for o, order in enumerate(PERMUTATIONS):
-            at = inverse(order[None])[0]  # at[position] = shuffled tile there
-            logits[n, o] = (
-                scores[pairs[(at[0], at[1])]]
-                + scores[pairs[(at[2], at[3])]]
-                + scores[12 + pairs[(at[0], at[2])]]
-                + scores[12 + pairs[(at[1], at[3])]]
-            )
-    return logits, PERMUTATIONS[logits.argmax(1)]
 
 
 def test_the_cfn_border_head_decodes_to_the_brute_force_best_order():
@@ -39,7 +23,7 @@ def test_the_cfn_border_head_decodes_to_the_brute_force_best_order():
     with torch.no_grad():
         maps = model.tile_embeddings(x).view(5, 4, -1, 2, 2)
         logits = model(x).double()
-        expected, best = _brute_force(model.classifier.pair_scores(maps).double().numpy())
+        expected, best = brute_force_orders(model.classifier.pair_scores(maps).double().numpy())
     np.testing.assert_allclose(logits.numpy(), expected, atol=1e-4)
     np.testing.assert_array_equal(PERMUTATIONS[logits.argmax(1).numpy()], best)
 

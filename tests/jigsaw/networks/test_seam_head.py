@@ -8,28 +8,12 @@ import itertools
 import numpy as np
 import pytest
 import torch
+from oracles import brute_force_orders
 
 from convlens.jigsaw.networks.catalogue import build_model
 from convlens.jigsaw.networks.configs import model_config
 from convlens.jigsaw.networks.seam_head import SeamHead
-from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
-
-
-def _brute_force(pair_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every arrangement of the four tiles, scored seam by seam with the exam's semantics:
-    order o puts shuffled tile i at position o[i]; the tile at each position is inverse(o)."""
-    pairs = {p: k for k, p in enumerate(itertools.permutations(range(4), 2))}
-    logits = np.zeros((len(pair_scores), 24))
-    for n, scores in enumerate(pair_scores):
-        for o, order in enumerate(PERMUTATIONS):
-            at = inverse(order[None])[0]  # at[position] = shuffled tile there
-            logits[n, o] = (
-                scores[pairs[(at[0], at[1])]]
-                + scores[pairs[(at[2], at[3])]]
-                + scores[12 + pairs[(at[0], at[2])]]
-                + scores[12 + pairs[(at[1], at[3])]]
-            )
-    return logits, PERMUTATIONS[logits.argmax(1)]
+from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
 
 
 @pytest.mark.parametrize("slots", [False, True])
@@ -41,7 +25,7 @@ def test_the_cfn_seam_head_decodes_to_the_brute_force_best_order(slots):
     with torch.no_grad():
         flat = model.tile_embeddings(x).transpose(1, 2).flatten(1)
         logits = model(x).double()
-        expected, best = _brute_force(model.classifier.pair_scores(flat).double().numpy())
+        expected, best = brute_force_orders(model.classifier.pair_scores(flat).double().numpy())
         if slots:
             unary = model.classifier.slot(model.classifier.cells(flat)).double().numpy()
             expected += np.array(
@@ -65,7 +49,7 @@ def test_every_vgg_head_decodes_to_one_of_the_24_orders(head):
         flat = model.forward_features(x)
         with torch.no_grad():
             pair = model.classifier.pair_scores(flat)
-        expected, _ = _brute_force(pair.double().numpy())
+        expected, _ = brute_force_orders(pair.double().numpy())
         np.testing.assert_allclose(logits.double().numpy(), expected, atol=1e-4)
 
 

@@ -1,0 +1,106 @@
+"""Problem 3's plan for the report (`estimate` -> `Problem3Plan`): each network's share of the
+training budget, measured on this machine before training (or the one kept beside an
+interrupted report's runs), and what each part is expected to take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from convlens import atomic
+from convlens.jigsaw.networks.catalogue import shuffle_invariant
+from convlens.jigsaw.puzzle.data import NpzData
+from convlens.jigsaw.puzzle.tiles import deshuffle
+from convlens.problem3.budget import TrainingBudget, budget_dict, plan_budget, read_budget
+from convlens.problem3.deshuffle import labelled_train
+from convlens.problem3.inputs import DEMO_NEEDED, Loaded, recipes_for, report_runtime, sizes
+from convlens.sections import Plan, ReportContext
+
+# The demo's probe whose classes are shapes: every network trained again, on puzzles cut from
+# handwritten digits, for this part of the photo networks' budget.
+SHAPES_SHARE = 0.08
+BUDGET_FILE = "budget.json"
+
+
+@dataclass(frozen=True)
+class Problem3Plan(Plan):
+    """The estimate, and what compute needs from it: where the runs go and the training
+    budgets (None where the report fixes the epochs, as the quick one does)."""
+
+    runs: Path = Path()
+    budget: TrainingBudget | None = None
+    shapes_runs: Path | None = None  # the demo's digits study
+    shapes_budget: TrainingBudget | None = None
+
+
+def _budget(ctx: ReportContext, runs: Path, shuffled: NpzData, configs: dict, needed, minutes):
+    """The study's shared budget: the one kept beside its runs by an earlier, interrupted
+    report (so that every network resumes with the same share), else measured now (None where
+    the report fixes the epochs, as the quick one does)."""
+    if sizes(ctx.quick).epochs:
+        return None
+    path = runs / BUDGET_FILE
+    if path.exists():
+        return read_budget(path)
+    images, orders = labelled_train(shuffled)
+    originals = deshuffle(images[:256], orders[:256])  # enough for a few measured steps
+    return plan_budget(originals, len(images), configs, minutes, needed, report_runtime(ctx))
+
+
+def keep_budget(budget: TrainingBudget | None, runs: Path) -> None:
+    """The budget beside the runs before the first one trains, for a resumed report."""
+    if budget is not None and not (runs / BUDGET_FILE).exists():
+        runs.mkdir(parents=True, exist_ok=True)
+        atomic.write_json(runs / BUDGET_FILE, budget_dict(budget))
+
+
+def _runs(ctx: ReportContext, key: str) -> Path:
+    return ctx.out / "runs" / f"jigsaw-{key[:12]}"
+
+
+# k-NN and its selection per pair of probe training and test images (seconds), measured on a
+# 2-core CPU; the features are timed from each network's measured inference speed
+KNN_SECONDS_PER_PAIR = 4e-6
+CURVE_IMAGES = 600  # the feature curve after every epoch (convlens.probe.curve)
+
+
+def estimate(loaded: Loaded, key: str) -> Problem3Plan:
+    """Seconds each part is expected to take on this machine: each network's share of the
+    training budget (measured, then handed to compute in the plan), its evaluation and its
+    probe."""
+    ctx, (shuffled, normal), configs = loaded.ctx, loaded.data, loaded.configs
+    runs = _runs(ctx, key)
+    needed = DEMO_NEEDED if loaded.mode == "demo" else None
+    budget = _budget(ctx, runs, shuffled, configs, needed, ctx.minutes)
+    seconds = _study_seconds(budget, configs, shuffled, normal, tta=True)
+    if loaded.mode != "demo":
+        return Problem3Plan(seconds, runs, budget)
+    shapes_runs = ctx.out / "runs" / f"jigsaw-{key[:12]}-digits"
+    minutes = None if budget is None else SHAPES_SHARE * budget.total_minutes
+    digits, digit_normal = loaded.digits
+    digit_configs = recipes_for(ctx)
+    shapes = _budget(ctx, shapes_runs, digits, digit_configs, DEMO_NEEDED, minutes)
+    for part, sec in _study_seconds(shapes, digit_configs, digits, digit_normal, False).items():
+        seconds[f"{part} (digits)"] = sec
+    return Problem3Plan(seconds, runs, budget, shapes_runs, shapes)
+
+
+def _study_seconds(budget, configs, shuffled: NpzData, normal: NpzData, tta: bool) -> dict:
+    n_train = int(shuffled.train.known.sum())
+    n_val = n_train * next(iter(configs.values())).val_fraction
+    n_test = int(shuffled.test.known.sum()) if shuffled.test is not None else 0
+    n_tr, n_te = len(normal.train.images), len(normal.test.images)
+    seconds = {}
+    for name, cfg in configs.items():
+        need = budget.needs[name] if budget else None
+        epochs = need.epochs if need else cfg.epochs
+        per_image = need.inference_seconds_per_image if need else 0.0
+        training = budget.planned_minutes(name) * 60 if budget else 0.0
+        views = 1 if (not tta or shuffle_invariant(cfg.model)) else 25
+        seconds[f"3a_training {name}"] = training + epochs * CURVE_IMAGES * per_image
+        seconds[f"3b_evaluation {name}"] = (n_test * views + n_val) * per_image
+        # features of every probe image through the trained network and two random twins
+        seconds[f"3c_probe {name}"] = (
+            3 * (n_tr + n_te) * per_image + KNN_SECONDS_PER_PAIR * n_tr * n_te
+        )
+    return seconds

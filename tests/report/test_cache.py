@@ -68,3 +68,14 @@ def test_a_damaged_entry_is_computed_again_with_one_note(tmp_path, damage, why):
     assert len(notes) == 1 and why in notes[0] and "problem1.json" in notes[0], notes
     assert _run(tmp_path, notes, calls) == _Record(0.875, "curve.png")  # healed: reused
     assert len(calls) == 2
+
+
+def test_an_entry_of_an_earlier_convlens_says_so(tmp_path):
+    notes, calls = [], []
+    _run(tmp_path, notes, calls)
+    path = tmp_path / "problem1.json"
+    stored = json.loads(path.read_text())
+    del stored["digest"]
+    path.write_text(json.dumps(stored))
+    _run(tmp_path, notes, calls)
+    assert len(calls) == 2 and "earlier convlens" in notes[0]

@@ -45,7 +45,9 @@ def _stored(path: Path, key: str):
         raise ValueError("not a cache entry")
     if stored["key"] != key:
         return None
-    if stored.get("digest") != _digest(stored["results"]):
+    if "digest" not in stored:
+        raise ValueError("written by an earlier convlens, without a digest")
+    if stored["digest"] != _digest(stored["results"]):
         raise ValueError("changed since it was written")
     return stored["results"]
 

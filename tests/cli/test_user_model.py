@@ -134,6 +134,16 @@ def test_classify_and_every_map_run_on_the_users_model(user, capsys):
             "conv1, conv2",
         ),
         (
+            "grad-cam linear layer",
+            ["grad-cam", "{img}", "--model", "{d}/mynet.py:build", "--layer", "fc"],
+            "not B x C x H x W",
+        ),
+        (
+            "occlusion window",
+            ["occlusion", "{img}", "--model", "{d}/mynet.py:build", "--window", "300"],
+            "larger than the 224 px",
+        ),
+        (
             "MC dropout without dropout",
             ["uncertainty", "{img}", "--model", "{d}/mynet.py:build"],
             "no dropout",

@@ -15,15 +15,16 @@ from convlens.cli.options import (
     count,
     images_of,
     model_from,
+    preprocessing_of,
     print_json,
-    runtime_of,
+    targets_of,
 )
 from convlens.data.images import list_image_files
+from convlens.errors import ConvlensError
 from convlens.explain.attributions import METHODS, attribution_map
+from convlens.explain.grad_cam import check_layer
 from convlens.explain.guided_backprop import check_guidable
-from convlens.explain.layers import layer_named
 from convlens.figures.problem2 import attribution_figure
-from convlens.predict import predict_logits
 from convlens.tables import format_table
 
 COMMANDS = {
@@ -75,25 +76,20 @@ def _settings(args, prep) -> dict:
 
 
 def run_attribution(args) -> int:
-    import torch
-
-    from convlens.cli.options import preprocessing_of
-
+    if args.command == "occlusion" and args.window > args.input_size:
+        raise ConvlensError(
+            f"--window {args.window}: larger than the {args.input_size} px image (--input-size)"
+        )
     items = list_image_files(args.images)
     model = model_from(args)
     names = class_names_of(args, model)
-    if getattr(args, "layer", None) is not None:
-        layer_named(model, args.layer)  # a wrong name is refused before any pass
+    if args.command.endswith("grad-cam"):  # a layer it cannot read is refused before any work
+        check_layer(model, args.layer, (3, args.input_size, args.input_size))
     if args.command == "guided-grad-cam":
         check_guidable(model, (3, args.input_size, args.input_size))
     device = next(model.parameters()).device
     x, shown = images_of(args, items, device)
-    if args.target is not None:
-        targets = torch.full((len(x),), args.target, device=device)
-    else:
-        where = runtime_of(args).but(precision="fp32")
-        targets = predict_logits(model, x, batch_size=args.batch_size, runtime=where).argmax(1)
-        targets = targets.to(device)
+    targets = targets_of(args, model, x)
     maps = METHODS[args.method](model, x, targets, **_settings(args, preprocessing_of(args)))
     strength = attribution_map(maps)
     rows = [

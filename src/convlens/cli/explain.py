@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from convlens.cli.options import (
     MAX_CLASSES,
     MAX_CURVE_POINTS,
@@ -24,6 +22,7 @@ from convlens.cli.options import (
     preprocessing_of,
     print_json,
     runtime_of,
+    targets_of,
 )
 from convlens.data import denormalize
 from convlens.data.images import list_image_files
@@ -37,7 +36,6 @@ from convlens.figures.problem2 import (
     deletion_insertion_figures,
     maps_figure,
 )
-from convlens.predict import predict_logits
 from convlens.problem2 import class_models, saliency_and_guided_backprop
 from convlens.problem2.class_models import chosen_classes
 from convlens.tables import format_table
@@ -155,12 +153,7 @@ def _batch_and_targets(args):
     if getattr(args, "method", None) == "guided-backprop":
         check_guidable(model, (3, args.input_size, args.input_size))
     x, _ = images_of(args, items, next(model.parameters()).device)
-    target = getattr(args, "target", None)
-    if target is not None:
-        return items, model, x, torch.full((len(x),), target, device=x.device)
-    where = runtime_of(args).but(precision="fp32")  # the classes the fp32 maps explain
-    logits = predict_logits(model, x, batch_size=args.batch_size, runtime=where)
-    return items, model, x, logits.argmax(1).to(x.device)
+    return items, model, x, targets_of(args, model, x)
 
 
 def run_maps(args) -> int:

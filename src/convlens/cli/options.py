@@ -218,6 +218,20 @@ def images_of(args, items, device=None):
     return (x if device is None else x.to(device)), (lambda t: denormalize(t, prep.mean, prep.std))
 
 
+def targets_of(args, model, x):
+    """--target for every image, or the class the model predicts for each (in fp32, on the
+    images' device): the classes the maps of a command explain."""
+    import torch
+
+    from convlens.predict import predict_logits
+
+    if getattr(args, "target", None) is not None:
+        return torch.full((len(x),), args.target, device=x.device)
+    where = runtime_of(args).but(precision="fp32")
+    logits = predict_logits(model, x, batch_size=args.batch_size, runtime=where)
+    return logits.argmax(1).to(x.device)
+
+
 def class_names_of(args, model) -> list[str]:
     """--classes (its count checked against the model), ImageNet's names for --arch, or the
     class ids of a --model."""

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from convlens.errors import ConvlensError
 from convlens.explain.guided_backprop import guided_backprop
 from convlens.explain.layers import layer_named
 from convlens.explain.model_state import check_images, preserved, target_score_sum
@@ -35,6 +36,35 @@ def _captured(layer: nn.Module, store: list):
         handle.remove()
 
 
+def _feature_maps(store: list, name: str, batch: int) -> torch.Tensor:
+    """The layer's one output: B x C x H x W feature maps, called once per forward pass; any
+    other layer (a linear one, one the model calls twice) is one line naming it."""
+    if len(store) != 1:
+        raise ConvlensError(
+            f"--layer {name!r}: the model calls it {len(store)} times in one pass; Grad-CAM "
+            "reads a layer called once"
+        )
+    (acts,) = store
+    if not isinstance(acts, torch.Tensor) or acts.ndim != 4 or acts.shape[0] != batch:
+        shape = tuple(acts.shape) if isinstance(acts, torch.Tensor) else type(acts).__name__
+        raise ConvlensError(
+            f"--layer {name!r}: outputs {shape}, not B x C x H x W feature maps; Grad-CAM reads a "
+            "convolutional layer"
+        )
+    return acts
+
+
+def check_layer(model: nn.Module, layer: str | None, image_shape: tuple[int, ...]) -> None:
+    """Refuse, before any work, a layer Grad-CAM cannot read: one pass of a blank image."""
+    name, module = layer_named(model, layer)
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    store: list = []
+    with preserved(model), torch.no_grad(), _captured(module, store):
+        model(torch.zeros(1, *image_shape, device=device))
+    _feature_maps(store, name, 1)
+
+
 def grad_cam(
     model: nn.Module,
     images: torch.Tensor,
@@ -48,13 +78,13 @@ def grad_cam(
     by default the last convolution). `upsample`: how the layer's map reaches the input size
     ("bilinear", "nearest"); `relu`: keep the positive part, as the paper does."""
     images = check_images(images)
-    _, module = layer_named(model, layer)
+    name, module = layer_named(model, layer)
     with preserved(model), torch.enable_grad():
         store: list = []
         x = images.detach().float().requires_grad_(True)  # so the layer's output is in the graph
         with _captured(module, store):
             scores = model(x)
-        (acts,) = store
+        acts = _feature_maps(store, name, len(x))
         (grads,) = torch.autograd.grad(target_score_sum(scores, target), acts)
         cam = (grads.mean(dim=(2, 3), keepdim=True) * acts).sum(1, keepdim=True).detach()
     if relu:

@@ -26,6 +26,7 @@ from convlens.lock import LOCK_NAME, folder_lock
 from convlens.progress import write
 
 CONFIG = "config.json"  # the run's settings, written before its first epoch
+HISTORY = "history.json"  # one line per epoch, written with each checkpoint
 
 
 def schedule(optimizer, cfg: TrainConfig, total_steps: int):
@@ -130,7 +131,7 @@ class RunState:
         if average is not None:  # the last step's weights go on from where they were
             extra["average"] = average.state_dict()
         save_checkpoint(self.dir / CHECKPOINT, model, *saved, **extra)
-        atomic.write_json(self.dir / "history.json", self.history)
+        atomic.write_json(self.dir / HISTORY, self.history)
         if progress:
             write(
                 f"epoch {epoch + 1}/{self.planned}: loss {record['train_loss']:.3f}, train acc "
@@ -192,7 +193,7 @@ def run_folder(run_dir: Path, rank0: bool):
             yield
         except BaseException:
             if made and not (run_dir / CHECKPOINT).exists():
-                for name in (CONFIG, "history.json", LOCK_NAME):
+                for name in (CONFIG, HISTORY, LOCK_NAME):
                     (run_dir / name).unlink(missing_ok=True)
                 atomic.remove_leftovers(run_dir)
                 remove_empty(made)

@@ -4,7 +4,7 @@ gains or loses breaks these builders at construction, not a report at render tim
 from __future__ import annotations
 
 from convlens import theory
-from convlens.explain.quality import DeletionInsertion, ExplanationQuality, RandomisationRow
+from convlens.explain.quality import RANDOM_MAP, ExplanationQuality, MethodCheck
 from convlens.jigsaw.run_records import Epoch, Evaluation, MethodAccuracy
 from convlens.probe.probe_records import (
     RANDOM,
@@ -185,10 +185,28 @@ def calibration(det_ece=0.2, mc_ece=0.1) -> Calibration:
     )
 
 
-def quality(deletion: dict[str, float], randomised: list[tuple[float, float]]):
+def quality(
+    deletion: dict[str, float],
+    randomised: list[tuple[float, float]],
+    insertion: dict[str, float] | None = None,
+    others: dict[str, list[float]] | None = None,
+):
+    """Checks of saliency and guided backprop (`randomised`: a pair per layer), and of the
+    `others` (their correlation per layer); insertion areas 0.5 unless given."""
+    per_layer = {
+        "saliency": [s for s, _ in randomised],
+        "guided backprop": [g for _, g in randomised],
+        **(others or {}),
+    }
+    insertion = insertion or {}
     return ExplanationQuality(
-        deletion_insertion=[DeletionInsertion(m, d, 0.5) for m, d in deletion.items()],
-        randomisation=[RandomisationRow(f"layer{i}", s, g) for i, (s, g) in enumerate(randomised)],
+        checks=[
+            MethodCheck(
+                m, d, insertion.get(m, 0.5), per_layer.get(m, []) if m != RANDOM_MAP else []
+            )
+            for m, d in deletion.items()
+        ],
+        layers=[f"layer{i}" for i in range(len(randomised))],
         n_images=5,
     )
 

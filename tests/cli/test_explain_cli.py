@@ -40,12 +40,9 @@ def test_explanation_commands_on_real_images(problem2_dir, tmp_path, capsys):
 
     assert main(["explain-eval", imgs[0], "--steps", "4", "--layers", "2", *common]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert [r["method"] for r in out["deletion_insertion"]] == [
-        "saliency",
-        "guided backprop",
-        "random map",
-    ]
-    assert len(out["randomisation"]) == 2
+    assert [r["method"] for r in out["checks"]] == ["saliency", "guided backprop", "random map"]
+    assert len(out["layers_randomised"]) == 2
+    assert [len(r["randomised"]) for r in out["checks"]] == [2, 2, 0]
 
 
 def test_class_viz_rejects_bad_classes(capsys):

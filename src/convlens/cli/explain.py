@@ -29,8 +29,7 @@ from convlens.data.images import list_image_files
 from convlens.data.transforms import normalized_bounds
 from convlens.explain.attributions import METHODS
 from convlens.explain.guided_backprop import check_guidable
-from convlens.explain.method_checks import method_checks
-from convlens.explain.quality import explanation_quality
+from convlens.explain.quality import EXAM_METHODS, explanation_quality
 from convlens.figures.problem2 import (
     class_models_figure,
     deletion_insertion_figures,
@@ -214,12 +213,11 @@ def run_class_viz(args) -> int:
 
 def run_eval(args) -> int:
     _, model, x, targets = _batch_and_targets(args)
-    if args.methods:
-        return _checks_of_methods(args, model, x, targets)
     q = explanation_quality(
         model,
         x,
         targets,
+        args.methods or EXAM_METHODS,
         steps=args.steps,
         max_layers=args.layers,
         seed=args.seed,
@@ -228,35 +226,11 @@ def run_eval(args) -> int:
     if args.out:
         deletion_insertion_figures(q, args.out)
     if args.json:
-        print_json({"deletion_insertion": q.deletion_insertion, "randomisation": q.randomisation})
+        print_json({"checks": q.checks, "layers_randomised": q.layers})
     else:
-        print(format_table(q.deletion_insertion))
-        print("\nSpearman correlation with the original maps, layers randomised from the top:")
-        print(format_table(q.randomisation))
-    return 0
-
-
-def _checks_of_methods(args, model, x, targets) -> int:
-    checks, layers = method_checks(
-        model,
-        x,
-        targets,
-        args.methods,
-        steps=args.steps,
-        max_layers=args.layers or 4,
-        seed=args.seed,
-        runtime=runtime_of(args),
-    )
-    if args.json:
-        print_json({"methods": checks, "layers_randomised": layers})
-        return 0
-    rows = [
-        {"method": c.method, "deletion_auc": c.deletion_auc, "insertion_auc": c.insertion_auc}
-        | {f"rho {layer}": rho for layer, rho in zip(layers, c.randomised, strict=False)}
-        for c in checks
-    ]
-    print(format_table(rows))
-    print(
-        "\nrho: Spearman correlation with the trained model's map, layers randomised from the top"
-    )
+        print(format_table(q.area_rows()))
+        print(
+            "\nSpearman correlation with the trained model's maps, layers randomised from the top:"
+        )
+        print(format_table(q.randomisation_rows()))
     return 0

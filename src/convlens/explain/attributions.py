@@ -34,3 +34,16 @@ def attribution_map(maps: torch.Tensor) -> torch.Tensor:
     what deletion/insertion ranks pixels by and what a figure shows."""
     maps = maps.detach().float()
     return maps.abs().amax(dim=1) if maps.ndim == 4 else maps.abs()
+
+
+def method_passes(name: str, settings: dict, side: int) -> tuple[int, int]:
+    """(forward passes, forward-and-backward passes) one image's map of `name` costs with its
+    `settings` on square inputs of `side` pixels: what a plan multiplies by timed passes."""
+    from convlens.explain.occlusion import window_starts
+
+    if name == "integrated gradients":
+        return 0, settings.get("steps", 32)
+    if name == "occlusion":
+        window, stride = settings.get("window", 16), settings.get("stride", 8)
+        return len(window_starts(side, window, stride)) ** 2 + 1, 0
+    return 0, 2 if name == "guided grad-cam" else 1

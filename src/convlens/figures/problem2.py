@@ -10,9 +10,17 @@ import numpy as np
 import torch
 
 from convlens import plotting
+from convlens.explain.attributions import attribution_map
 from convlens.explain.guided_backprop import to_displayable
 from convlens.explain.quality import ExplanationQuality
-from convlens.problem2.answers import ClassModels, Maps, Problem2Results, Top5Row, Uncertainty
+from convlens.problem2.answers import (
+    ClassModels,
+    Maps,
+    MethodMaps,
+    Problem2Results,
+    Top5Row,
+    Uncertainty,
+)
 from convlens.tables import as_rows
 from convlens.uncertainty.calibration import Calibration
 
@@ -57,6 +65,23 @@ def maps_figure(maps: Maps, shown: Sequence, path: Path) -> str:
         },
         [f"{r.image}: {r.name}" for r in maps.rows],
         path,
+    ).name
+
+
+def every_method_figure(maps: Maps, other: MethodMaps, shown: Sequence, path: Path) -> str:
+    """Each image and every method's map side by side, one row per image: saliency, guided
+    backpropagation (drawn as 2f draws it) and each other method's magnitudes
+    (attribution_map: channels folded by their largest |value|), each scaled to its maximum."""
+    columns = {
+        "saliency": list(maps.saliency.numpy()),
+        "guided backprop": list(to_displayable(maps.guided_backprop).numpy()),
+    }
+    for name, m in other.maps.items():
+        strength = attribution_map(m).cpu()
+        peak = strength.flatten(1).amax(1).clamp_min(1e-12).view(-1, 1, 1)
+        columns[name] = list((strength / peak).numpy())
+    return plotting.explanation_rows(
+        list(shown), columns, [f"{r.image}: {r.name}" for r in maps.rows], path, size=2.0
     ).name
 
 
@@ -141,6 +166,13 @@ def draw_problem2(
             ),
         ),
     }
+    if r.other_methods is not None and r.other_methods.maps:
+        changes["other_methods"] = dataclasses.replace(
+            r.other_methods,
+            figure=every_method_figure(
+                r.explanations, r.other_methods, shown, folder / f"{prefix}_every_method.png"
+            ),
+        )
     if not r.demo:  # ImageNet photographs: a bar chart beside each
         changes["top5_figures"] = top5_figures(r.top5, shown, folder, prefix=f"{prefix}_top5")
     if r.class_viz_all is not None:

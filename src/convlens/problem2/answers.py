@@ -91,6 +91,23 @@ class Maps:
 
 
 @dataclass(frozen=True)
+class MethodMaps:
+    """Beside 2e-2f: the other methods' maps of each test image for its target class (the
+    figure sets them beside the exam's two), what each was run with, and a line for each method
+    the model cannot take. Integrated Gradients' completeness error is relative to the score
+    change it explains, one per image."""
+
+    methods: list[str]
+    skipped: list[str]
+    ig_steps: int | None
+    ig_relative_completeness_error: list[float] | None
+    occlusion_window: int | None
+    occlusion_stride: int | None
+    figure: str | None
+    maps: dict | None = key(stored=False, default=None)
+
+
+@dataclass(frozen=True)
 class Uncertainty:
     """2h: Monte Carlo dropout per image (`result` holds the samples the figures show)."""
 
@@ -132,6 +149,7 @@ class Problem2Results:
     top5: list[Top5Row]
     top5_figures: list[str]
     explanations: Maps
+    other_methods: MethodMaps | None = key(omit_if_none=True, default=None)
     quality: ExplanationQuality
     class_viz: ClassModels
     class_viz_all: ClassModels | None = key(omit_if_none=True, default=None)

@@ -12,7 +12,9 @@ import torch
 from torch import nn
 
 from convlens.engine.layout import as_layout, placed
+from convlens.explain.attributions import method_passes
 from convlens.explain.model_state import preserved
+from convlens.explain.quality import EXAM_METHODS
 from convlens.problem2.setup import Sizes
 from convlens.runtime import autocast
 
@@ -56,11 +58,27 @@ def _median(fn, repeats: int) -> float:
     return float(np.median(times))
 
 
-def deletion_frames(steps: int) -> int:
-    """Frames per image that deletion/insertion sends through the network: three maps
-    (saliency, guided backprop, the random floor) times two curves times the steps between the
-    ends, and the three frames every map shares (the original, all removed, all blurred)."""
-    return 3 * 2 * max(steps - 1, 0) + 3
+def deletion_frames(steps: int, maps: int = 3) -> int:
+    """Frames per image that deletion/insertion sends through the network: the maps (the
+    exam's two, saliency and guided backprop, and the random floor, or more methods) times two
+    curves times the steps between the ends, and the three frames every map shares (the
+    original, all removed, all blurred)."""
+    return maps * 2 * max(steps - 1, 0) + 3
+
+
+def maps_seconds(
+    methods, settings: dict, side: int, forward: float, backward: float
+) -> tuple[float, float]:
+    """(seconds for one image's maps of the exam's two, of the other `methods`): saliency and
+    guided backprop share a forward pass (one forward, two backward); the others' passes are
+    counted by convlens.explain.attributions.method_passes."""
+    exam = 2 * backward - forward if "saliency" in methods else 0.0
+    others = 0.0
+    for name in methods:
+        if name not in EXAM_METHODS:
+            f, b = method_passes(name, settings.get(name, {}), side)
+            others += f * forward + b * backward
+    return exam, others
 
 
 def problem2_seconds(
@@ -75,32 +93,41 @@ def problem2_seconds(
     class_viz_images: int,
     class_viz_steps: int,
     class_viz_backward: float | None = None,
+    methods=EXAM_METHODS,
+    method_settings: dict | None = None,
+    side: int = 224,
 ) -> dict[str, float]:
     """Seconds per step from the pass times (`forward`, `backward`: forward and backward) and
     the passes each step makes: 2b one forward per validation image, 2d one per test image,
-    2e/2f one forward and two backward passes per test image, the explanation checks a forward
-    per deletion/insertion frame (`deletion_frames`) and both maps
-    per randomised layer, 2c a forward and backward per image and step (`class_viz_backward`
-    where 2c runs in another precision)."""
-    frames = deletion_frames(deletion_steps)
-    return {
+    2e/2f one forward and two backward passes per test image, the other `methods` their passes
+    (maps_seconds), the explanation checks a forward per deletion/insertion frame
+    (`deletion_frames`) and every method's maps per randomised layer, 2c a forward and backward
+    per image and step (`class_viz_backward` where 2c runs in another precision)."""
+    frames = deletion_frames(deletion_steps, len(methods) + 1)
+    exam, others = maps_seconds(methods, method_settings or {}, side, forward, backward)
+    seconds = {
         "2b_accuracy_and_calibration": n_validation * forward,
         "2d_top5": n_test * forward,
         "2ef_maps": n_test * (backward + (backward - forward)),
-        "explanation_checks": n_checked
-        * (frames * forward + randomised_layers * (2 * backward - forward)),
+        "explanation_checks": n_checked * (frames * forward + randomised_layers * (exam + others)),
         "2c_class_models": class_viz_images * class_viz_steps * (class_viz_backward or backward),
     }
+    if others:
+        seconds["2ef_other_methods"] = n_test * others
+    return seconds
 
 
 def demo_estimate(size: Sizes) -> dict[str, float]:
     """The demo's steps on the digits classifier (untrained here; the time does not depend on
     the weights), its training included, with the settings of convlens.problem2.setup."""
-    from convlens.demo.digits import digits_vgg, load_digits_data
+    from convlens.demo.digits import MEAN, STD, digits_vgg, load_digits_data
+    from convlens.problem2.methods import applicable_methods, method_settings
 
     data = load_digits_data(0)
     model = digits_vgg()
-    forward, backward = pass_seconds(model, tuple(data.x_train.shape[1:]), batch=64)
+    shape = tuple(data.x_train.shape[1:])
+    methods, _ = applicable_methods(model, shape)
+    forward, backward = pass_seconds(model, shape, batch=64)
     n_train, n_test = len(data.x_train), len(data.x_test)
     weighted = sum(1 for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear))
     seconds = problem2_seconds(
@@ -113,6 +140,9 @@ def demo_estimate(size: Sizes) -> dict[str, float]:
         randomised_layers=weighted,
         class_viz_images=2 * 3 + (2 * 10 if size.all_classes else 0),
         class_viz_steps=size.class_viz_steps,
+        methods=methods,
+        method_settings=method_settings(shape[-1], [-MEAN / STD], size.ig_steps),
+        side=shape[-1],
     )
     # training: a forward and backward pass per image and epoch, and the update
     seconds["digits_classifier"] = size.classifier_epochs * n_train * backward

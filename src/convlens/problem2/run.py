@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from convlens.explain.quality import explanation_quality
+from convlens.explain.quality import EXAM_METHODS, explanation_quality
 from convlens.predict import load_batch, predict_logits
 from convlens.problem2.accuracy import validation_accuracy
 from convlens.problem2.answers import Problem2Results
 from convlens.problem2.class_models import class_models
 from convlens.problem2.maps import saliency_and_guided_backprop
 from convlens.problem2.mc_dropout import mc_dropout_rows
+from convlens.problem2.methods import other_method_maps
 from convlens.problem2.setup import Problem2Setup
 from convlens.problem2.top5 import top5
 from convlens.runtime import Runtime
@@ -49,8 +50,16 @@ def run_problem2(
             model, s.images, targets, s.files, s.names, seed=seed, runtime=s.runtime
         )
 
+    other = None
+    if set(s.methods) - set(EXAM_METHODS):
+        others = ", ".join(m for m in s.methods if m not in EXAM_METHODS)
+        with timer.step("2ef_other_methods", f"2e-2f beside the exam's two: {others}"):
+            other = other_method_maps(
+                model, s.images, targets, s.methods, s.method_settings, s.skipped
+            )
+
     with timer.step("explanation_checks", "deletion/insertion and randomisation checks"):
-        quality = _explanation_checks(s, targets, maps, seed)
+        quality = _explanation_checks(s, targets, maps, other, seed)
 
     with timer.step("2c_class_models", "2c class model visualisations, without and with blur"):
         image_shape = tuple(s.images.shape[1:])
@@ -74,6 +83,7 @@ def run_problem2(
         top5=t5.rows,
         top5_figures=[],
         explanations=maps,
+        other_methods=other,
         quality=quality,
         class_viz=class_viz,
         class_viz_all=every_class,
@@ -114,7 +124,7 @@ def _validation_and_calibration(s: Problem2Setup, timer: StepTimer, seed: int, c
     return validation, calibration
 
 
-def _explanation_checks(s: Problem2Setup, targets, maps, seed: int):
+def _explanation_checks(s: Problem2Setup, targets, maps, other, seed: int):
     """Deletion/insertion and randomisation checks: on the demo's labelled images (more than its
     five), or on the test images with 2e/2f's maps of the trained model."""
     model = s.model
@@ -125,10 +135,13 @@ def _explanation_checks(s: Problem2Setup, targets, maps, seed: int):
     else:  # the test images: 2e/2f's maps are the trained model's maps
         x_eval, eval_targets = s.images, targets
         given = {"saliency": maps.saliency, "guided backprop": maps.guided_backprop}
+        given |= other.maps if other is not None else {}
     return explanation_quality(
         model,
         x_eval,
         eval_targets,
+        s.methods,
+        settings=s.method_settings,
         steps=s.quality["steps"],
         max_layers=s.quality["max_layers"],
         seed=seed,

@@ -18,6 +18,7 @@ from convlens.data import denormalize, imagenet_classes, read_image
 from convlens.data.images import ImageItem
 from convlens.data.problem2 import Problem2
 from convlens.data.transforms import normalized_bounds, preprocess
+from convlens.explain.quality import EXAM_METHODS
 from convlens.problem2.answers import DigitsMetrics, Problem2Found
 from convlens.runtime import Runtime
 from convlens.seeding import random_classes
@@ -35,6 +36,7 @@ class Sizes:
     classifier_epochs: int = 0  # the demo's digits classifier
     eval_images: int = 0  # the demo checks this many labelled digits
     all_classes: bool = False  # 2c once more for every class (the demo's ten digits)
+    ig_steps: int = 32  # Integrated Gradients' steps, where the report runs it
 
 
 # 10 deletion/insertion steps and the top 4 layers randomised: 71 s against 212 s for 24 and 8
@@ -44,7 +46,7 @@ SIZES = {
     ("imagenet", "full"): Sizes(150, 50, 10, 30),
     ("imagenet", "quick"): Sizes(20, 10, 8, 10),
     ("demo", "full"): Sizes(150, 100, 32, 50, 20, 48, True),
-    ("demo", "quick"): Sizes(15, 20, 8, 10, 2, 12, False),
+    ("demo", "quick"): Sizes(15, 20, 8, 10, 2, 12, False, ig_steps=8),
 }
 RANDOMISED_LAYERS = 4  # VGG16's top layers re-initialised by the randomisation test
 
@@ -79,6 +81,11 @@ class Problem2Setup:
     validation: list[ImageItem] | None = None  # 2b's labelled images (ImageNet only)
     all_classes: bool = False  # 2c once more for every class (the demo's ten digits)
     info: dict = field(default_factory=dict)  # fields of Problem2Results the setup fills in
+    # The attribution methods 2e-2f draws and the explanation checks score (the exam's two, or
+    # every method the model can take), their settings, and why any was left out
+    methods: tuple[str, ...] = EXAM_METHODS
+    method_settings: dict = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
     # Where and how the steps compute, with progress bars; its precision applies to the class
     # model passes only (attributions and Monte Carlo dropout stay in fp32)
     runtime: Runtime = field(default_factory=lambda: Runtime(progress=True))
@@ -146,8 +153,9 @@ def demo_class_viz(steps: int) -> dict:
 def demo_setup(p2: Problem2 | None, seed: int, size: Sizes, missing: str) -> Problem2Setup:
     """The digits classifier's steps; `p2` (the exam's folder, already read, or None) is only
     counted for the report's note."""
-    from convlens.demo.digits import to_display, train_digits_classifier
+    from convlens.demo.digits import MEAN, STD, to_display, train_digits_classifier
     from convlens.models import vgg16
+    from convlens.problem2.methods import applicable_methods, method_settings
 
     model, data, metrics = train_digits_classifier(seed=seed, epochs=size.classifier_epochs)
     # Five test digits: the first four and, when there is one, a later misclassified digit.
@@ -163,6 +171,11 @@ def demo_setup(p2: Problem2 | None, seed: int, size: Sizes, missing: str) -> Pro
     }
     if p2 is not None:
         info["problem2_found"] = Problem2Found(len(p2.validation), len(p2.test))
+    # The demo's small digits take every method (its checks cost seconds), so the report shows
+    # what convlens does for a user's own model; VGG16 keeps the exam's two
+    methods, skipped = applicable_methods(model, tuple(data.x_test.shape[1:]))
+    black = -MEAN / STD  # a black pixel, normalised
+    settings = method_settings(data.x_test.shape[-1], [black], size.ig_steps)
     return Problem2Setup(
         mode="demo",
         model=model,
@@ -181,4 +194,7 @@ def demo_setup(p2: Problem2 | None, seed: int, size: Sizes, missing: str) -> Pro
         calibration_samples=size.calibration_samples,
         all_classes=size.all_classes,
         info=info,
+        methods=tuple(methods),
+        method_settings=settings,
+        skipped=skipped,
     )

@@ -154,18 +154,46 @@ def _maps_2ef(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
         "map (Simonyan et al. 3.1) and its guided backpropagation map, for the predicted class",
     )
     doc.markdown(package_text("saliency.md"), demote=2)
+    _other_methods(doc, r, ctx)
     q = r.quality
     doc.table(
-        q.deletion_insertion,
+        q.area_rows(),
         caption=f"Deletion (lower is better) and insertion "
         f"(higher is better) areas over {q.n_images} images",
     )
-    doc.table(
-        q.randomisation,
-        caption="Cascading randomisation: mean Spearman correlation "
-        "of the maps with the trained model's maps, layers re-initialised from the top",
-    )
+    if q.layers:
+        doc.table(
+            q.randomisation_rows(),
+            caption="Cascading randomisation: mean Spearman correlation "
+            "of the maps with the trained model's maps, layers re-initialised from the top",
+        )
     doc.discussion(discussion.maps_2ef(q))
+
+
+def _other_methods(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
+    """Every other method convlens has, beside the exam's two (the demo and a user's model)."""
+    o = r.other_methods
+    if o is None:
+        return
+    _fig(
+        doc,
+        ctx,
+        o.figure,
+        "Every method side by side for the predicted class: "
+        + ", ".join(["saliency", "guided backprop", *o.methods])
+        + (f" (Integrated Gradients from a black image in {o.ig_steps} steps" if o.ig_steps else "")
+        + (
+            f"; occlusion with a {o.occlusion_window}-pixel window every "
+            f"{o.occlusion_stride} pixels)"
+            if o.occlusion_window
+            else (")" if o.ig_steps else "")
+        ),
+    )
+    doc.markdown(package_text("methods.md"), demote=2)
+    for line in o.skipped:
+        doc.note(f"Not run: {line}")
+    if o.ig_relative_completeness_error:
+        doc.discussion(discussion.completeness(o))
 
 
 def _mc_dropout_2h(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:

@@ -81,9 +81,7 @@ def _problem2(results: ReportResults) -> list[tuple[str, str, str]]:
         acc = "no labelled images"
     mi = {r.image: r.mutual_information for r in p2.uncertainty.images}
     flagged = leaders(mi)
-    deletion = ", ".join(
-        f"{r.method} {three(r.deletion_auc)}" for r in p2.quality.deletion_insertion
-    )
+    deletion = ", ".join(f"{r.method} {three(r.deletion_auc)}" for r in p2.quality.checks)
     top1 = [f"{r.top[0].name} ({three(r.top[0].prob)})" for r in p2.top5]
     blur = ", ".join(
         f"{r.name} {three(r.prob_no_blur)} / {three(r.prob_blur)}" for r in p2.class_viz.classes

@@ -44,8 +44,34 @@ def _deletion(saliency, random):
 
 
 def _randomisation(saliency, guided):
-    q = fabricated.quality({"saliency": 0.1, "random map": 0.2}, [(saliency, guided)])
+    q = fabricated.quality(
+        {"saliency": 0.1, "guided backprop": 0.1, "random map": 0.2}, [(saliency, guided)]
+    )
     return discussion.maps_2ef(q)
+
+
+def _every_method(deletion, insertion, randomised):
+    """Grad-CAM's three checks against the random map (deletion 0.2, insertion 0.5), beside
+    the exam's two methods."""
+    q = fabricated.quality(
+        {"saliency": 0.1, "guided backprop": 0.1, "grad-cam": deletion, "random map": 0.2},
+        [(0.1, 0.1)],
+        insertion={
+            "saliency": 0.7,
+            "guided backprop": 0.7,
+            "grad-cam": insertion,
+            "random map": 0.5,
+        },
+        others={"grad-cam": [randomised]},
+    )
+    return discussion.maps_2ef(q)
+
+
+def _completeness(a, b):
+    from convlens.problem2.answers import MethodMaps
+
+    o = MethodMaps(["integrated gradients"], [], 32, [a, b], None, None, None)
+    return discussion.completeness(o)
 
 
 def _calibration(det_ece, mc_ece):
@@ -183,6 +209,44 @@ CLAIMS = [
         None,
         says="both maps follow the weights they explain",
         reversed_says="neither map follows the weights",
+    ),
+    Claim(
+        "2e-2f: a method deletes faster than the random map",
+        _every_method,
+        dict(deletion=0.1, insertion=0.7, randomised=0.1),
+        dict(deletion=0.3, insertion=0.7, randomised=0.1),
+        dict(deletion=0.201, insertion=0.7, randomised=0.1),
+        says="and grad-cam passed every check",
+        reversed_says="grad-cam deleted the target's evidence slower than the random map",
+        tied_says="grad-cam deleted the target's evidence no faster than the random map",
+    ),
+    Claim(
+        "2e-2f: a method restores the target faster than the random map on insertion",
+        _every_method,
+        dict(deletion=0.1, insertion=0.7, randomised=0.1),
+        dict(deletion=0.1, insertion=0.3, randomised=0.1),
+        dict(deletion=0.1, insertion=0.501, randomised=0.1),
+        says="and grad-cam passed every check",
+        reversed_says="grad-cam restored the target probability slower than the random map",
+        tied_says="grad-cam restored the target probability no faster than the random map",
+    ),
+    Claim(
+        "2e-2f: a method's maps follow the weights",
+        _every_method,
+        dict(deletion=0.1, insertion=0.7, randomised=0.1),
+        dict(deletion=0.1, insertion=0.7, randomised=0.9),
+        None,
+        says="and grad-cam passed every check",
+        reversed_says="grad-cam kept a rank correlation of at least 0.5",
+    ),
+    Claim(
+        "2e-2f: Integrated Gradients' steps were enough for completeness",
+        _completeness,
+        dict(a=0.01, b=0.04),
+        dict(a=0.01, b=0.2),
+        None,
+        says="inside the five per cent Sundararajan et al. ask for",
+        reversed_says="outside the five per cent Sundararajan et al. ask for on 1 of 2",
     ),
     Claim(
         "2h: MC dropout is better calibrated",

@@ -11,6 +11,7 @@ from convlens.report.discussion.problem1 import minimisers_1d
 from convlens.report.discussion.problem2 import (
     accuracy_2b,
     class_models_2c,
+    completeness,
     maps_2ef,
     mc_dropout_2h,
     top5_2d,
@@ -26,6 +27,7 @@ from convlens.report.discussion.problem3 import (
 __all__ = [
     "accuracy_2b",
     "class_models_2c",
+    "completeness",
     "deshuffle_3b",
     "maps_2ef",
     "minimisers_1d",

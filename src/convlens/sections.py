@@ -30,6 +30,11 @@ class ReportContext:
     quick: bool = False  # tiny settings for tests
     networks: tuple[str, ...] = tuple(NETWORKS)  # Problem 3's networks, side by side
     minutes: float | None = None  # Problem 3's training budget, shared (None: measured need)
+    # A user's own classifier for Problem 2 instead of VGG16 (--model MODULE:FUNCTION, its
+    # --weights, --classes file and preprocessing: convlens.models.user_model.Preprocessing)
+    model: str | None = None
+    class_names: Path | None = None
+    preprocessing: Any = None
 
     def step(self, text: str) -> None:
         """One line on stderr as each step starts, so a long report never runs in silence."""

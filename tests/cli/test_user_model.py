@@ -124,6 +124,20 @@ def test_classify_and_every_map_run_on_the_users_model(user, capsys):
             "names 3 classes but the model scores 4",
         ),
         (
+            "report, wrong class count",
+            [
+                "report",
+                "--quick",
+                "--out",
+                "{d}/report",
+                "--model",
+                "{d}/mynet.py:build",
+                "--classes",
+                "{d}/three.txt",
+            ],
+            "names 3 classes but the model scores 4",
+        ),
+        (
             "guided backprop on GELU",
             ["guided-backprop", "{img}", "--model", "{d}/mynet.py:gelu"],
             "calls none",

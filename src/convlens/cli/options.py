@@ -121,6 +121,15 @@ def add_model(p, default_arch: str = "vgg16", names_flag: str = "--classes") -> 
         "'random' for seeded random weights; default: torchvision's checkpoint for --arch",
     )
     g.add_argument("--arch", default=default_arch, help=f"architecture (default {default_arch})")
+    add_user_model(g, names_flag)
+    add_device(g)
+    g.add_argument(
+        "--batch-size", type=batch_size, default=16, help="images per batch (default 16)"
+    )
+
+
+def add_user_model(g, names_flag: str = "--classes") -> None:
+    """A user's own classifier: --model, its class names (`names_flag`) and preprocessing."""
     g.add_argument(
         "--model",
         default=None,
@@ -157,10 +166,6 @@ def add_model(p, default_arch: str = "vgg16", names_flag: str = "--classes") -> 
         default=None,
         metavar=("R", "G", "B"),
         help="per-channel std the model was trained with (default ImageNet's)",
-    )
-    add_device(g)
-    g.add_argument(
-        "--batch-size", type=batch_size, default=16, help="images per batch (default 16)"
     )
 
 

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from convlens.cli.options import add_seed, amount, out_folder
+from convlens.cli.options import add_seed, add_user_model, amount, out_folder, preprocessing_of
 from convlens.errors import ConvlensError
 from convlens.handin import pack
 from convlens.jigsaw.training.recipes import NETWORKS
@@ -23,7 +23,8 @@ def register(sub) -> None:
     p.add_argument(
         "--weights",
         default=None,
-        help="VGG16 weights file (default: torchvision's vgg16 in the torch cache)",
+        help="VGG16 weights file (default: torchvision's vgg16 in the torch cache), or your "
+        "--model's",
     )
     p.add_argument("--quick", action="store_true", help="tiny settings, for a smoke test")
     p.add_argument(
@@ -47,6 +48,7 @@ def register(sub) -> None:
         "need; a network that stops early hands its time on (default: the epochs each network "
         "needs at the speed measured on this machine; the report prints its plan first)",
     )
+    add_user_model(p.add_argument_group("your own classifier for Problem 2, instead of VGG16"))
     add_seed(p)
     p.set_defaults(func=run)
 
@@ -87,6 +89,9 @@ def run(args) -> int:
         device=args.device,
         networks=args.networks,
         minutes=args.minutes,
+        model=args.model,
+        class_names=args.class_names,
+        preprocessing=preprocessing_of(args) if args.model else None,
     )
     built = build_report(ctx)
     for kind, path in built.paths.items():

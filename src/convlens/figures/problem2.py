@@ -58,24 +58,23 @@ def class_models_figure(cv: ClassModels, display: Callable, path: Path) -> str:
 def maps_figure(maps: Maps, shown: Sequence, path: Path) -> str:
     """Each image, its saliency map and its guided backpropagation map, one row per image."""
     return plotting.explanation_rows(
-        list(shown),
-        {
-            "saliency": list(maps.saliency.numpy()),
-            "guided backprop": list(to_displayable(maps.guided_backprop).numpy()),
-        },
-        [f"{r.image}: {r.name}" for r in maps.rows],
-        path,
+        list(shown), _exam_columns(maps), [f"{r.image}: {r.name}" for r in maps.rows], path
     ).name
+
+
+def _exam_columns(maps: Maps) -> dict[str, list]:
+    """The saliency maps, and the guided backpropagation maps where the model has ReLUs."""
+    columns = {"saliency": list(maps.saliency.numpy())}
+    if maps.guided_backprop is not None:
+        columns["guided backprop"] = list(to_displayable(maps.guided_backprop).numpy())
+    return columns
 
 
 def every_method_figure(maps: Maps, other: MethodMaps, shown: Sequence, path: Path) -> str:
     """Each image and every method's map side by side, one row per image: saliency, guided
     backpropagation (drawn as 2f draws it) and each other method's magnitudes
     (attribution_map: channels folded by their largest |value|), each scaled to its maximum."""
-    columns = {
-        "saliency": list(maps.saliency.numpy()),
-        "guided backprop": list(to_displayable(maps.guided_backprop).numpy()),
-    }
+    columns = _exam_columns(maps)
     for name, m in other.maps.items():
         strength = attribution_map(m).cpu()
         peak = strength.flatten(1).amax(1).clamp_min(1e-12).view(-1, 1, 1)
@@ -159,13 +158,14 @@ def draw_problem2(
             r.class_viz,
             figure=class_models_figure(r.class_viz, display, folder / f"{prefix}_class_viz.png"),
         ),
-        "uncertainty": dataclasses.replace(
+    }
+    if r.uncertainty is not None:
+        changes["uncertainty"] = dataclasses.replace(
             r.uncertainty,
             figures=uncertainty_figures(
                 r.uncertainty, shown, names, folder, f"{prefix}_uncertainty"
             ),
-        ),
-    }
+        )
     if r.other_methods is not None and r.other_methods.maps:
         changes["other_methods"] = dataclasses.replace(
             r.other_methods,

@@ -133,7 +133,8 @@ class Problem2Found:
 
 @dataclass(frozen=True, kw_only=True)
 class Problem2Results:
-    """results.json's "problem2": VGG16 on ImageNet ("imagenet") or the digits demo ("demo").
+    """results.json's "problem2": VGG16 on ImageNet ("imagenet"), the digits demo ("demo") or
+    a user's own classifier (`convlens report --model`, "user").
     The fields are in the file's order; what the setup found comes first (the demo: why, and
     its classifier; ImageNet: the images and the weights)."""
 
@@ -144,6 +145,8 @@ class Problem2Results:
     problem2_found: Problem2Found | None = key(omit_if_none=True, default=None)
     test_images: str | None = key(omit_if_none=True, default=None)
     weights: str | None = key(omit_if_none=True, default=None)
+    user_model: str | None = key(omit_if_none=True, default=None)  # --model's MODULE:FUNCTION
+    not_run: list[str] | None = key(omit_if_none=True, default=None)  # steps a model cannot take
     validation: ValidationAccuracy | None = key(omit_if_none=True, default=None)
     calibration: Calibration | None = key(omit_if_none=True, default=None)
     top5: list[Top5Row]
@@ -153,9 +156,16 @@ class Problem2Results:
     quality: ExplanationQuality
     class_viz: ClassModels
     class_viz_all: ClassModels | None = key(omit_if_none=True, default=None)
-    uncertainty: Uncertainty
+    uncertainty: Uncertainty | None
     seconds: dict[str, float]
 
     @property
     def demo(self) -> bool:
         return self.mode == "demo"
+
+    @property
+    def network(self) -> str:
+        """The network the section inspected, as its sentences name it."""
+        return {"imagenet": "VGG16", "demo": "the digits classifier"}.get(
+            self.mode, f"the model {self.user_model}"
+        )

@@ -26,12 +26,28 @@ def saliency_and_guided_backprop(
     batch_size: int = 16,
     seed: int = 0,
     runtime: Runtime = Runtime(),
+    guided: bool = True,
 ) -> Maps:
     """A row per image (its class and each map's largest value) and both maps, in fp32 (bf16
     gradients are too coarse for attributions: only `runtime`'s progress bar applies) where the
     model and images are, in batches of `batch_size` (SmoothGrad batch i is seeded with
     seed + i). Without
-    SmoothGrad both maps of a batch come from one shared forward pass."""
+    SmoothGrad both maps of a batch come from one shared forward pass. A model without ReLUs
+    (`guided` False) gets its saliency maps alone."""
+    if not guided:
+        sal = batched_gradients(
+            lambda xb, tb, i: saliency(model, xb, tb),
+            images,
+            targets,
+            batch_size=batch_size,
+            runtime=runtime,
+            desc="saliency",
+        )
+        rows = [
+            MapRow(f, int(t), names[int(t)], float(s.max()), float("nan"))
+            for f, t, s in zip(files, targets, sal, strict=True)
+        ]
+        return Maps(rows=rows, figure=None, saliency=sal, guided_backprop=None)
 
     def both(xb: torch.Tensor, tb: torch.Tensor, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         if smoothgrad:

@@ -41,13 +41,27 @@ def run_problem2(
     with timer.step("2d_top5", "2d top-5 predictions"):
         # The test images' one deterministic pass: Monte Carlo dropout (2h) computes the dropout-off
         # output on the way, which is 2d's prediction; 2h's samples cost only the classifier head.
-        mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, runtime=s.runtime)
-        t5 = top5(model, s.images, s.files, s.names, probabilities=mc_test.deterministic)
+        mc_test = None
+        if s.samples:
+            mc_test = mc_dropout(model, s.images, samples=s.samples, seed=seed, runtime=s.runtime)
+        probabilities = mc_test.deterministic if mc_test is not None else None
+        where = s.runtime.but(precision="fp32")
+        k = min(5, len(s.names))  # a model of fewer classes ranks them all
+        t5 = top5(
+            model, s.images, s.files, s.names, k=k, probabilities=probabilities, runtime=where
+        )
         targets = torch.tensor(t5.predicted)
 
     with timer.step("2ef_maps", "2e-2f saliency maps and guided backpropagation"):
         maps = saliency_and_guided_backprop(
-            model, s.images, targets, s.files, s.names, seed=seed, runtime=s.runtime
+            model,
+            s.images,
+            targets,
+            s.files,
+            s.names,
+            seed=seed,
+            runtime=s.runtime,
+            guided="guided backprop" in s.methods,
         )
 
     other = None
@@ -71,10 +85,12 @@ def run_problem2(
             else None
         )
 
-    with timer.step("2h_mc_dropout", "2h Monte Carlo dropout on the test images"):
-        uncertainty = mc_dropout_rows(
-            model, s.images, s.files, s.names, samples=s.samples, seed=seed, result=mc_test
-        )
+    uncertainty = None
+    if mc_test is not None:
+        with timer.step("2h_mc_dropout", "2h Monte Carlo dropout on the test images"):
+            uncertainty = mc_dropout_rows(
+                model, s.images, s.files, s.names, samples=s.samples, seed=seed, result=mc_test
+            )
     return Problem2Results(
         mode=s.mode,
         **s.info,
@@ -102,15 +118,23 @@ def _validation_and_calibration(s: Problem2Setup, timer: StepTimer, seed: int, c
         # deterministic part once: its dropout-off output gives 2b's accuracy, and the same
         # Monte Carlo run gives the calibration.
         with timer.step("2b_accuracy_and_calibration", "2b validation accuracy and calibration"):
-            x_val = load_batch(s.validation)
+            x_val = load_batch(s.validation, s.transform)
             labels = np.array([it.label for it in s.validation])
-            r = mc_dropout(
-                model, x_val, samples=s.calibration_samples, seed=seed, runtime=s.runtime
-            )
+            r = None
+            if s.samples:  # a model with dropout: its calibration too
+                r = mc_dropout(
+                    model, x_val, samples=s.calibration_samples, seed=seed, runtime=s.runtime
+                )
+                calibration = calibration_from_mc(r, labels, s.calibration_samples)
             validation = validation_accuracy(
-                model, s.validation, s.names, csv=csv, probabilities=r.deterministic
+                model,
+                s.validation,
+                s.names,
+                csv=csv,
+                probabilities=r.deterministic if r is not None else None,
+                transform=s.transform,
+                runtime=s.runtime.but(precision="fp32"),
             )
-            calibration = calibration_from_mc(r, labels, s.calibration_samples)
     elif s.calibration_images is not None:
         with timer.step("calibration", "calibration with and without MC dropout"):
             calibration = calibration_report(
@@ -135,6 +159,7 @@ def _explanation_checks(s: Problem2Setup, targets, maps, other, seed: int):
     else:  # the test images: 2e/2f's maps are the trained model's maps
         x_eval, eval_targets = s.images, targets
         given = {"saliency": maps.saliency, "guided backprop": maps.guided_backprop}
+        given = {k: v for k, v in given.items() if v is not None}
         given |= other.maps if other is not None else {}
     return explanation_quality(
         model,

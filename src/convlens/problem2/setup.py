@@ -44,7 +44,7 @@ class Sizes:
 # within 0.012 of those at 24 (bench_explanation_checks.py)
 SIZES = {
     ("imagenet", "full"): Sizes(150, 50, 10, 30),
-    ("imagenet", "quick"): Sizes(20, 10, 8, 10),
+    ("imagenet", "quick"): Sizes(20, 10, 8, 10, ig_steps=8),
     ("demo", "full"): Sizes(150, 100, 32, 50, 20, 48, True),
     ("demo", "quick"): Sizes(15, 20, 8, 10, 2, 12, False, ig_steps=8),
 }
@@ -86,28 +86,34 @@ class Problem2Setup:
     methods: tuple[str, ...] = EXAM_METHODS
     method_settings: dict = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    transform: Callable = preprocess  # a labelled image file -> the model's input (2b)
     # Where and how the steps compute, with progress bars; its precision applies to the class
     # model passes only (attributions and Monte Carlo dropout stay in fp32)
     runtime: Runtime = field(default_factory=lambda: Runtime(progress=True))
 
 
+def test_items(p2: Problem2 | None) -> tuple[list[ImageItem], str]:
+    """The exam's test images (`p2`, already read), or five bundled photographs; and where
+    they came from, for the record."""
+    if p2 is not None:
+        return p2.test, "the exam's five test images"
+    from PIL import Image
+
+    from convlens.demo.photos import bundled_photographs
+
+    photos = bundled_photographs()
+    items = []
+    for name in DEMO_PHOTOS:
+        buf = io.BytesIO()
+        Image.fromarray(photos[name]).save(buf, format="PNG")
+        items.append(ImageItem(name, buf.getvalue, None))
+    return items, "five bundled photographs (the exam's test images were not given)"
+
+
 def imagenet_setup(model: nn.Module, p2: Problem2 | None, seed: int, size: Sizes):
     """VGG16's steps on the exam's test and validation images (`p2`, already read), or on
     five bundled photographs."""
-    if p2 is not None:
-        items, where = p2.test, "the exam's five test images"
-    else:
-        from PIL import Image
-
-        from convlens.demo.photos import bundled_photographs
-
-        photos = bundled_photographs()
-        items = []
-        for name in DEMO_PHOTOS:
-            buf = io.BytesIO()
-            Image.fromarray(photos[name]).save(buf, format="PNG")
-            items.append(ImageItem(name, buf.getvalue, None))
-        where = "five bundled photographs (the exam's test images were not given)"
+    items, where = test_items(p2)
     x = torch.stack([preprocess(read_image(it)) for it in items])
     return Problem2Setup(
         mode="imagenet",
@@ -197,4 +203,68 @@ def demo_setup(p2: Problem2 | None, seed: int, size: Sizes, missing: str) -> Pro
         methods=tuple(methods),
         method_settings=settings,
         skipped=skipped,
+    )
+
+
+def user_setup(
+    model: nn.Module,
+    spec: str,
+    names: list[str],
+    prep,
+    p2: Problem2 | None,
+    seed: int,
+    size: Sizes,
+) -> Problem2Setup:
+    """A user's own classifier (`convlens report --model`): the exam's steps on the exam's test
+    images (or five bundled photographs) with its preprocessing (`prep`, a
+    convlens.models.user_model.Preprocessing), every attribution method it can take, 2b where
+    its classes are ImageNet's (the exam's validation labels are ImageNet class ids) and 2h
+    where it has dropout; what it cannot take is one line each in the record."""
+    from convlens.problem2.methods import applicable_methods, method_settings
+    from convlens.uncertainty.mc_dropout import has_dropout
+
+    items, where = test_items(p2)
+    x = torch.stack([prep(read_image(it)) for it in items])
+    shape = tuple(x.shape[1:])
+    methods, skipped = applicable_methods(model, shape)
+    not_run = []
+    validation = None
+    if p2 is not None and p2.validation:
+        if len(names) == len(imagenet_classes().names):
+            validation = p2.validation
+        else:
+            not_run.append(
+                f"2b: the exam's validation labels are ImageNet's 1000 classes; the model scores "
+                f"{len(names)}"
+            )
+    dropout = has_dropout(model)
+    if not dropout:
+        not_run.append("2h: the model has no dropout layer that drops anything, so no MC dropout")
+    black = [-m / s for m, s in zip(prep.mean, prep.std, strict=True)]
+    return Problem2Setup(
+        mode="user",
+        model=model,
+        names=names,
+        images=x,
+        files=[Path(it.name).name for it in items],
+        display=lambda t: denormalize(t, prep.mean, prep.std),
+        prefix="user",
+        class_viz={
+            "steps": size.class_viz_steps,
+            "l2": 1e-3,
+            "blur_sigma": 1.0,
+            "jitter": max(prep.input_size // 56, 1),
+            "clamp": normalized_bounds(prep.mean, prep.std),
+        },
+        classes=random_classes(seed, len(names), min(3, len(names))),
+        samples=size.mc_samples if dropout else 0,
+        quality={"steps": size.deletion_steps, "max_layers": RANDOMISED_LAYERS},
+        validation=validation,
+        calibration_samples=size.calibration_samples,
+        info={"test_images": where, "user_model": spec, "not_run": not_run or None},
+        runtime=Runtime(precision="auto", progress=True),
+        methods=tuple(methods),
+        method_settings=method_settings(prep.input_size, black, size.ig_steps),
+        skipped=skipped,
+        transform=prep,
     )

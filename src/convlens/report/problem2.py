@@ -29,7 +29,10 @@ def _fig(doc: Document, ctx: ReportContext, name: str | None, caption: str) -> N
 
 
 def render(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
-    doc.heading("Problem 2: inspecting an ImageNet VGG16")
+    if r.user_model:
+        doc.heading(f"Problem 2's steps on your model ({r.user_model})")
+    else:
+        doc.heading("Problem 2: inspecting an ImageNet VGG16")
     if r.demo:
         doc.note(
             "**This section ran on the built-in demo.** The VGG16 ImageNet weights were not "
@@ -40,8 +43,11 @@ def render(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
             "in place, `convlens report` runs the same steps on VGG16.",
             kind="missing",
         )
+    for line in r.not_run or []:
+        doc.note(f"Not run: {line}.")
     doc.markdown(package_text("explain.md"))
-    doc.markdown(_vgg16_text())
+    if not r.user_model:
+        doc.markdown(_vgg16_text())
     _accuracy_2b(doc, r)
     _class_models_2c(doc, r, ctx)
     _top5_2d(doc, r, ctx)
@@ -101,9 +107,9 @@ def _accuracy_2b(doc: Document, r: Problem2Results) -> None:
                     "top-5 correct": v.top5_correct,
                 }
             ],
-            caption="(2b) VGG16 accuracy on the exam's validation images",
+            caption=f"(2b) {r.network}'s accuracy on the exam's validation images",
         )
-        doc.discussion(discussion.accuracy_2b(v))
+        doc.discussion(discussion.accuracy_2b(v, r.network))
 
 
 def _class_models_2c(doc: Document, r: Problem2Results, ctx: ReportContext) -> None:
@@ -200,6 +206,8 @@ def _mc_dropout_2h(doc: Document, r: Problem2Results, ctx: ReportContext) -> Non
     doc.heading("2g-2h. Monte Carlo dropout", level=3)
     doc.markdown(package_text("uncertainty.md"), demote=2)
     u = r.uncertainty
+    if u is None:  # a model without dropout (the note at the section's top says so)
+        return
     doc.table(
         [
             {

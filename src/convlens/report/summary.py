@@ -72,15 +72,19 @@ def _moved(p1) -> str:
 
 def _problem2(results: ReportResults) -> list[tuple[str, str, str]]:
     p2 = results.problem2
-    data = "demo (digits)" if p2.demo else "exam (VGG16)"
+    data = {"demo": "demo (digits)", "imagenet": "exam (VGG16)"}.get(p2.mode, "your model")
     if p2.demo:
         acc = f"demo classifier test accuracy {three(p2.digits.test_accuracy)}"
     elif p2.validation is not None:
         acc = f"top-1 {three(p2.validation.top1)}, top-5 {three(p2.validation.top5)}"
     else:
         acc = "no labelled images"
-    mi = {r.image: r.mutual_information for r in p2.uncertainty.images}
-    flagged = leaders(mi)
+    if p2.uncertainty is not None:
+        mi = {r.image: r.mutual_information for r in p2.uncertainty.images}
+        flagged = leaders(mi)
+        most = f"most uncertain: {and_list(flagged)} (mutual information {three(mi[flagged[0]])})"
+    else:
+        most = "not run: the model has no dropout"
     deletion = ", ".join(f"{r.method} {three(r.deletion_auc)}" for r in p2.quality.checks)
     top1 = [f"{r.top[0].name} ({three(r.top[0].prob)})" for r in p2.top5]
     blur = ", ".join(
@@ -97,11 +101,7 @@ def _problem2(results: ReportResults) -> list[tuple[str, str, str]]:
             data,
         ),
         ("2g", "dropout training is approximate variational inference", "background"),
-        (
-            "2h",
-            f"most uncertain: {and_list(flagged)} (mutual information {three(mi[flagged[0]])})",
-            data,
-        ),
+        ("2h", most, data),
     ]
 
 

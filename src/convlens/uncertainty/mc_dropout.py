@@ -54,6 +54,11 @@ def dropout_active(model: nn.Module):
         yield model
 
 
+def has_dropout(model: nn.Module) -> bool:
+    """Whether the model has a dropout layer that drops anything (p > 0)."""
+    return any(getattr(m, "p", 1.0) > 0 for m in dropout_modules(model))
+
+
 def mc_dropout(
     model: nn.Module,
     images: torch.Tensor,
@@ -76,7 +81,7 @@ def mc_dropout(
     progress = runtime.progress
     if samples < 2:
         raise ConvlensError(f"samples must be >= 2 for Monte Carlo dropout, got {samples}")
-    if not any(getattr(m, "p", 1.0) > 0 for m in dropout_modules(model)):
+    if not has_dropout(model):
         raise ConvlensError(
             "the model has no dropout layer that drops anything (p > 0): Monte Carlo dropout "
             "needs one"

@@ -217,8 +217,8 @@ CLAIMS = [
         dict(deletion=0.3, insertion=0.7, randomised=0.1),
         dict(deletion=0.201, insertion=0.7, randomised=0.1),
         says="and grad-cam passed every check",
-        reversed_says="grad-cam deleted the target's evidence slower than the random map",
-        tied_says="grad-cam deleted the target's evidence no faster than the random map",
+        reversed_says="rad-cam deleted the target's evidence slower than the random map",
+        tied_says="rad-cam deleted the target's evidence no faster than the random map",
     ),
     Claim(
         "2e-2f: a method restores the target faster than the random map on insertion",
@@ -227,8 +227,8 @@ CLAIMS = [
         dict(deletion=0.1, insertion=0.3, randomised=0.1),
         dict(deletion=0.1, insertion=0.501, randomised=0.1),
         says="and grad-cam passed every check",
-        reversed_says="grad-cam restored the target probability slower than the random map",
-        tied_says="grad-cam restored the target probability no faster than the random map",
+        reversed_says="rad-cam restored the target probability slower than the random map",
+        tied_says="rad-cam restored the target probability no faster than the random map",
     ),
     Claim(
         "2e-2f: a method's maps follow the weights",
@@ -237,7 +237,7 @@ CLAIMS = [
         dict(deletion=0.1, insertion=0.7, randomised=0.9),
         None,
         says="and grad-cam passed every check",
-        reversed_says="grad-cam kept a rank correlation of at least 0.5",
+        reversed_says="rad-cam kept a rank correlation of at least 0.5",
     ),
     Claim(
         "2e-2f: Integrated Gradients' steps were enough for completeness",

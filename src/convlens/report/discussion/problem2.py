@@ -33,12 +33,13 @@ EVEN_ODDS = 0.5
 KEPT = 0.5
 
 
-def accuracy_2b(v: ValidationAccuracy) -> str:
+def accuracy_2b(v: ValidationAccuracy, network: str = "VGG16") -> str:
     missed = v.misclassified
     shown = ", ".join(missed[:5]) + (f" and {len(missed) - 5} more" if len(missed) > 5 else "")
     low, high = binomial_interval(v.top1_correct, v.n, LEVEL)
+    who = network[0].upper() + network[1:]
     text = (
-        f"VGG16 put the true class first for {v.top1_correct} of the {v.n} validation "
+        f"{who} put the true class first for {v.top1_correct} of the {v.n} validation "
         f"images (top-1 accuracy {three(v.top1)}) and among its five most probable classes for "
         f"{v.top5_correct} (top-5 accuracy {three(v.top5)}). With {v.n} images, another draw "
         f"from the same source could move the top-1 accuracy within its {percent(LEVEL)} binomial "
@@ -238,7 +239,8 @@ def every_method_verdict(q: ExplanationQuality) -> str:
             if names and (check, outcome) in _FAILED:
                 failed.append(f"{and_list(names)} {_FAILED[check, outcome]}")
     if failed:
-        text += " " + "; ".join(failed) + "."
+        joined = "; ".join(failed)
+        text += " " + joined[0].upper() + joined[1:] + "."
     return text
 
 

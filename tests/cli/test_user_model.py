@@ -9,45 +9,13 @@ import json
 import pytest
 import torch
 from PIL import Image
+from user_net import NET
 
 from convlens.cli import main
 from convlens.demo.photos import bundled_photographs
 from convlens.explain.grad_cam import grad_cam
 from convlens.models.user_model import Preprocessing, load_user_model
 from convlens.predict import load_batch
-
-NET = """
-import torch
-import torch.nn.functional as F
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self, act=F.relu, dropout=0.0):
-        super().__init__()
-        self.act = act
-        self.conv1, self.bn1 = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8)
-        self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
-        self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(8, 4)
-
-    def forward(self, x):
-        x = self.act(self.bn1(self.conv1(x)))
-        x = self.act(x + self.conv2(x))
-        return self.fc(self.drop(x.mean((2, 3))))
-
-
-def build():
-    return Net()
-
-
-def gelu():
-    return Net(act=F.gelu)
-
-
-def not_a_model():
-    return 7
-"""
 
 
 @pytest.fixture(scope="module")

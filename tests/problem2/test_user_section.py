@@ -6,6 +6,7 @@ preprocessing and weights; what the model cannot take is a line, never a failure
 import pytest
 import torch
 from report_page import check_figures, check_numbers
+from user_net import NET
 
 from convlens.explain.attributions import METHODS
 from convlens.explain.quality import RANDOM_MAP, explanation_quality
@@ -14,33 +15,6 @@ from convlens.models.user_model import Preprocessing, load_user_model
 from convlens.record import to_json
 from convlens.report import ReportContext
 
-NET = """
-import torch.nn.functional as F
-from torch import nn
-
-
-class Net(nn.Module):
-    def __init__(self, act=F.relu, dropout=0.0):
-        super().__init__()
-        self.act = act
-        self.conv1, self.bn1 = nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8)
-        self.conv2 = nn.Conv2d(8, 8, 3, padding=1)
-        self.drop = nn.Dropout(dropout)
-        self.fc = nn.Linear(8, 4)
-
-    def forward(self, x):
-        x = self.act(self.bn1(self.conv1(x)))
-        x = self.act(x + self.conv2(x))
-        return self.fc(self.drop(x.mean((2, 3))))
-
-
-def build():
-    return Net()
-
-
-def gelu_dropout():
-    return Net(act=F.gelu, dropout=0.3)
-"""
 PREP = Preprocessing(48, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
 
 

@@ -7,12 +7,11 @@ is not made, or its opposite is. Every number it prints is a number of the recor
 claim goes: docs/architecture.md. Tests, in tests/report/discussion/: test_discussion.py (a test
 per branch) and test_reversals.py (each claim against reversed and tied records, as data)."""
 
+from convlens.report.discussion.explanations import completeness, maps_2ef
 from convlens.report.discussion.problem1 import minimisers_1d
 from convlens.report.discussion.problem2 import (
     accuracy_2b,
     class_models_2c,
-    completeness,
-    maps_2ef,
     mc_dropout_2h,
     top5_2d,
 )

@@ -70,3 +70,6 @@ class Section:
     estimate: Callable[[Any, str], Plan]
     compute: Callable[[Any, Plan], Any]
     render: Callable[..., None]
+    # `fit(loaded, plan, seconds) -> plan`: the plan moved by `seconds` (negative: shorter),
+    # where a section can trade minutes for accuracy (Problem 3's training), else None
+    fit: Callable[[Any, Plan, float], Plan] | None = None

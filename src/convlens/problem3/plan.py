@@ -4,6 +4,7 @@ interrupted report's runs), and what each part is expected to take."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +105,41 @@ def _study_seconds(budget, configs, shuffled: NpzData, normal: NpzData, tta: boo
             3 * (n_tr + n_te) * per_image + KNN_SECONDS_PER_PAIR * n_tr * n_te
         )
     return seconds
+
+
+# The shortest a fitted budget may be, as a share of what the networks need: below it a network
+# would stop far under its bar, and the report says it runs past its minutes instead
+MIN_FIT = 0.5
+
+
+def _scaled(budget: TrainingBudget | None, configs: dict, factor: float):
+    """`budget` with its minutes times `factor`, at most every recipe's full epochs."""
+    if budget is None:
+        return None
+    most = sum(cfg.epochs * budget.needs[n].seconds_per_epoch / 60 for n, cfg in configs.items())
+    total = round(min(budget.total_minutes * factor, most), 2)
+    return dataclasses.replace(budget, total_minutes=total, given=True)
+
+
+def fit(loaded: Loaded, plan: Problem3Plan, seconds: float) -> Problem3Plan:
+    """The plan with its training moved by `seconds` (negative: shortened) so that the report
+    keeps its minutes: a slower CPU gets the same minutes with fewer epochs (at least MIN_FIT
+    of the need), a faster one spends its spare minutes on epochs, up to each recipe's most.
+    The photo study and the digits study keep their shares."""
+    if plan.budget is None:
+        return plan
+    training = plan.budget.total_minutes * 60
+    if plan.shapes_budget is not None:
+        training += plan.shapes_budget.total_minutes * 60
+    factor = max((training + seconds) / training, MIN_FIT) if training else 1.0
+    ctx, (shuffled, normal) = loaded.ctx, loaded.data
+    budget = _scaled(plan.budget, loaded.configs, factor)
+    out = _study_seconds(budget, loaded.configs, shuffled, normal, tta=True)
+    shapes = None
+    if plan.shapes_budget is not None:
+        digit_configs = recipes_for(ctx)
+        shapes = _scaled(plan.shapes_budget, digit_configs, factor)
+        digits, digit_normal = loaded.digits
+        for part, sec in _study_seconds(shapes, digit_configs, digits, digit_normal, False).items():
+            out[f"{part} (digits)"] = sec
+    return Problem3Plan(out, plan.runs, budget, plan.shapes_runs, shapes)

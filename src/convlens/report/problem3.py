@@ -13,7 +13,7 @@ from convlens.probe.probe_records import RAW, Probe
 from convlens.problem3 import section
 from convlens.problem3.budget import TrainingBudget
 from convlens.problem3.inputs import Loaded, check
-from convlens.problem3.plan import Problem3Plan, estimate
+from convlens.problem3.plan import Problem3Plan, estimate, fit
 from convlens.problem3.section import RESULTS, settings
 from convlens.problem3.study_records import NetworkResult, Problem3Results, Study
 from convlens.report import discussion
@@ -264,4 +264,4 @@ def training_caption(r) -> str:
     return f"(3a) training of {r.arch} on {images} ({r.training_minutes} min on this machine)"
 
 
-SECTION = Section("problem3", RESULTS, settings, check, estimate, compute, render)
+SECTION = Section("problem3", RESULTS, settings, check, estimate, compute, render, fit=fit)

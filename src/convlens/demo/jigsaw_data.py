@@ -15,11 +15,15 @@ from convlens.jigsaw.puzzle.permutations import PERMUTATIONS
 from convlens.jigsaw.puzzle.tiles import shuffle
 
 
-def collect_photographs(extra_folders: list[Path] | None = None) -> dict[str, np.ndarray]:
+def collect_photographs(
+    extra_folders: list[Path] | None = None, extra: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """The bundled photographs, every image of `extra_folders`, and `extra` (by name)."""
     photos = bundled_photographs()
     for folder in extra_folders or []:
         if Path(folder).is_dir():
             photos.update(folder_photographs(folder))
+    photos.update(extra or {})
     return photos
 
 

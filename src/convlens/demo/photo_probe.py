@@ -92,11 +92,13 @@ def photo_study_data(
     per_test: int,
     *,
     seed: int = 0,
+    extra: dict[str, np.ndarray] | None = None,
 ) -> tuple[NpzData, NpzData]:
-    """(puzzles, labelled probe) from disjoint photographs: the bundled ones plus every image
-    in `folders` (e.g. the problem2 folder). Puzzles are split by photograph; the probe has one
-    class per photograph, train and test crops from opposite halves."""
-    probe_photos, puzzle_photos = split_photographs(collect_photographs(folders), seed=seed)
+    """(puzzles, labelled probe) from disjoint photographs: the bundled ones, every image in
+    `folders` and the `extra` photographs (e.g. the exam's problem2 images). Puzzles are split
+    by photograph; the probe has one class per photograph, train and test crops from opposite
+    halves."""
+    probe_photos, puzzle_photos = split_photographs(collect_photographs(folders, extra), seed=seed)
     arrays = make_jigsaw_arrays(puzzle_photos, n_train=n_train, n_test=n_test, seed=seed)
     shuffled = as_npz_data(
         arrays, f"random 96x96 crops of {len(puzzle_photos)} photographs", "orders"

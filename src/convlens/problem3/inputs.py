@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
 
 from convlens.demo.normal_data import digit_study_data
 from convlens.demo.photo_probe import photo_study_data
@@ -58,13 +61,25 @@ def recipes_for(ctx: ReportContext, side: int = 96) -> dict:
 
 
 def _demo_data(ctx: ReportContext) -> tuple[NpzData, NpzData]:
-    folders = (
-        [ctx.problem2 / "validation_images", ctx.problem2 / "test_images"]
-        if (ctx.problem2 and ctx.problem2.is_dir())
-        else []
-    )
     size = sizes(ctx.quick)
-    return photo_study_data(folders, *size.demo_puzzles, *size.demo_crops, seed=ctx.seed)
+    extra = problem2_photographs(ctx.problem2)
+    return photo_study_data([], *size.demo_puzzles, *size.demo_crops, seed=ctx.seed, extra=extra)
+
+
+def problem2_photographs(path) -> dict[str, np.ndarray]:
+    """The exam's problem2 photographs (validation and test, from its folder or its zip) by
+    file name, for the demo's puzzles: with the 12 bundled photographs alone, its networks
+    learn the few training photographs and do not generalise (docs/benchmarks.md)."""
+    if path is None:
+        return {}
+    from convlens.data.images import read_image
+    from convlens.data.problem2 import load_problem2
+
+    p2 = load_problem2(path)
+    return {
+        Path(it.name).name: np.asarray(read_image(it).convert("RGB"))
+        for it in [*p2.validation, *p2.test]
+    }
 
 
 @dataclass

@@ -5,20 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convlens.cli.options import (
-    MAX_CLASSES,
+from convlens.cli.model_options import (
     add_model,
-    add_output,
-    add_seed,
-    amount,
     class_names_of,
-    count,
     images_of,
     model_from,
     preprocessing_of,
-    print_json,
     targets_of,
 )
+from convlens.cli.options import MAX_CLASSES, add_output, add_seed, amount, count, print_json
 from convlens.data.images import list_image_files
 from convlens.errors import ConvlensError
 from convlens.explain.attributions import METHODS, attribution_map

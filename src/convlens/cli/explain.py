@@ -4,25 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from convlens.cli.model_options import (
+    add_model,
+    class_names_of,
+    images_of,
+    model_from,
+    preprocessing_of,
+    targets_of,
+)
 from convlens.cli.options import (
     MAX_CLASSES,
     MAX_CURVE_POINTS,
     MAX_SIDE,
     MAX_SMOOTHGRAD,
     MAX_STEPS,
-    add_model,
     add_output,
     add_seed,
     amount,
-    class_names_of,
     count,
     image_side,
-    images_of,
-    model_from,
-    preprocessing_of,
     print_json,
     runtime_of,
-    targets_of,
 )
 from convlens.data import denormalize
 from convlens.data.images import list_image_files

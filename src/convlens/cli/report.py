@@ -3,7 +3,8 @@
 import argparse
 from pathlib import Path
 
-from convlens.cli.options import add_seed, add_user_model, amount, out_folder, preprocessing_of
+from convlens.cli.model_options import add_user_model, preprocessing_of
+from convlens.cli.options import add_seed, amount, out_folder
 from convlens.errors import ConvlensError
 from convlens.handin import pack
 from convlens.jigsaw.training.recipes import NETWORKS

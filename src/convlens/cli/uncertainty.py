@@ -6,17 +6,8 @@ from pathlib import Path
 
 import torch
 
-from convlens.cli.options import (
-    add_model,
-    add_output,
-    add_seed,
-    class_names_of,
-    images_of,
-    mc_samples,
-    model_from,
-    print_json,
-    runtime_of,
-)
+from convlens.cli.model_options import add_model, class_names_of, images_of, model_from
+from convlens.cli.options import add_output, add_seed, mc_samples, print_json, runtime_of
 from convlens.data.images import list_image_files
 from convlens.data.problem2 import labelled_items
 from convlens.figures.problem2 import reliability_figure, uncertainty_figures

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from convlens.cli.options import (
-    MAX_CLASSES,
+from convlens.cli.model_options import (
     add_model,
-    add_output,
-    add_seed,
     class_names_of,
-    count,
     images_of,
     model_from,
     preprocessing_of,
-    print_json,
-    runtime_of,
 )
+from convlens.cli.options import MAX_CLASSES, add_output, add_seed, count, print_json, runtime_of
 from convlens.data import (
     list_image_files,
 )

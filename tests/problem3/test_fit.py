@@ -65,3 +65,11 @@ def test_only_the_demo_keeps_to_its_minutes(tmp_path):
     assert demo_minutes(ReportContext(out=tmp_path)) == DEMO_MINUTES
     assert demo_minutes(ReportContext(out=tmp_path, problem3=tmp_path)) is None  # the exam
     assert demo_minutes(ReportContext(out=tmp_path, minutes=30.0)) is None  # the user's budget
+
+
+def test_a_resumed_report_keeps_the_budget_it_was_fitted_with(monkeypatch, tmp_path):
+    from convlens.problem3.plan import BUDGET_FILE
+
+    loaded, plan = _plan(monkeypatch, tmp_path)
+    (tmp_path / BUDGET_FILE).write_text("{}")  # kept by the interrupted report
+    assert fit(loaded, plan, -0.2 * 324) is plan

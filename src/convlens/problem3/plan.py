@@ -125,8 +125,10 @@ def fit(loaded: Loaded, plan: Problem3Plan, seconds: float) -> Problem3Plan:
     """The plan with its training moved by `seconds` (negative: shortened) so that the report
     keeps its minutes: a slower CPU gets the same minutes with fewer epochs (at least MIN_FIT
     of the need), a faster one spends its spare minutes on epochs, up to each recipe's most.
-    The photo study and the digits study keep their shares."""
-    if plan.budget is None:
+    The photo study and the digits study keep their shares. A budget kept beside the runs by
+    an interrupted report was fitted when it was made: a resumed report keeps it as it is, so
+    every network resumes with the same share."""
+    if plan.budget is None or (plan.runs / BUDGET_FILE).exists():
         return plan
     training = plan.budget.total_minutes * 60
     if plan.shapes_budget is not None:

@@ -86,15 +86,11 @@ def model_from(args):
 def user_classifier(spec: str, weights: str | None, device: str = "auto"):
     """--model's network, with --weights loaded strictly (or its own initial weights with
     --weights random or none)."""
-    from convlens.models.user_model import load_user_model
-    from convlens.models.weights import load_weights
+    from convlens.models import user_model
     from convlens.runtime import resolve_device
 
     resolve_device(device)  # refused before the user's code runs
-    model = load_user_model(spec)
-    if weights and weights != "random":
-        model = load_weights(model, weights, download=False).eval()
-    return model
+    return user_model.user_classifier(spec, weights)
 
 
 def preprocessing_of(args):
@@ -138,13 +134,9 @@ def class_names_of(args, model) -> list[str]:
     """--classes (its count checked against the model), ImageNet's names for --arch, or the
     class ids of a --model."""
     from convlens.data import imagenet_classes
-    from convlens.models.user_model import check_class_count, class_count, read_class_names
+    from convlens.models.user_model import user_class_names
 
-    size = getattr(args, "input_size", 224)
-    if getattr(args, "class_names", None) is not None:
-        names = read_class_names(args.class_names)
-        check_class_count(model, names, size, str(args.class_names))
-        return names
-    if getattr(args, "model", None):
-        return [str(k) for k in range(class_count(model, size))]
+    path = getattr(args, "class_names", None)
+    if path is not None or getattr(args, "model", None):
+        return user_class_names(model, getattr(args, "input_size", 224), path)
     return list(imagenet_classes().names)

@@ -110,6 +110,37 @@ def check_class_count(model: nn.Module, names: list[str], input_size: int, sourc
         )
 
 
+def user_classifier(spec: str, weights: str | None) -> nn.Module:
+    """--model's network in eval mode, with `weights` loaded strictly (its own initial weights
+    with none or "random")."""
+    from convlens.models.weights import load_weights
+
+    model = load_user_model(spec)
+    if weights and weights != "random":
+        model = load_weights(model, weights, download=False)
+    return model.eval()
+
+
+def user_class_names(
+    model: nn.Module, input_size: int, path: str | Path | None, imagenet_for_1000: bool = False
+) -> list[str]:
+    """The names of a user model's classes: `path`'s (one a line, their count checked against
+    the model's scores), else ImageNet's where `imagenet_for_1000` and it scores 1000 classes,
+    else the class ids."""
+    if path is not None:
+        names = read_class_names(path)
+        check_class_count(model, names, input_size, str(path))
+        return names
+    count = class_count(model, input_size)
+    if imagenet_for_1000:
+        from convlens.data import imagenet_classes
+
+        imagenet = list(imagenet_classes().names)
+        if count == len(imagenet):
+            return imagenet
+    return [str(k) for k in range(count)]
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """What a model expects of an image: the side of its square input (the shorter side resized

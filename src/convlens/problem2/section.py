@@ -89,26 +89,11 @@ def check(ctx: ReportContext) -> Loaded:
 def _user_model(ctx: ReportContext) -> tuple[nn.Module, list[str]]:
     """--model's classifier with --weights loaded (its own when none), and its class names
     (--classes, their count checked against its output; ImageNet's for 1000 scores; else ids)."""
-    from convlens.data import imagenet_classes
-    from convlens.models.user_model import (
-        check_class_count,
-        class_count,
-        load_user_model,
-        read_class_names,
-    )
+    from convlens.models.user_model import user_class_names, user_classifier
 
     prep = ctx.preprocessing or Preprocessing()
-    model = load_user_model(ctx.model)
-    if ctx.weights and ctx.weights != "random":
-        model = load_weights(model, ctx.weights, download=False)
-    model = model.eval()
-    if ctx.class_names is not None:
-        names = read_class_names(ctx.class_names)
-        check_class_count(model, names, prep.input_size, str(ctx.class_names))
-        return model, names
-    count = class_count(model, prep.input_size)
-    imagenet = list(imagenet_classes().names)
-    return model, imagenet if count == len(imagenet) else [str(k) for k in range(count)]
+    model = user_classifier(ctx.model, ctx.weights)
+    return model, user_class_names(model, prep.input_size, ctx.class_names, imagenet_for_1000=True)
 
 
 def estimate(loaded: Loaded, key: str) -> Plan:

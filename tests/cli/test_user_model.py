@@ -106,6 +106,11 @@ def test_classify_and_every_map_run_on_the_users_model(user, capsys):
             "names 3 classes but the model scores 4",
         ),
         (
+            "report, preprocessing without a model",
+            ["report", "--quick", "--out", "{d}/report", "--mean", "0.5", "0.5", "0.5"],
+            "--mean describe --model's classifier",
+        ),
+        (
             "guided backprop on GELU",
             ["guided-backprop", "{img}", "--model", "{d}/mynet.py:gelu"],
             "calls none",

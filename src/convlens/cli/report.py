@@ -76,6 +76,21 @@ def network_list(text: str) -> tuple[str, ...]:
 
 
 def run(args) -> int:
+    if not args.model:  # the user model's options mean nothing for VGG16 or the demo
+        given = [
+            flag
+            for flag, value in (
+                ("--classes", args.class_names),
+                ("--mean", args.mean),
+                ("--std", args.std),
+                ("--input-size", args.input_size if args.input_size != 224 else None),
+            )
+            if value is not None
+        ]
+        if given:
+            raise ConvlensError(
+                f"report: {', '.join(given)} describe --model's classifier; give --model too"
+            )
     for name in ("problem2", "problem3"):
         path = getattr(args, name)
         if path is not None and not path.exists():

@@ -122,7 +122,8 @@ def explanation_quality(
     maps_of = _maps_function(methods, settings or {})
     given = maps or {}
     missing = [m for m in methods if m not in given]
-    computed = maps_of(model, images, targets) if missing else {}
+    # only the methods not handed in are computed for the trained model
+    computed = _maps_function(missing, settings or {})(model, images, targets) if missing else {}
     # As each method returns them: deletion folds channels by their largest |value|, the
     # randomisation test compares absolute maps element by element
     originals = {m: given[m] if m in given else computed[m] for m in methods}

@@ -79,12 +79,12 @@ def other_method_maps(
             completeness = (ig.completeness_error / change).tolist()
         else:
             maps[name] = METHODS[name](model, images, targets, **settings.get(name, {}))
-    ig = settings.get("integrated gradients", {})
+    ig_settings = settings.get("integrated gradients", {})
     occ = settings.get("occlusion", {})
     return MethodMaps(
         methods=list(maps),
         skipped=list(skipped),
-        ig_steps=ig.get("steps") if "integrated gradients" in maps else None,
+        ig_steps=ig_settings.get("steps") if "integrated gradients" in maps else None,
         ig_relative_completeness_error=completeness,
         occlusion_window=occ.get("window") if "occlusion" in maps else None,
         occlusion_stride=occ.get("stride") if "occlusion" in maps else None,

@@ -1,6 +1,7 @@
 """Problem 3's plan fitted to the demo report's minutes (convlens.problem3.plan.fit): a slower
-CPU gets the same minutes with fewer epochs, never under half the need; a faster one spends its
-spare minutes on epochs, never past the recipes' most; both studies keep their shares."""
+CPU gets the same minutes with fewer epochs, never under the epochs each network was measured
+above its bar with; a faster one spends its spare minutes on epochs, never past the recipes'
+most; the digits study keeps its share, never under half its need."""
 
 import dataclasses
 from types import SimpleNamespace
@@ -44,20 +45,37 @@ def _plan(monkeypatch, tmp_path):
 
 def test_a_slower_cpu_gets_the_same_minutes_with_fewer_epochs(monkeypatch, tmp_path):
     loaded, plan = _plan(monkeypatch, tmp_path)
-    fitted = fit(loaded, plan, -0.2 * 324)  # the report would run 20 % of training over
+    fitted = fit(loaded, plan, -0.2 * 324, least={})  # the report would run 20 % over
     assert fitted.budget.total_minutes == pytest.approx(4.0, abs=0.01)
     assert fitted.shapes_budget.total_minutes == pytest.approx(0.32, abs=0.01)
-    assert fitted.budget.given and fitted.budget.needs == NEEDS  # shares still by need
+    assert fitted.budget.fitted and not fitted.budget.given  # not the user's --minutes
+    assert {n: need.epochs for n, need in fitted.budget.needs.items()} == {"edgenet": 2, "cfn": 8}
     assert sum(fitted.seconds.values()) == pytest.approx(0.8 * 324, abs=1)
-    floor = fit(loaded, plan, -10 * 324)  # far too slow: half the need, and the plan says so
-    assert floor.budget.total_minutes == pytest.approx(MIN_FIT * 5.0, abs=0.01)
+
+
+def test_a_network_keeps_the_epochs_it_clears_its_bar_with(monkeypatch, tmp_path):
+    """The CFN measured above its bar from 9 epochs keeps them; EdgeNet gives up the rest of
+    the minutes, so the report still keeps to them."""
+    loaded, plan = _plan(monkeypatch, tmp_path)
+    fitted = fit(loaded, plan, -0.2 * 324, least={"cfn": 9})
+    assert fitted.budget.needs["cfn"].epochs == 9 and fitted.budget.needs["edgenet"].epochs == 1
+    assert sum(fitted.seconds.values()) == pytest.approx(0.8 * 324, abs=1)
+    share = fitted.budget.planned_minutes("cfn")
+    assert share == pytest.approx(9 * 24 / 60, abs=0.05)  # its floor, not by need
+    # far too slow: every network at its floor, the digits study at half its need; the report
+    # runs past its minutes (its plan says so)
+    floor = fit(loaded, plan, -10 * 324, least={"cfn": 9})
+    assert floor.budget.total_minutes == pytest.approx(1 * 0.5 + 9 * 0.4, abs=0.01)
+    assert floor.shapes_budget.total_minutes == pytest.approx(MIN_FIT * 0.4, abs=0.01)
+    # a floor above the need is the need
+    assert fit(loaded, plan, -10 * 324, least={"cfn": 50}).budget.needs["cfn"].epochs == 10
 
 
 def test_a_faster_cpu_spends_its_spare_minutes_on_epochs_up_to_the_recipes(monkeypatch, tmp_path):
     loaded, plan = _plan(monkeypatch, tmp_path)
-    fitted = fit(loaded, plan, 0.5 * 324)
+    fitted = fit(loaded, plan, 0.5 * 324, least={})
     assert fitted.budget.total_minutes == pytest.approx(7.5, abs=0.01)
-    most = fit(loaded, plan, 100 * 324)  # every recipe's epochs: 4 x 30 s + 30 x 24 s
+    most = fit(loaded, plan, 100 * 324, least={})  # every recipe's epochs: 4 x 30 s + 30 x 24 s
     assert most.budget.total_minutes == pytest.approx(14.0, abs=0.01)
 
 
@@ -73,3 +91,26 @@ def test_a_resumed_report_keeps_the_budget_it_was_fitted_with(monkeypatch, tmp_p
     loaded, plan = _plan(monkeypatch, tmp_path)
     (tmp_path / BUDGET_FILE).write_text("{}")  # kept by the interrupted report
     assert fit(loaded, plan, -0.2 * 324) is plan
+
+
+def test_the_plan_says_when_the_demo_runs_past_its_minutes(monkeypatch, tmp_path, capsys):
+    """Where the networks' floors do not fit the demo's minutes the plan says it runs past
+    them; where the fit keeps to them it must not say so."""
+    from convlens import sections as sections_module
+    from convlens.report import build
+
+    def section(moved: float):
+        return SimpleNamespace(
+            name="problem3", fit=lambda loaded, plan, s: sections_module.Plan({"training": moved})
+        )
+
+    plans = {"problem3": sections_module.Plan({"training": 900.0})}  # 15 min at need
+    ctx = ReportContext(out=tmp_path)
+    monkeypatch.setattr(build, "sections", lambda ctx: [section(840.0)])  # floors: 14 min
+    build.fitted_plans(ctx, plans, {"problem3": None}, 720.0)
+    said = capsys.readouterr().err
+    assert "would keep to 12 min" in said and "about 14 min" in said
+    monkeypatch.setattr(build, "sections", lambda ctx: [section(720.0)])  # it fits
+    build.fitted_plans(ctx, plans, {"problem3": None}, 720.0)
+    said = capsys.readouterr().err
+    assert "would keep" not in said and "keeps to 12 min" in said and "shorter" in said

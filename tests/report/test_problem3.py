@@ -32,6 +32,10 @@ def test_a_network_that_finished_or_was_perfect_is_not_called_stopped_at_its_sha
 def test_a_given_budget_and_no_budget_say_so():
     given = dataclasses.replace(fabricated.BUDGET, given=True)
     assert "given with --minutes" in budget_text(_nets("epochs", [0.5]), given)
+    # the demo's fit is not the user's --minutes (it said so before)
+    fitted = dataclasses.replace(fabricated.BUDGET, fitted=True)
+    text = budget_text(_nets("epochs", [0.5]), fitted)
+    assert "fitted to the demo's minutes" in text and "--minutes" not in text
     assert budget_text(_nets("epochs", [0.5]), None).startswith("No time budget")
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from convlens import atomic
-from convlens.jigsaw.networks.catalogue import shuffle_invariant
+from convlens.jigsaw.networks.catalogue import NETWORKS, shuffle_invariant
 from convlens.jigsaw.puzzle.data import NpzData
 from convlens.jigsaw.puzzle.tiles import deshuffle
 from convlens.problem3.budget import TrainingBudget, budget_dict, plan_budget, read_budget
@@ -107,40 +107,78 @@ def _study_seconds(budget, configs, shuffled: NpzData, normal: NpzData, tta: boo
     return seconds
 
 
-# The shortest a fitted budget may be, as a share of what the networks need: below it a network
-# would stop far under its bar, and the report says it runs past its minutes instead
+# The digits study (no bars: its networks are probed) never trains under this share of its need
 MIN_FIT = 0.5
+# the photo study's networks never train under the demo epochs each was measured above its bar
+# with (convlens.jigsaw.networks.catalogue); below them the report runs past its minutes instead
+LEAST_EPOCHS = {name: spec.demo_least_epochs for name, spec in NETWORKS.items()}
 
 
-def _scaled(budget: TrainingBudget | None, configs: dict, factor: float):
-    """`budget` with its minutes times `factor`, at most every recipe's full epochs."""
-    if budget is None:
-        return None
+def _fitted(budget: TrainingBudget, configs: dict, factor: float, least: dict) -> TrainingBudget:
+    """`budget` with each network's epochs times `factor`: at least `least` of them (never
+    more than its need), at most its recipe's. Its minutes are their sum, and each network's
+    share follows its own epochs."""
+    needs, total = {}, 0.0
+    for name, need in budget.needs.items():
+        floor = max(min(least.get(name, 1), need.epochs), 1)
+        epochs = min(configs[name].epochs, max(floor, need.epochs * factor))
+        total += epochs * need.seconds_per_epoch / 60
+        needs[name] = dataclasses.replace(need, epochs=max(round(epochs), 1))
+    return dataclasses.replace(budget, needs=needs, total_minutes=round(total, 2), fitted=True)
+
+
+def _scaled(budget: TrainingBudget, configs: dict, factor: float) -> TrainingBudget:
+    """`budget` with its minutes times `factor`, shared by need as before, at most every
+    recipe's full epochs."""
     most = sum(cfg.epochs * budget.needs[n].seconds_per_epoch / 60 for n, cfg in configs.items())
     total = round(min(budget.total_minutes * factor, most), 2)
-    return dataclasses.replace(budget, total_minutes=total, given=True)
+    return dataclasses.replace(budget, total_minutes=total, fitted=True)
 
 
-def fit(loaded: Loaded, plan: Problem3Plan, seconds: float) -> Problem3Plan:
+def _factor(minutes, target: float) -> float:
+    """The largest factor whose fitted minutes (`minutes(factor)`, rising with it) are within
+    `target`; 0 where even the floors exceed it, the most where every recipe fits."""
+    low, high = 0.0, 1.0
+    while minutes(high) <= target and high < 1e3:
+        low, high = high, 2 * high
+    if minutes(high) <= target:
+        return high
+    for _ in range(40):
+        mid = (low + high) / 2
+        low, high = (mid, high) if minutes(mid) <= target else (low, mid)
+    return low
+
+
+def fit(loaded: Loaded, plan: Problem3Plan, seconds: float, least: dict | None = None):
     """The plan with its training moved by `seconds` (negative: shortened) so that the report
-    keeps its minutes: a slower CPU gets the same minutes with fewer epochs (at least MIN_FIT
-    of the need), a faster one spends its spare minutes on epochs, up to each recipe's most.
-    The photo study and the digits study keep their shares. A budget kept beside the runs by
-    an interrupted report was fitted when it was made: a resumed report keeps it as it is, so
-    every network resumes with the same share."""
+    keeps its minutes: a slower CPU gets the same minutes with fewer epochs, a faster one spends
+    its spare minutes on epochs, up to each recipe's most. Every network's epochs move by one
+    factor, but a photo network never goes under the demo epochs it was measured above its bar
+    with (`least`, by default LEAST_EPOCHS) and the digits study under MIN_FIT of its need:
+    where those floors do not fit, the report runs past its minutes and its plan says so.
+    A budget kept beside the runs by an interrupted report was fitted when it was made: a
+    resumed report keeps it as it is, so every network resumes with the same share."""
     if plan.budget is None or (plan.runs / BUDGET_FILE).exists():
         return plan
-    training = plan.budget.total_minutes * 60
-    if plan.shapes_budget is not None:
-        training += plan.shapes_budget.total_minutes * 60
-    factor = max((training + seconds) / training, MIN_FIT) if training else 1.0
+    least = LEAST_EPOCHS if least is None else least
     ctx, (shuffled, normal) = loaded.ctx, loaded.data
-    budget = _scaled(plan.budget, loaded.configs, factor)
+    digit_configs = recipes_for(ctx) if plan.shapes_budget is not None else {}
+
+    def studies(factor: float):
+        photos = _fitted(plan.budget, loaded.configs, factor, least)
+        if plan.shapes_budget is None:
+            return photos, None
+        # its share of the photo study's minutes, moved by the same factor; its networks have
+        # no bar to keep, and MIN_FIT of their need still shows the study
+        return photos, _scaled(plan.shapes_budget, digit_configs, max(factor, MIN_FIT))
+
+    def minutes(factor: float) -> float:
+        return sum(b.total_minutes for b in studies(factor) if b is not None)
+
+    training = minutes(1.0) * 60
+    budget, shapes = studies(_factor(minutes, (training + seconds) / 60))
     out = _study_seconds(budget, loaded.configs, shuffled, normal, tta=True)
-    shapes = None
-    if plan.shapes_budget is not None:
-        digit_configs = recipes_for(ctx)
-        shapes = _scaled(plan.shapes_budget, digit_configs, factor)
+    if shapes is not None:
         digits, digit_normal = loaded.digits
         for part, sec in _study_seconds(shapes, digit_configs, digits, digit_normal, False).items():
             out[f"{part} (digits)"] = sec

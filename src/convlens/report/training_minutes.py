@@ -35,12 +35,14 @@ def budget_text(nets: dict[str, NetworkResult], budget: TrainingBudget | None) -
     about convergence)."""
     if budget is None:
         return "No time budget was set: each network trained its fixed number of epochs."
-    origin = (
-        "given with --minutes"
-        if budget.given
-        else "what the networks need at the speed measured on this machine before training"
-    )
-    text = f"Problem 3 had {budget.total_minutes:g} min of training ({origin}), shared by need."
+    if budget.given:
+        origin = "given with --minutes"
+    elif budget.fitted:
+        origin = "fitted to the demo's minutes at the speed measured on this machine"
+    else:
+        origin = "what the networks need at the speed measured on this machine before training"
+    shared = "the epochs planned for each network" if budget.fitted else "need"
+    text = f"Problem 3 had {budget.total_minutes:g} min of training ({origin}), shared by {shared}."
     for name, n in nets.items():
         if n.stopped != "budget":
             continue

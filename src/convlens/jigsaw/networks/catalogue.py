@@ -37,6 +37,9 @@ class NetworkSpec:
     bar: float  # image-level accuracy it must reach alone on unseen photographs
     needed_epochs: int  # epochs its recipe needs to clear its bar on the exam's data
     demo_epochs: int  # the same on the demo's puzzles
+    # the fewest of the demo's epochs measured above its bar on unseen photographs, in fp32: a
+    # demo fitted to its minutes on a slow CPU never gives it fewer (convlens.problem3.plan.fit)
+    demo_least_epochs: int = 1
     training: dict = field(default_factory=dict)  # its recipe's TrainConfig fields
 
 
@@ -66,6 +69,7 @@ NETWORKS: dict[str, NetworkSpec] = {
             bar=0.98,
             needed_epochs=4,
             demo_epochs=2,
+            demo_least_epochs=1,  # 0.998 (docs/benchmarks.md: the fitted demo on a laptop)
         ),
         # VGG-11-BN over the whole shuffled image: 64 px input (2.2x the images per second of
         # 96 px on a CPU, and the five pools end on a 2x2 grid, one cell per quarter), half width,
@@ -76,7 +80,10 @@ NETWORKS: dict[str, NetworkSpec] = {
         # kept). At most 30 epochs; a time budget (--minutes, the report's) plans fewer.
         # A quarter of VGG's width (docs/experiments.md; fp32, a 2-core Zen EPYC held to AVX2, 16
         # epochs): 3.2 min and 0.729 alone on test, against 9.6 min and 0.711 at half width; an
-        # eighth, 1.7 min and 0.643 (not kept).
+        # eighth, 1.7 min and 0.643 (not kept). The exam's report asks 20 epochs of it: 3.9 min
+        # and 0.741 alone, against 6.0 min and 0.790 for 30 (the same machine); on a real AVX2
+        # laptop 30 epochs read 0.723 on other unseen photographs, so 20 keep the exam's 0.60
+        # with room and save a third of its minutes (issue 43: the exam report in 40 minutes).
         NetworkSpec(
             name="vgg11_bn",
             display="VGG-11-BN",
@@ -86,8 +93,9 @@ NETWORKS: dict[str, NetworkSpec] = {
             build=build_vgg,
             shuffle_invariant=lambda config: False,  # it reads the image as a whole
             bar=EXAM_BAR,
-            needed_epochs=30,
+            needed_epochs=20,
             demo_epochs=30,
+            demo_least_epochs=17,  # 0.688
             training={"epochs": 30, "batch_size": 32, "lr": 1.5e-3, "crop_scale": 0.6},
         ),
         # The context-free network: tiles alone through a shared VGG-11-BN trunk with gap crops
@@ -121,6 +129,7 @@ NETWORKS: dict[str, NetworkSpec] = {
             bar=0.50,
             needed_epochs=30,
             demo_epochs=20,
+            demo_least_epochs=14,  # 0.523; at 8 epochs 0.478, under its bar
             training={"epochs": 30, "batch_size": 32, "lr": 1.5e-3, "crop_scale": 0.4},
         ),
     )

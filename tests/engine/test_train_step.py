@@ -131,3 +131,39 @@ def test_the_digit_classifier_trains_with_the_same_step(steps_taken):
 
     train_digits_classifier(seed=0, epochs=1)
     assert steps_taken and {s[4] for s in steps_taken} == {"Adam"}
+
+
+def test_the_plan_times_steady_steps_and_a_warm_inference_call(monkeypatch):
+    """oneDNN sets up its kernels in the first calls: the speed leaves the first WARM_UP
+    training steps and the first inference call out of its figures (issue 43: the plan read the
+    CFN's epoch 1.3x too slow on a CPU held to AVX2). A fake clock gives each call its time."""
+    from types import SimpleNamespace
+
+    from convlens.jigsaw.training import speed
+
+    clock = [0.0]
+    # two warm-up steps, then five timed: a median of 1.0 (6.0 had the second step been timed)
+    train_times = iter([9.0, 6.0, 1.0, 6.0, 1.0, 6.0, 1.0])
+    infer_times = iter([4.0, 0.8])  # the first call sets up, the second is timed
+
+    def fake_step(*batch):
+        clock[0] += next(train_times)
+
+    def fake_predict(*args, **kwargs):
+        clock[0] += next(infer_times)
+
+    fake_step.average = None
+    monkeypatch.setattr(speed, "training_step", lambda *a, **k: fake_step)
+    monkeypatch.setattr(speed, "predict_log_probs", fake_predict)
+    monkeypatch.setattr(speed, "time", SimpleNamespace(perf_counter=lambda: clock[0]))
+    originals = np.zeros((16, 3, 32, 32), dtype=np.uint8)
+    cfg = TrainConfig(
+        batch_size=8,
+        shuffles=1,
+        val_fraction=0.25,
+        model=model_config(width=0.125, hidden=16, input_size=32),
+    )
+    epoch, per_image = speed.epoch_seconds(originals, 80, cfg)
+    assert per_image == pytest.approx(0.8 / 8)
+    # 60 fitted images -> 8 steps of 1.0 s, and 20 validation images at 0.1 s
+    assert epoch == pytest.approx(8 * 1.0 + 20 * 0.1)

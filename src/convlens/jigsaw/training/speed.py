@@ -22,18 +22,24 @@ from convlens.runtime import Runtime
 from convlens.seeding import seeded
 
 
+# Untimed steps before the timed ones: oneDNN sets up its kernels in the first step and the
+# second still ran 1.3x a steady one (the CFN held to AVX2: 0.365, 0.179, then 0.12-0.16 s)
+WARM_UP = 2
+
+
 def epoch_seconds(
     originals: np.ndarray,
     n_images: int,
     cfg: TrainConfig,
-    steps: int = 3,
+    steps: int = 5,
     runtime: Runtime = Runtime(),
 ) -> tuple[float, float]:
     """Seconds per epoch of `cfg` on `n_images` training images (validation included), from
-    `steps` timed steps on batches cut from `originals` (restored uint8 images, N x 3 x H x W),
-    and seconds per image of inference. The weights it trains are thrown away; the caller's
-    random state is left as it was. Only `runtime`'s device applies: the run's precision is
-    its own setting."""
+    the median of `steps` timed steps after WARM_UP untimed ones, on batches cut from
+    `originals` (restored uint8 images, N x 3 x H x W), and seconds per image of inference
+    (its second call: the first sets up its kernels too). The weights it trains are thrown
+    away; the caller's random state is left as it was. Only `runtime`'s device applies: the
+    run's precision is its own setting."""
     device = runtime.device
     n_val = n_images * cfg.val_fraction
     steps_per_epoch = math.ceil((n_images - n_val) * cfg.shuffles / cfg.batch_size)
@@ -44,19 +50,22 @@ def epoch_seconds(
         n = len(originals)
         order, classes, params = epoch_plan(n, cfg, rng)
         batch = min(cfg.batch_size, n)
-        batches = [np.arange(i * batch, (i + 1) * batch) % n for i in range(steps + 1)]
+        total = WARM_UP + steps
+        batches = [np.arange(i * batch, (i + 1) * batch) % n for i in range(total)]
         data = EpochBatches(torch.as_tensor(originals), order, classes, params, batches)
         model.train()
         times = []
-        for k in range(steps + 1):
+        for k in range(total):
             start = time.perf_counter()
             step(*data[k])
             times.append(time.perf_counter() - start)
-        seconds = float(np.median(times[1:]))  # the first step pays for oneDNN's setup
+        seconds = float(np.median(times[WARM_UP:]))
         judged = step.average.module if step.average is not None else model
-        start = time.perf_counter()
-        predict_log_probs(judged, originals[:batch], runtime=Runtime(device, cfg.precision))
-        forward = time.perf_counter() - start
+        inference = Runtime(device, cfg.precision)
+        for _ in range(2):  # the second call is timed
+            start = time.perf_counter()
+            predict_log_probs(judged, originals[:batch], runtime=inference)
+            forward = time.perf_counter() - start
     # scaled by images rather than batches: a smaller measured batch costs less per step
     per_image = forward / batch
     return steps_per_epoch * seconds * cfg.batch_size / batch + n_val * per_image, per_image

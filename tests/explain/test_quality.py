@@ -62,6 +62,14 @@ def test_spearman_rows_against_scipy():
     ours = spearman_rows(a, b)
     for i in range(3):
         assert abs(ours[i] - stats.spearmanr(a[i].flatten(), b[i].flatten()).statistic) < 1e-12
+    # a constant map (randomised weights can leave one all zero) is NaN, left out of the means,
+    # without scipy's warning reaching the user
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rows = spearman_rows(torch.zeros(2, 5, 5), b[:2])
+    assert np.isnan(rows).all()
 
 
 def test_curves_of_several_maps_equal_one_map_at_a_time(digits_model):

@@ -59,6 +59,8 @@ def test_a_network_keeps_the_epochs_it_clears_its_bar_with(monkeypatch, tmp_path
     loaded, plan = _plan(monkeypatch, tmp_path)
     fitted = fit(loaded, plan, -0.2 * 324, least={"cfn": 9})
     assert fitted.budget.needs["cfn"].epochs == 9 and fitted.budget.needs["edgenet"].epochs == 1
+    # the floors travel with the budget (and its file), for each network's own planner
+    assert fitted.budget.least == {"edgenet": 1, "cfn": 9}
     assert sum(fitted.seconds.values()) == pytest.approx(0.8 * 324, abs=1)
     share = fitted.budget.planned_minutes("cfn")
     assert share == pytest.approx(9 * 24 / 60, abs=0.05)  # its floor, not by need

@@ -5,6 +5,7 @@ should drop."""
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -27,10 +28,14 @@ def _weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
 
 
 def spearman_rows(a: torch.Tensor, b: torch.Tensor) -> np.ndarray:
-    """Spearman rank correlation between matching rows of two B x ... tensors."""
+    """Spearman rank correlation between matching rows of two B x ... tensors; NaN for a
+    constant row (a map that randomised weights left all zero), which the means leave out, so
+    scipy's warning about it would only alarm the reader."""
     a = a.detach().flatten(1).double().cpu().numpy()
     b = b.detach().flatten(1).double().cpu().numpy()
-    return np.array([stats.spearmanr(x, y).statistic for x, y in zip(a, b, strict=True)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", stats.ConstantInputWarning)
+        return np.array([stats.spearmanr(x, y).statistic for x, y in zip(a, b, strict=True)])
 
 
 def randomisation_check(

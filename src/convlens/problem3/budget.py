@@ -14,7 +14,7 @@ hands what it did not use to those after it, and each network's time planner
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -49,8 +49,10 @@ class TrainingBudget:
     needs: dict[str, Need]
     total_minutes: float
     given: bool  # the user's --minutes (else the sum of the needs)
-    # moved so that the demo keeps to its minutes (convlens.problem3.plan.fit)
+    # moved so that the demo keeps to its minutes (convlens.problem3.plan.fit), never under
+    # `least` epochs for a network it names
     fitted: bool = False
+    least: dict[str, int] = field(default_factory=dict)
 
     def planned_minutes(self, name: str) -> float:
         """`name`'s share if every network before it uses exactly its own."""

@@ -118,13 +118,15 @@ def _fitted(budget: TrainingBudget, configs: dict, factor: float, least: dict) -
     """`budget` with each network's epochs times `factor`: at least `least` of them (never
     more than its need), at most its recipe's. Its minutes are their sum, and each network's
     share follows its own epochs."""
-    needs, total = {}, 0.0
+    needs, floors, total = {}, {}, 0.0
     for name, need in budget.needs.items():
-        floor = max(min(least.get(name, 1), need.epochs), 1)
-        epochs = min(configs[name].epochs, max(floor, need.epochs * factor))
+        floors[name] = max(min(least.get(name, 1), need.epochs), 1)
+        epochs = min(configs[name].epochs, max(floors[name], need.epochs * factor))
         total += epochs * need.seconds_per_epoch / 60
         needs[name] = dataclasses.replace(need, epochs=max(round(epochs), 1))
-    return dataclasses.replace(budget, needs=needs, total_minutes=round(total, 2), fitted=True)
+    return dataclasses.replace(
+        budget, needs=needs, total_minutes=round(total, 2), fitted=True, least=floors
+    )
 
 
 def _scaled(budget: TrainingBudget, configs: dict, factor: float) -> TrainingBudget:

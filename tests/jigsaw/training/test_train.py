@@ -174,6 +174,17 @@ def test_the_budget_plans_from_the_first_epoch_without_its_first_batchs_warm_up(
     assert [h.seconds for h in result.history][:2] == [7.0, 7.0]  # the record keeps 7 s
 
 
+def test_a_budget_never_plans_under_its_least_epochs(arrays, tmp_path, monkeypatch):
+    """The demo's floor: 30 s at 7 s an epoch fit 4, but the network clears its bar with 6, so
+    it trains 6 (the report runs past its minutes rather than under the bar)."""
+    cfg = TrainConfig(
+        epochs=20, minutes=0.5, least_epochs=6, batch_size=64, precision="fp32", model=TINY
+    )
+    monkeypatch.setattr(train_module, "time", _Clock(7.0))
+    result = train(arrays["a"], arrays["b"], tmp_path / "run", cfg)
+    assert result.planned_epochs == 6 and len(result.history) == 6
+
+
 def test_a_budget_larger_than_the_epochs_trains_them_all(arrays, tmp_path, monkeypatch):
     cfg = TrainConfig(epochs=3, minutes=60, batch_size=64, precision="fp32", model=TINY)
     monkeypatch.setattr(train_module, "time", _Clock(5.0))

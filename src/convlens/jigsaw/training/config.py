@@ -53,6 +53,10 @@ class TrainConfig:
     # A time budget: > 0 plans the epochs after the first one, from its measured speed, so the
     # schedule ends within this many minutes (at most `epochs`); the plan is kept for --resume.
     minutes: float = 0.0
+    # With a time budget, never plan fewer epochs than this (0: none), even where the first
+    # epoch ran slower than the budget was planned for: the demo's floor for each network, the
+    # epochs it was measured to clear its bar with (convlens.problem3.plan.fit)
+    least_epochs: int = 0
     # Stop after this many epochs in a row at perfect validation accuracy (0: never).
     patience: int = 3
     # > 0: validate, keep (best.pt) and evaluate an exponential moving average of the weights
@@ -65,6 +69,7 @@ class TrainConfig:
         m = self.model
         checks = [
             (self.epochs >= 1, "epochs must be >= 1", self.epochs),
+            (self.least_epochs >= 0, "least_epochs must be >= 0", self.least_epochs),
             (self.batch_size >= 1, "batch_size must be >= 1", self.batch_size),
             (math.isfinite(self.lr) and self.lr > 0, "lr must be a finite number > 0", self.lr),
             (

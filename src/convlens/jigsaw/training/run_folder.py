@@ -81,10 +81,10 @@ class RunState:
 
     def plan(self, first_epoch_seconds: float, optimizer, steps_per_epoch: int):
         """After the first epoch of a time-budgeted run: as many epochs as fit in the budget
-        at that epoch's speed (at least 1, at most cfg.epochs), and a new schedule for them,
-        advanced past the steps already taken."""
-        budget = self.cfg.minutes * 60
-        self.planned = int(min(self.cfg.epochs, max(1, budget // max(first_epoch_seconds, 1e-9))))
+        at that epoch's speed (at least 1 and cfg.least_epochs, at most cfg.epochs), and a new
+        schedule for them, advanced past the steps already taken."""
+        fit = self.cfg.minutes * 60 // max(first_epoch_seconds, 1e-9)
+        self.planned = int(min(self.cfg.epochs, max(1, self.cfg.least_epochs, fit)))
         self.plan_fixed = True
         scheduler = schedule(optimizer, self.cfg, self.planned * steps_per_epoch)
         for _ in range(steps_per_epoch):

@@ -21,7 +21,6 @@ from convlens.jigsaw.training.train import training_step
 from convlens.runtime import Runtime
 from convlens.seeding import seeded
 
-
 # Untimed steps before the timed ones: oneDNN sets up its kernels in the first step and the
 # second still ran 1.3x a steady one (the CFN held to AVX2: 0.365, 0.179, then 0.12-0.16 s)
 WARM_UP = 2

@@ -15,9 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PROBLEM2, cpu_kind, header
+from common import PROBLEM2, cpu_kind, header, print_networks
 
-from convlens.jigsaw.training.recipes import BARS
 from convlens.report import build
 from convlens.report.build import ReportContext, build_report
 
@@ -39,13 +38,7 @@ def main() -> None:
         f"report: {minutes:.1f} min here, so about {minutes * args.ratio:.1f} min on the slower "
         f"CPU; planned {planned:.1f} min here (measured / planned x{minutes / planned:.2f})"
     )
-    for name, n in results.problem3.study.networks.items():
-        bar = BARS.get(name, 0.6)
-        print(
-            f"{name:9s} alone {n.alone:.3f} (bar {bar:.2f}: "
-            f"{'cleared' if n.alone >= bar else 'NOT cleared'}), {len(n.history)} epochs in "
-            f"{n.training_minutes} min"
-        )
+    print_networks(results)
 
 
 if __name__ == "__main__":

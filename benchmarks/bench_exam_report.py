@@ -22,11 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import PROBLEM2, cpu_kind, header
+from common import PROBLEM2, cpu_kind, header, print_networks
 
 from convlens.demo.jigsaw_data import collect_photographs, make_jigsaw_arrays
 from convlens.demo.photo_probe import make_photo_probe, split_photographs
-from convlens.jigsaw.training.recipes import BARS
 from convlens.models import vgg16
 from convlens.models.weights import checkpoint_dir
 from convlens.report.build import ReportContext, build_report
@@ -88,13 +87,7 @@ def main() -> None:
         )
     else:  # the quick report plans nothing
         print(f"whole report: {total / 60:.1f} min measured (no estimate: the quick report)")
-    for name, n in results.problem3.study.networks.items():
-        bar = BARS.get(name, 0.6)
-        print(
-            f"{name:9s} alone {n.alone:.3f} (bar {bar:.2f}: "
-            f"{'cleared' if n.alone >= bar else 'NOT cleared'}), {len(n.history)} epochs in "
-            f"{n.training_minutes} min, stopped at {n.stopped}"
-        )
+    print_networks(results)
 
 
 if __name__ == "__main__":

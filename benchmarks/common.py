@@ -31,3 +31,17 @@ def best_of(fn: Callable[[], object], repeats: int = 3, warmup: int = 1) -> floa
 
 def header(title: str) -> None:
     print(f"\n## {title}  (torch {torch.__version__}, {torch.get_num_threads()} threads)")
+
+
+def print_networks(results) -> None:
+    """Each de-shuffling network of a report's results alone (single view, on unseen
+    photographs) against its bar, with its epochs, minutes and why it stopped."""
+    from convlens.jigsaw.training.recipes import BARS
+
+    for name, n in results.problem3.study.networks.items():
+        bar = BARS.get(name, 0.6)
+        print(
+            f"{name:9s} alone {n.alone:.3f} (bar {bar:.2f}: "
+            f"{'cleared' if n.alone >= bar else 'NOT cleared'}), {len(n.history)} epochs in "
+            f"{n.training_minutes} min, stopped at {n.stopped}"
+        )

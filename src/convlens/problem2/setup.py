@@ -39,9 +39,10 @@ class Sizes:
     ig_steps: int = 32  # Integrated Gradients' steps, where the report runs it
 
 
-# 6 deletion/insertion steps and the top 4 layers randomised on VGG16: held to AVX2, the
-# frames take 29.9 s at 6 steps (54.2 s at 10) and the randomisation 16.9 s, so about 82 s on
-# a real AVX2 laptop (x1.75), within issue 43's 90; on the trained digits classifier the areas
+# 6 deletion/insertion steps and the top 4 layers randomised on VGG16: held to AVX2 (a Zen 4
+# EPYC), the frames take 29.9 s at 6 steps (54.2 s at 10) and the randomisation 16.9 s; the
+# whole checks took 52.5 s in the exam report, about 87 s on a real AVX2 laptop (x1.65,
+# docs/benchmarks.md), within issue 43's 90; on the trained digits classifier the areas
 # at 6 steps are within 0.027 of those at 24 and every map keeps its place against the random
 # floor (bench_explanation_checks.py, docs/experiments.md)
 SIZES = {

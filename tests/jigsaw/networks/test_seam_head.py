@@ -54,13 +54,12 @@ def test_every_vgg_head_decodes_to_one_of_the_24_orders(head):
 
 
 def test_the_seam_head_reads_each_cell_where_its_quarter_is():
-    """Cells in raster order: the pair (a, b) is built from cell a and cell b of the 2x2 grid."""
-    head = SeamHead(channels=3, hidden=4)
-    grid = torch.arange(12, dtype=torch.float32).view(1, 3, 2, 2)  # channel c, cell (r, col)
-    cells = grid.flatten(2).transpose(1, 2)[0]  # 4 x 3
-    captured = {}
-    head.pair.register_forward_hook(lambda m, i, o: captured.setdefault("x", i[0]))
-    head(grid.flatten(1))
-    pair_inputs = captured["x"][0]  # 12 x 6
+    """Cells in raster order: the pair (a, b) is scored from cell a and cell b of the 2x2 grid."""
+    torch.manual_seed(0)
+    head = SeamHead(channels=3, hidden=4).double()
+    grid = torch.arange(12, dtype=torch.float64).view(1, 3, 2, 2)  # channel c, cell (r, col)
+    scores = head.pair_scores(grid.flatten(1))[0]  # 12 left-right, then 12 top-bottom
     for k, (a, b) in enumerate(itertools.permutations(range(4), 2)):
-        torch.testing.assert_close(pair_inputs[k], torch.cat([cells[a], cells[b]]))
+        cell_a, cell_b = grid[0, :, a // 2, a % 2], grid[0, :, b // 2, b % 2]
+        pair = head.pair(torch.cat([cell_a, cell_b]))
+        torch.testing.assert_close(scores[[k, 12 + k]], pair, rtol=0, atol=1e-12)

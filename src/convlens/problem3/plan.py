@@ -131,10 +131,10 @@ def _fitted(budget: TrainingBudget, configs: dict, factor: float, least: dict) -
 
 def _scaled(budget: TrainingBudget, configs: dict, factor: float) -> TrainingBudget:
     """`budget` with its minutes times `factor`, shared by need as before, at most every
-    recipe's full epochs."""
+    recipe's full epochs, with no floors (its networks have no bar to keep)."""
     most = sum(cfg.epochs * budget.needs[n].seconds_per_epoch / 60 for n, cfg in configs.items())
     total = round(min(budget.total_minutes * factor, most), 2)
-    return dataclasses.replace(budget, total_minutes=total, fitted=True)
+    return dataclasses.replace(budget, total_minutes=total, fitted=True, least={})
 
 
 def _factor(minutes, target: float) -> float:

@@ -128,9 +128,9 @@ def test_plan_measures_each_network_and_keeps_the_callers_random_state():
         n.seconds_per_epoch > 0 and n.inference_seconds_per_image > 0 for n in budget.needs.values()
     )
     # at need, no network is planned under its need; the user's minutes set no floor
-    assert budget.least == {"edgenet": 2, "vgg11_bn": 20}
+    assert (budget.floor("edgenet"), budget.floor("vgg11_bn")) == (2, 20)
     given = plan_budget(originals, 1000, tiny, minutes=7.0)
-    assert given.given and given.total_minutes == 7.0 and given.least == {}
+    assert given.given and given.total_minutes == 7.0 and given.floor("edgenet") == 0
 
 
 def test_an_epoch_of_more_images_is_measured_longer():

@@ -29,9 +29,7 @@ def _plan(monkeypatch, tmp_path):
         lambda budget, *a, **k: {"training": budget.total_minutes * 60},
     )
     monkeypatch.setattr(plan_module, "recipes_for", lambda ctx: CONFIGS)
-    # at need, as plan_budget makes it: no network planned under its need
-    least = {name: n.epochs for name, n in NEEDS.items()}
-    need = TrainingBudget(NEEDS, total_minutes=5.0, given=False, least=least)  # 1 + 4 min
+    need = TrainingBudget(NEEDS, total_minutes=5.0, given=False)  # 1 + 4 min
     shapes = dataclasses.replace(need, total_minutes=0.4)
     plan = Problem3Plan(
         {"training": 300.0, "training (digits)": 24.0}, tmp_path, need, tmp_path, shapes
@@ -52,7 +50,8 @@ def test_a_slower_cpu_gets_the_same_minutes_with_fewer_epochs(monkeypatch, tmp_p
     assert fitted.shapes_budget.total_minutes == pytest.approx(0.32, abs=0.01)
     assert fitted.budget.fitted and not fitted.budget.given  # not the user's --minutes
     # the digits study's networks have no bar: its need is no floor once it is moved
-    assert fitted.shapes_budget.least == {}
+    assert plan.budget.floor("cfn") == 10  # at need, before the fit
+    assert fitted.shapes_budget.floor("cfn") == 0
     assert {n: need.epochs for n, need in fitted.budget.needs.items()} == {"edgenet": 2, "cfn": 8}
     assert sum(fitted.seconds.values()) == pytest.approx(0.8 * 324, abs=1)
 
@@ -65,6 +64,7 @@ def test_a_network_keeps_the_epochs_it_clears_its_bar_with(monkeypatch, tmp_path
     assert fitted.budget.needs["cfn"].epochs == 9 and fitted.budget.needs["edgenet"].epochs == 1
     # the floors travel with the budget (and its file), for each network's own planner
     assert fitted.budget.least == {"edgenet": 1, "cfn": 9}
+    assert fitted.budget.floor("cfn") == 9
     assert sum(fitted.seconds.values()) == pytest.approx(0.8 * 324, abs=1)
     share = fitted.budget.planned_minutes("cfn")
     assert share == pytest.approx(9 * 24 / 60, abs=0.05)  # its floor, not by need

@@ -49,11 +49,19 @@ class TrainingBudget:
     needs: dict[str, Need]
     total_minutes: float
     given: bool  # the user's --minutes (else the sum of the needs)
-    # moved so that the demo keeps to its minutes (convlens.problem3.plan.fit)
+    # moved so that the demo keeps to its minutes (convlens.problem3.plan.fit), never under
+    # `least` epochs for a network it names
     fitted: bool = False
-    # epochs no network it names is planned under, even where its first epoch ran slower than
-    # measured: at need, the needs themselves; fitted, the demo's floors; given, none
     least: dict[str, int] = field(default_factory=dict)
+
+    def floor(self, name: str) -> int:
+        """Epochs `name`'s planner never plans under, even where its first epoch ran slower
+        than measured: fitted, the demo's floor; at need, its need (else EdgeNet fitted 3 of
+        its 4 and VGG-11-BN 15 of its 16 in one exam report held to AVX2, the report running
+        a few seconds past its estimate instead); within the user's --minutes, none."""
+        if self.fitted:
+            return self.least.get(name, 0)
+        return 0 if self.given else self.needs[name].epochs
 
     def planned_minutes(self, name: str) -> float:
         """`name`'s share if every network before it uses exactly its own."""
@@ -92,14 +100,8 @@ def plan_budget(
             seconds_per_epoch=round(epoch, 2),
             inference_seconds_per_image=round(inference, 6),
         )
-    if minutes:
-        return TrainingBudget(needs=needs, total_minutes=round(minutes, 2), given=True)
-    # At need, a network whose first epoch runs a little slower than measured would otherwise
-    # fit one epoch fewer than it needs (EdgeNet planned 3 of 4, VGG-11-BN 15 of 16 in one exam
-    # report held to AVX2); it takes its need instead, and the report runs a little longer.
-    total = sum(n.minutes for n in needs.values())
-    least = {name: n.epochs for name, n in needs.items()}
-    return TrainingBudget(needs=needs, total_minutes=round(total, 2), given=False, least=least)
+    total = minutes if minutes else sum(n.minutes for n in needs.values())
+    return TrainingBudget(needs=needs, total_minutes=round(total, 2), given=bool(minutes))
 
 
 def budget_dict(budget: TrainingBudget) -> dict:

@@ -134,7 +134,7 @@ def _scaled(budget: TrainingBudget, configs: dict, factor: float) -> TrainingBud
     recipe's full epochs, with no floors (its networks have no bar to keep)."""
     most = sum(cfg.epochs * budget.needs[n].seconds_per_epoch / 60 for n, cfg in configs.items())
     total = round(min(budget.total_minutes * factor, most), 2)
-    return dataclasses.replace(budget, total_minutes=total, fitted=True, least={})
+    return dataclasses.replace(budget, total_minutes=total, fitted=True)
 
 
 def _factor(minutes, target: float) -> float:

@@ -45,7 +45,7 @@ def run_study(
     networks, spent = {}, 0.0
     for i, (name, cfg) in enumerate(configs.items()):
         if budget is not None:
-            least = budget.least.get(name, 0)  # its need, or the demo's floor where fitted
+            least = budget.floor(name)  # its need, or the demo's floor where fitted
             cfg = dataclasses.replace(cfg, minutes=budget.share(name, spent), least_epochs=least)
         run = Path(runs) / name
         timer = StepTimer(step)

@@ -20,6 +20,7 @@ from torch import nn
 from convlens.jigsaw.puzzle.permutations import PERMUTATIONS, inverse
 
 PAIRS = np.array(list(itertools.permutations(range(4), 2)))  # 12 ordered pairs (a, b)
+_FIRST, _SECOND = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
 _PAIR_INDEX = {tuple(p): i for i, p in enumerate(PAIRS.tolist())}
 SLOTS = inverse(PERMUTATIONS)  # [order, slot] -> the shuffled tile placed there
 # For each order: the pair index of its two left-right seams and of its two top-bottom seams.
@@ -50,11 +51,11 @@ def pair_mlp(mlp: nn.Sequential, first: torch.Tensor, second: torch.Tensor) -> t
 
     The first layer is linear, so W [u; v] = W_u u + W_v v: each tile's half of it is computed
     once and the 12 pairs add the halves, a third of the multiplications of concatenating the 12
-    pairs first (the CFN's border head spent 12 % of a training step there). The weights are the
-    same Linear's, so trained networks load and score as before."""
+    pairs first (the CFN's border head spent 12 % of a training step there, fp32 on a 2-core
+    Zen 4 EPYC held to AVX2; bench_pair_heads.py). The weights are the same Linear's, so trained
+    networks load and score as before."""
     linear, rest = mlp[0], mlp[1:]
     d = first.shape[-1]
-    a, b = torch.from_numpy(PAIRS[:, 0]), torch.from_numpy(PAIRS[:, 1])
     u = F.linear(first, linear.weight[:, :d])  # B x 4 x hidden
     v = F.linear(second, linear.weight[:, d:], linear.bias)
-    return rest(u[:, a] + v[:, b])
+    return rest(u[:, _FIRST] + v[:, _SECOND])
